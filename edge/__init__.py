@@ -1,0 +1,1 @@
+"""Edge agent: camera sources → detection → tracking + ReID → per-camera analytics → events."""

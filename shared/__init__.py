@@ -1,0 +1,1 @@
+"""Mallflow common package: configuration, wire schema, geometry, model and data catalogues."""

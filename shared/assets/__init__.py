@@ -1,0 +1,1 @@
+"""Catalogues of the model files and sample data Mallflow needs, with checksums and fetchers."""

@@ -1,0 +1,1 @@
+"""The `mallflow` command: a thin dispatcher over subcommands registered by entry points."""

@@ -1,0 +1,101 @@
+"""Read a site YAML file into a validated :class:`SiteConfig`.
+
+Every failure becomes one :class:`ConfigError` whose message names the file, the
+path of the offending field and what is wrong, so the CLI never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from shared.config.site import SiteConfig
+from shared.paths import data_dir
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(ValueError):
+    """A site file that cannot be used; str() is the message to show a person."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        self.path = Path(path)
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"invalid site config {self.path}:\n{lines}")
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _expand(value: str, path: Path) -> str:
+    env = {"MALLFLOW_DATA_DIR": str(data_dir()), **os.environ}
+
+    def sub(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ConfigError(path, [f"environment variable {name} is not set (used in {value!r})"])
+
+    return _VAR.sub(sub, value)
+
+
+def _resolve_sources(raw: dict[str, Any], path: Path) -> None:
+    cameras = raw.get("cameras")
+    if not isinstance(cameras, list):
+        return
+    for cam in cameras:
+        if not isinstance(cam, dict) or not isinstance(cam.get("source"), str):
+            continue
+        src = _expand(cam["source"], path)
+        if "://" not in src and not src.isdigit() and not os.path.isabs(src):
+            src = str((path.parent / src).resolve())
+        cam["source"] = src
+
+
+def parse_site_config(raw: Any, path: Path | str = "<memory>") -> SiteConfig:
+    """Validate an already-parsed mapping (tests and the API use this)."""
+    path = Path(path)
+    if not isinstance(raw, dict):
+        raise ConfigError(path, [f"the top level must be a mapping, got {type(raw).__name__}"])
+    _resolve_sources(raw, path)
+    try:
+        return SiteConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(f"{_field_path(tuple(err['loc']))}: {msg}")
+        raise ConfigError(path, problems) from None
+
+
+def load_site_config(path: Path | str) -> SiteConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, [f"cannot read file: {exc}"]) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(path, [f"{where}YAML syntax error: {problem}"]) from None
+    return parse_site_config(raw, path)

@@ -1,0 +1,253 @@
+"""Site configuration: one YAML file per mall, validated eagerly.
+
+The models are the single source of truth for what a site file may contain; every
+cross-reference (camera → floor, line → camera, topology → cameras) is checked here
+so that the edge agent and the cloud never meet a dangling id at run time.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import Counter
+from enum import StrEnum
+from typing import Annotated, Self
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Identifier = Annotated[
+    str,
+    Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
+]
+PointXY = tuple[float, float]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Space(StrEnum):
+    """Coordinate system a line or zone is drawn in."""
+
+    IMAGE = "image"  # pixels of the camera's (cropped) frame, x right, y down
+    FLOOR = "floor"  # metres on the floor plan of the camera's floor
+
+
+class Floor(_Strict):
+    id: Identifier
+    name: str = ""
+    plan_image: str | None = None
+    # Plan pixels per metre, used to draw floor coordinates over plan_image.
+    pixels_per_metre: float = Field(default=10.0, gt=0)
+    # Floor-plan origin offset (metres) of plan pixel (0, 0).
+    origin: PointXY = (0.0, 0.0)
+    # Area covered by heatmaps, metres: (xmin, ymin, xmax, ymax).
+    extent: tuple[float, float, float, float] | None = None
+    heatmap_cell_m: float = Field(default=0.5, gt=0)
+
+    @field_validator("extent")
+    @classmethod
+    def _extent_ordered(cls, v: tuple[float, float, float, float] | None) -> tuple[float, float, float, float] | None:
+        if v is not None and not (v[0] < v[2] and v[1] < v[3]):
+            raise ValueError("extent must be (xmin, ymin, xmax, ymax) with xmin < xmax and ymin < ymax")
+        return v
+
+
+class Homography(_Strict):
+    """Image → floor mapping, given as point correspondences an installer can measure."""
+
+    image_points: list[PointXY]
+    floor_points: list[PointXY]
+
+    @model_validator(mode="after")
+    def _enough_points(self) -> Self:
+        n, m = len(self.image_points), len(self.floor_points)
+        if n != m:
+            raise ValueError(f"image_points has {n} points but floor_points has {m}; they must pair up")
+        if n < 4:
+            raise ValueError(f"need at least 4 point pairs, got {n}")
+        for name, pts in (("image_points", self.image_points), ("floor_points", self.floor_points)):
+            arr = np.asarray(pts, dtype=np.float64)
+            centred = arr - arr.mean(axis=0)
+            if np.linalg.matrix_rank(centred, tol=1e-6) < 2:
+                raise ValueError(f"{name} are collinear; a homography needs points spread over the floor")
+        return self
+
+
+class Camera(_Strict):
+    id: Identifier
+    # File path, file://, rtsp://, v4l2:///dev/videoN or an integer device index.
+    # ${VARS} are expanded by the loader; relative paths are relative to the YAML file.
+    source: str = Field(min_length=1)
+    floor: Identifier
+    fps_hint: float | None = Field(default=None, gt=0)
+    # Sub-rectangle of the source frame this camera sees: (x0, y0, x1, y1), pixels.
+    # Lets one video feed several logical cameras (the split-view proxy).
+    crop: tuple[int, int, int, int] | None = None
+    homography: Homography | None = None
+    enabled: bool = True
+
+    @field_validator("crop")
+    @classmethod
+    def _crop_ordered(cls, v: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+        if v is not None and not (0 <= v[0] < v[2] and 0 <= v[1] < v[3]):
+            raise ValueError("crop must be (x0, y0, x1, y1) with 0 <= x0 < x1 and 0 <= y0 < y1")
+        return v
+
+
+class Line(_Strict):
+    """Counting line. Crossing to the side where (P2−P1)×(X−P1) > 0 is `in`."""
+
+    id: Identifier
+    camera: Identifier
+    space: Space = Space.IMAGE
+    points: tuple[PointXY, PointXY]
+    # Frames the foot point must stay on the new side before a crossing counts.
+    settle_frames: int = Field(default=3, ge=1, le=100)
+    # Distance from the line (pixels or metres, per `space`) inside which the side
+    # is considered undecided; suppresses jitter on the line itself.
+    dead_band: float = Field(default=0.0, ge=0)
+    # Whether crossings on this line count as site footfall (entrances), or are
+    # only an internal passage counter.
+    entrance: bool = True
+
+    @field_validator("points")
+    @classmethod
+    def _distinct(cls, v: tuple[PointXY, PointXY]) -> tuple[PointXY, PointXY]:
+        if v[0] == v[1]:
+            raise ValueError("the two points of a line must differ")
+        return v
+
+
+class Zone(_Strict):
+    id: Identifier
+    camera: Identifier
+    space: Space = Space.IMAGE
+    polygon: list[PointXY]
+    # Frames inside before an enter is emitted.
+    enter_frames: int = Field(default=2, ge=1, le=100)
+    # Seconds outside (or unseen) before an exit is emitted; bridges short occlusions.
+    exit_grace_s: float = Field(default=1.0, ge=0)
+
+    @field_validator("polygon")
+    @classmethod
+    def _polygon(cls, v: list[PointXY]) -> list[PointXY]:
+        if len(v) < 3:
+            raise ValueError(f"a zone polygon needs at least 3 points, got {len(v)}")
+        arr = np.asarray(v, dtype=np.float64)
+        x, y = arr[:, 0], arr[:, 1]
+        area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+        if area <= 0:
+            raise ValueError("the zone polygon has zero area")
+        return v
+
+
+class Link(_Strict):
+    """A walkable path between two cameras' views, with plausible transit times."""
+
+    a: Identifier
+    b: Identifier
+    min_transit_s: float = Field(default=0.0, ge=0)
+    max_transit_s: float = Field(gt=0)
+    bidirectional: bool = True
+    # Views overlap: the same person may be visible in both at once.
+    overlapping: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.a == self.b:
+            raise ValueError("a topology link must join two different cameras")
+        if self.min_transit_s > self.max_transit_s:
+            raise ValueError(
+                f"min_transit_s ({self.min_transit_s}) is greater than max_transit_s ({self.max_transit_s})"
+            )
+        return self
+
+
+class Privacy(_Strict):
+    # Snapshots (frames) never leave the edge unless this is on; faces are then blurred.
+    snapshots: bool = False
+    blur_faces: bool = True
+    # Publish ReID embeddings (anonymous vectors) for cross-camera stitching.
+    publish_embeddings: bool = True
+
+
+class Retention(_Strict):
+    embeddings_days: float = Field(default=1.0, gt=0)
+    tracklet_detail_days: float = Field(default=30.0, gt=0)
+    aggregates_days: float = Field(default=730.0, gt=0)
+
+
+class SiteInfo(_Strict):
+    id: Identifier
+    name: str = ""
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {v!r} (use an IANA name such as 'Europe/Paris')") from None
+        return v
+
+
+def _duplicates(ids: list[str]) -> list[str]:
+    return sorted(i for i, n in Counter(ids).items() if n > 1)
+
+
+class SiteConfig(_Strict):
+    site: SiteInfo
+    floors: list[Floor] = Field(min_length=1)
+    cameras: list[Camera] = Field(min_length=1)
+    lines: list[Line] = []
+    zones: list[Zone] = []
+    topology: list[Link] = []
+    privacy: Privacy = Privacy()
+    retention: Retention = Retention()
+
+    @model_validator(mode="after")
+    def _references(self) -> Self:
+        for kind, items in (("floors", self.floors), ("cameras", self.cameras), ("lines", self.lines),
+                            ("zones", self.zones)):
+            dup = _duplicates([i.id for i in items])
+            if dup:
+                raise ValueError(f"duplicate {kind} id(s): {', '.join(dup)}")
+        floors = {f.id for f in self.floors}
+        cameras = {c.id: c for c in self.cameras}
+        for c in self.cameras:
+            if c.floor not in floors:
+                raise ValueError(f"camera {c.id!r} is on unknown floor {c.floor!r} (floors: {sorted(floors)})")
+        for kind, items in (("line", self.lines), ("zone", self.zones)):
+            for item in items:
+                cam = cameras.get(item.camera)
+                if cam is None:
+                    raise ValueError(f"{kind} {item.id!r} refers to unknown camera {item.camera!r}")
+                if item.space is Space.FLOOR and cam.homography is None:
+                    raise ValueError(
+                        f"{kind} {item.id!r} is drawn in floor space but camera {cam.id!r} has no homography"
+                    )
+        for link in self.topology:
+            for end in (link.a, link.b):
+                if end not in cameras:
+                    raise ValueError(f"topology link {link.a}–{link.b} refers to unknown camera {end!r}")
+        return self
+
+    def camera(self, camera_id: str) -> Camera:
+        for c in self.cameras:
+            if c.id == camera_id:
+                return c
+        raise KeyError(f"site {self.site.id!r} has no camera {camera_id!r}")
+
+    def floor(self, floor_id: str) -> Floor:
+        for f in self.floors:
+            if f.id == floor_id:
+                return f
+        raise KeyError(f"site {self.site.id!r} has no floor {floor_id!r}")
+
+    def lines_of(self, camera_id: str) -> list[Line]:
+        return [ln for ln in self.lines if ln.camera == camera_id]
+
+    def zones_of(self, camera_id: str) -> list[Zone]:
+        return [z for z in self.zones if z.camera == camera_id]
