@@ -209,8 +209,12 @@ class SiteConfig(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Self:
-        for kind, items in (("floors", self.floors), ("cameras", self.cameras), ("lines", self.lines),
-                            ("zones", self.zones)):
+        for kind, items in (
+            ("floors", self.floors),
+            ("cameras", self.cameras),
+            ("lines", self.lines),
+            ("zones", self.zones),
+        ):
             dup = _duplicates([i.id for i in items])
             if dup:
                 raise ValueError(f"duplicate {kind} id(s): {', '.join(dup)}")

@@ -41,10 +41,7 @@ def _all_messages(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, descriptor
 def _reserved(msg: descriptor_pb2.DescriptorProto | descriptor_pb2.EnumDescriptorProto, number: int) -> bool:
     # Message reserved ranges are end-exclusive, enum reserved ranges end-inclusive.
     inclusive = isinstance(msg, descriptor_pb2.EnumDescriptorProto)
-    for r in msg.reserved_range:
-        if r.start <= number < r.end + (1 if inclusive else 0):
-            return True
-    return False
+    return any(r.start <= number < r.end + (1 if inclusive else 0) for r in msg.reserved_range)
 
 
 def breaking_changes(old: descriptor_pb2.FileDescriptorSet, new: descriptor_pb2.FileDescriptorSet) -> list[str]:
@@ -63,9 +60,7 @@ def breaking_changes(old: descriptor_pb2.FileDescriptorSet, new: descriptor_pb2.
             if cur is None:
                 moved = by_name.get(field.name)
                 if moved is not None:
-                    problems.append(
-                        f"{name}.{field.name} was renumbered from {field.number} to {moved.number}"
-                    )
+                    problems.append(f"{name}.{field.name} was renumbered from {field.number} to {moved.number}")
                 elif not _reserved(new_msg, field.number):
                     problems.append(
                         f"{name}.{field.name} (field {field.number}) was removed without reserving its number"

@@ -60,7 +60,5 @@ def pack_embedding(vector: NDArray[np.floating], model_id: str, quality: float, 
 
 def unpack_embedding(emb: pb.Embedding) -> NDArray[np.float32]:
     if len(emb.vector_f16) != 2 * emb.dim:
-        raise EnvelopeError(
-            "bad_embedding", f"embedding says dim={emb.dim} but carries {len(emb.vector_f16)} bytes"
-        )
+        raise EnvelopeError("bad_embedding", f"embedding says dim={emb.dim} but carries {len(emb.vector_f16)} bytes")
     return np.frombuffer(emb.vector_f16, dtype="<f2").astype(np.float32)

@@ -1,0 +1,1 @@
+"""Cloud side: Kafka consumers, cross-camera stitching, analytics, storage, API and dashboard."""

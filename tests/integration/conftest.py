@@ -1,0 +1,80 @@
+"""Fixtures for the real local services (deploy/local/services.sh up).
+
+With MALLFLOW_REQUIRE_SERVICES=1 (set by the README's test command and CI) a missing
+service fails the test; otherwise it is skipped with the command that starts it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+KAFKA = os.environ.get("MALLFLOW_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+PG_URL = os.environ.get("MALLFLOW_PG_URL", "postgresql+psycopg://mallflow:mallflow@127.0.0.1:5433/mallflow")
+
+
+def _missing(what: str) -> None:
+    msg = f"{what} is not reachable; start it with deploy/local/services.sh up"
+    if os.environ.get("MALLFLOW_REQUIRE_SERVICES") == "1":
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+def _reachable(host_port: str) -> bool:
+    host, port = host_port.split(",")[0].rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    if not _reachable(KAFKA):
+        _missing(f"Kafka at {KAFKA}")
+    return KAFKA
+
+
+@pytest.fixture
+def kafka_topic(kafka_bootstrap: str) -> Iterator[str]:
+    """A fresh single-use topic (3 partitions), deleted afterwards."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    name = f"test.{uuid.uuid4().hex[:12]}"
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin.create_topics([NewTopic(name=name, num_partitions=3, replication_factor=1)])
+    try:
+        yield name
+    finally:
+        admin.delete_topics([name])
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    url = make_url(PG_URL)
+    if not _reachable(f"{url.host}:{url.port or 5432}"):
+        _missing(f"PostgreSQL at {url.host}:{url.port}")
+    return PG_URL
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the local PostgreSQL, dropped afterwards."""
+    name = f"mallflow_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
