@@ -1,0 +1,95 @@
+"""All analytics of one camera: floor projection, its counting lines and its zones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.analytics.events import LineCrossingEvent, ZoneEvent
+from edge.analytics.frame import FloatArray
+from edge.analytics.lines import LineCounter
+from edge.analytics.zones import ZoneMonitor
+from edge.detections import Detections
+from shared.config.site import SiteConfig, Space
+from shared.geometry import FloorMapper
+
+
+@dataclass(frozen=True)
+class CameraFacts:
+    """What one frame of one camera yields: where everybody stands, and what happened."""
+
+    camera_id: str
+    time_ns: int
+    detections: Detections
+    # (N, 2) floor metres per detection; NaN rows where the camera is uncalibrated or a
+    # point does not project (above the horizon).
+    floor_points: FloatArray
+    line_events: list[LineCrossingEvent]
+    zone_events: list[ZoneEvent]
+
+
+class CameraAnalytics:
+    """Runs a camera's line counters and zone monitors on each frame of tracked detections.
+
+    Image-space lines and zones test the foot points in the camera's (cropped) frame;
+    floor-space ones test the foot points projected onto the floor plan.
+    """
+
+    def __init__(
+        self,
+        camera_id: str,
+        mapper: FloorMapper | None,
+        lines: list[LineCounter],
+        zones: list[ZoneMonitor],
+    ) -> None:
+        for kind, items in (("line", [c.line for c in lines]), ("zone", [m.zone for m in zones])):
+            for item in items:
+                if item.camera != camera_id:
+                    raise ValueError(f"{kind} {item.id!r} belongs to camera {item.camera!r}, not {camera_id!r}")
+                if item.space is Space.FLOOR and mapper is None:
+                    raise ValueError(
+                        f"{kind} {item.id!r} is drawn in floor space but camera {camera_id!r} has no floor mapping"
+                    )
+        self.camera_id = camera_id
+        self.mapper = mapper
+        self.lines = lines
+        self.zones = zones
+
+    @classmethod
+    def from_config(cls, site: SiteConfig, camera_id: str) -> CameraAnalytics:
+        camera = site.camera(camera_id)
+        mapper = None
+        if camera.homography is not None:
+            # The homography is measured on the full source frame; detections are in crop pixels.
+            offset = (float(camera.crop[0]), float(camera.crop[1])) if camera.crop else (0.0, 0.0)
+            mapper = FloorMapper.from_config(camera.homography, offset)
+        return cls(
+            camera_id,
+            mapper,
+            [LineCounter(line) for line in site.lines_of(camera_id)],
+            [ZoneMonitor(zone) for zone in site.zones_of(camera_id)],
+        )
+
+    def update(self, detections: Detections, time_ns: int) -> CameraFacts:
+        foot = detections.foot_points()
+        floor = np.full((len(detections), 2), np.nan) if self.mapper is None else self.mapper.to_floor(foot)
+        line_events = [
+            event
+            for counter in self.lines
+            for event in counter.trigger(
+                detections, time_ns, floor if counter.line.space is Space.FLOOR else foot, floor_points=floor
+            )
+        ]
+        zone_events = [
+            event
+            for monitor in self.zones
+            for event in monitor.trigger(
+                detections, time_ns, floor if monitor.zone.space is Space.FLOOR else foot, floor_points=floor
+            )
+        ]
+        return CameraFacts(self.camera_id, time_ns, detections, floor, line_events, zone_events)
+
+    def close(self, time_ns: int) -> list[ZoneEvent]:
+        """End of stream: exits for everyone still inside a zone."""
+        return [event for monitor in self.zones for event in monitor.close_all(time_ns)]

@@ -1,0 +1,85 @@
+"""One frame's tracked detections as the points a per-track tool tests, and frame order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from edge.analytics.events import PointXY
+from edge.detections import Detections
+
+FloatArray = NDArray[np.float64]
+
+
+def _points(values: NDArray[np.floating], n: int, name: str) -> FloatArray:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.shape != (n, 2):
+        raise ValueError(f"{name} must have shape ({n}, 2), one row per detection, got {arr.shape}")
+    return arr
+
+
+@dataclass(frozen=True)
+class FramePoints:
+    """The usable rows of one frame: tracked, and with a finite point to test.
+
+    Untracked detections (tracker_id −1) have no history to count with, and a NaN point
+    (a floor projection that failed) cannot be placed; both are treated as unseen.
+    """
+
+    track_ids: NDArray[np.int64]
+    tested: FloatArray
+    image: FloatArray
+    floor: FloatArray | None
+
+    @classmethod
+    def of(
+        cls,
+        detections: Detections,
+        points: NDArray[np.floating] | None = None,
+        floor_points: NDArray[np.floating] | None = None,
+    ) -> FramePoints:
+        n = len(detections)
+        image = detections.foot_points()
+        tested = image if points is None else _points(points, n, "points")
+        floor = None if floor_points is None else _points(floor_points, n, "floor_points")
+        usable = (detections.tracker_id >= 0) & np.all(np.isfinite(tested), axis=1)
+        ids = detections.tracker_id[usable]
+        unique, counts = np.unique(ids, return_counts=True)
+        if np.any(counts > 1):
+            raise ValueError(f"tracker ids {unique[counts > 1].tolist()} appear more than once in one frame")
+        return cls(
+            track_ids=ids,
+            tested=tested[usable],
+            image=image[usable],
+            floor=None if floor is None else floor[usable],
+        )
+
+    def __len__(self) -> int:
+        return len(self.track_ids)
+
+    def image_point(self, row: int) -> PointXY:
+        return (float(self.image[row, 0]), float(self.image[row, 1]))
+
+    def floor_point(self, row: int) -> PointXY | None:
+        if self.floor is None or not np.all(np.isfinite(self.floor[row])):
+            return None
+        return (float(self.floor[row, 0]), float(self.floor[row, 1]))
+
+
+class FrameClock:
+    """Rejects frames that do not move forward in time: state is per frame, so a replayed
+    or reordered frame would silently double-count."""
+
+    def __init__(self) -> None:
+        self.last_ns: int | None = None
+
+    def advance(self, time_ns: int) -> None:
+        if self.last_ns is not None and time_ns <= self.last_ns:
+            raise ValueError(f"time_ns must increase from frame to frame: got {time_ns} after {self.last_ns}")
+        self.last_ns = time_ns
+
+    def check_not_before(self, time_ns: int) -> None:
+        if self.last_ns is not None and time_ns < self.last_ns:
+            raise ValueError(f"time_ns {time_ns} is before the last frame ({self.last_ns})")

@@ -1,0 +1,205 @@
+"""Directional counting across a finite line segment, robust to jitter and ID switches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from edge.analytics.events import Direction, LineCrossingEvent, PointXY
+from edge.analytics.frame import FloatArray, FrameClock, FramePoints
+from edge.detections import Detections
+from shared.config.site import Line, Space
+from shared.geometry import side_of_line
+
+# How far (in the line's space) a new track id may appear from where a lost one vanished
+# and still take over its history: about half a standing person's height in a 768x576
+# view, about a stride on the floor.
+DEFAULT_HANDOVER_DISTANCE: dict[Space, float] = {Space.IMAGE: 60.0, Space.FLOOR: 1.0}
+
+
+@dataclass(frozen=True)
+class _Sighting:
+    time_ns: int
+    image_point: PointXY
+    floor_point: PointXY | None
+
+
+@dataclass
+class _TrackState:
+    last_seen_ns: int
+    last_point: FloatArray
+    # Last point strictly off the line, and its side (±1). A step from it to a point on
+    # the other side is a geometric crossing if it passes through the segment.
+    signed_point: FloatArray | None = None
+    signed_distance: float = 0.0
+    # Net geometric crossings (+1 towards `in`, −1 towards `out`) since the last settle;
+    # going through and back cancels, so jitter on the line never adds up.
+    net_crossings: int = 0
+    settled_side: int = 0
+    run_side: int = 0
+    run_length: int = 0
+    run_start: _Sighting | None = None
+
+
+class LineCounter:
+    """Counts tracks crossing one `Line`, in and out.
+
+    A crossing counts when a track that had settled on one side (``settle_frames``
+    consecutive frames beyond ``dead_band``) settles on the other side and its path in
+    between went through the segment — the segment extended by ``dead_band`` at both
+    ends, so the band is a uniform tolerance around the drawn line. Passing beside the
+    segment, excursions shorter than ``settle_frames`` and jitter on the line count nothing.
+
+    ID switches: when a new track id appears within ``handover_distance`` of where a track
+    vanished near the line at most ``handover_s`` earlier, the new id takes over the old
+    one's side and crossing history, so the crossing is counted once, by whichever id
+    completes it. Tracks unseen for ``forget_s`` are dropped.
+    """
+
+    def __init__(
+        self,
+        line: Line,
+        *,
+        handover_distance: float | None = None,
+        handover_s: float = 1.0,
+        forget_s: float = 5.0,
+    ) -> None:
+        if handover_distance is None:
+            handover_distance = DEFAULT_HANDOVER_DISTANCE[line.space]
+        if not handover_distance >= 0:
+            raise ValueError(f"handover_distance must be >= 0 (in {line.space} units), got {handover_distance}")
+        if not handover_s >= 0:
+            raise ValueError(f"handover_s must be >= 0 seconds, got {handover_s}")
+        if not forget_s >= handover_s:
+            raise ValueError(
+                f"forget_s ({forget_s}) must be at least handover_s ({handover_s}): "
+                "a vanished track has to be remembered for as long as a new id may take it over"
+            )
+        self.line = line
+        self.handover_distance = float(handover_distance)
+        self._handover_ns = round(handover_s * 1e9)
+        self._forget_ns = round(forget_s * 1e9)
+        self._p1 = np.asarray(line.points[0], dtype=np.float64)
+        p2 = np.asarray(line.points[1], dtype=np.float64)
+        self._length = float(np.hypot(*(p2 - self._p1)))
+        self._unit = (p2 - self._p1) / self._length
+        self._tracks: dict[int, _TrackState] = {}
+        self._counts = {Direction.IN: 0, Direction.OUT: 0}
+        self._clock = FrameClock()
+
+    @property
+    def counts(self) -> dict[Direction, int]:
+        """Crossings counted so far, per direction."""
+        return dict(self._counts)
+
+    def trigger(
+        self,
+        detections: Detections,
+        time_ns: int,
+        points: NDArray[np.floating] | None = None,
+        *,
+        floor_points: NDArray[np.floating] | None = None,
+    ) -> list[LineCrossingEvent]:
+        """Update with one frame; return the crossings it confirmed.
+
+        points: the (N, 2) points to test, in the line's space (default: image foot
+        points); floor_points: (N, 2) floor positions to attach to events, if known.
+        """
+        self._clock.advance(time_ns)
+        frame = FramePoints.of(detections, points, floor_points)
+        distances = side_of_line(frame.tested, *self.line.points)
+        self._hand_over(frame, time_ns)
+        events = []
+        for row, track_id in enumerate(frame.track_ids.tolist()):
+            state = self._tracks.setdefault(track_id, _TrackState(time_ns, frame.tested[row]))
+            sighting = _Sighting(time_ns, frame.image_point(row), frame.floor_point(row))
+            crossing = self._observe(state, frame.tested[row], float(distances[row]), sighting)
+            if crossing is not None:
+                direction, first_on_new_side = crossing
+                self._counts[direction] += 1
+                events.append(
+                    LineCrossingEvent(
+                        line_id=self.line.id,
+                        direction=direction,
+                        track_id=track_id,
+                        time_ns=first_on_new_side.time_ns,
+                        image_point=first_on_new_side.image_point,
+                        floor_point=first_on_new_side.floor_point,
+                    )
+                )
+        self._tracks = {tid: s for tid, s in self._tracks.items() if time_ns - s.last_seen_ns <= self._forget_ns}
+        return events
+
+    def _observe(
+        self, state: _TrackState, point: FloatArray, distance: float, sighting: _Sighting
+    ) -> tuple[Direction, _Sighting] | None:
+        """Advance one track by one frame; on a confirmed crossing, return its direction and
+        the first sighting on the new side."""
+        side = int(np.sign(distance))
+        if side != 0:
+            if (
+                state.signed_point is not None
+                and side != np.sign(state.signed_distance)
+                and self._through_segment(state.signed_point, state.signed_distance, point, distance)
+            ):
+                state.net_crossings += side
+            state.signed_point, state.signed_distance = point, distance
+        state.last_seen_ns, state.last_point = sighting.time_ns, point
+
+        decided = side if abs(distance) > self.line.dead_band else 0
+        if decided == 0:
+            state.run_side, state.run_length = 0, 0
+        elif decided == state.run_side:
+            state.run_length += 1
+        else:
+            state.run_side, state.run_length, state.run_start = decided, 1, sighting
+        if state.run_length != self.line.settle_frames or state.run_start is None:
+            return None
+        crossed = state.settled_side not in (0, decided) and state.net_crossings * decided > 0
+        state.settled_side, state.net_crossings = decided, 0
+        if not crossed:
+            return None
+        return (Direction.IN if decided > 0 else Direction.OUT), state.run_start
+
+    def _through_segment(self, a: FloatArray, da: float, b: FloatArray, db: float) -> bool:
+        """Whether the step a→b, whose ends lie strictly on opposite sides of the line,
+        meets the segment extended by the dead band."""
+        hit = a + (b - a) * (da / (da - db))
+        along = float(np.dot(hit - self._p1, self._unit))
+        return -self.line.dead_band <= along <= self._length + self.line.dead_band
+
+    def _distance_to_segment(self, point: FloatArray) -> float:
+        along = float(np.clip(np.dot(point - self._p1, self._unit), 0.0, self._length))
+        return float(np.hypot(*(point - (self._p1 + along * self._unit))))
+
+    def _hand_over(self, frame: FramePoints, time_ns: int) -> None:
+        """Let ids new in this frame take over tracks that just vanished near the line."""
+        present = set(frame.track_ids.tolist())
+        new_rows = [row for row, tid in enumerate(frame.track_ids.tolist()) if tid not in self._tracks]
+        if not new_rows:
+            return
+        # States are updated after the handover, so "not in this frame" is what makes a track lost.
+        lost = {
+            tid: s
+            for tid, s in self._tracks.items()
+            if tid not in present
+            and time_ns - s.last_seen_ns <= self._handover_ns
+            and self._distance_to_segment(s.last_point) <= self.handover_distance
+        }
+        pairs = sorted(
+            (float(np.hypot(*(frame.tested[row] - s.last_point))), row, tid)
+            for row in new_rows
+            for tid, s in lost.items()
+        )
+        taken_rows: set[int] = set()
+        for gap, row, old_id in pairs:
+            if gap > self.handover_distance:
+                break
+            if row in taken_rows or old_id not in self._tracks:
+                continue
+            taken_rows.add(row)
+            # The old id's state moves, so it cannot be inherited twice; if the tracker
+            # revives the old id later, that id starts afresh and counts nothing twice.
+            self._tracks[int(frame.track_ids[row])] = self._tracks.pop(old_id)

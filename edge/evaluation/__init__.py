@@ -1,0 +1,1 @@
+"""Offline evaluation: MOT-format files and ground-truth reference analytics."""

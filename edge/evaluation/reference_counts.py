@@ -1,0 +1,86 @@
+"""Line crossings and zone visits straight from ground-truth tracks, by plain geometry.
+
+This is the yardstick `LineCounter` and `ZoneMonitor` are judged against, so it has no
+smoothing, no thresholds and no state beyond consecutive samples of one identity.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.analytics.events import Direction
+from edge.evaluation.mot import MotSequence
+from shared.geometry import point_in_polygon, side_of_line
+
+
+@dataclass(frozen=True)
+class ReferenceCrossing:
+    track_id: int
+    frame: int  # first frame on the new side
+    direction: Direction
+
+
+@dataclass(frozen=True)
+class ReferenceVisit:
+    """A maximal run of consecutive samples of one identity inside a zone."""
+
+    track_id: int
+    first_frame: int
+    last_frame: int
+    dwell_s: float  # (last_frame − first_frame) / fps, as the monitor measures it
+
+
+def line_crossings(gt: MotSequence, p1: Sequence[float], p2: Sequence[float]) -> list[ReferenceCrossing]:
+    """Every step between consecutive foot points of an identity that goes through the
+    segment P1–P2; `in` when it ends where (P2−P1)×(X−P1) > 0.
+
+    Samples exactly on the line have no side and are skipped; the step is then taken
+    from the last sample that had one.
+    """
+    crossings = []
+    for track_id in gt.track_ids().tolist():
+        track = gt.track(track_id)
+        feet = track.foot_points()
+        sides = np.sign(side_of_line(feet, p1, p2))
+        off_line = np.flatnonzero(sides != 0)
+        for a, b in itertools.pairwise(off_line):
+            if sides[a] == sides[b]:
+                continue
+            # a and b are on opposite sides of the line, so the step a→b meets the
+            # segment unless P1 and P2 both lie strictly on one side of the step.
+            ends = side_of_line(np.array([p1, p2], dtype=np.float64), feet[a], feet[b])
+            if ends[0] * ends[1] <= 0:
+                direction = Direction.IN if sides[b] > 0 else Direction.OUT
+                crossings.append(ReferenceCrossing(track_id, int(track.frame[b]), direction))
+    return crossings
+
+
+def count_crossings(crossings: Sequence[ReferenceCrossing]) -> dict[Direction, int]:
+    counts = Counter(c.direction for c in crossings)
+    return {Direction.IN: counts[Direction.IN], Direction.OUT: counts[Direction.OUT]}
+
+
+def zone_visits(gt: MotSequence, polygon: Sequence[Sequence[float]], fps: float) -> list[ReferenceVisit]:
+    """Runs of consecutive samples with the foot point inside the polygon, per identity.
+
+    A visit starts at the first sample inside and ends at the last one before a sample
+    outside (or the end of the identity); samples are consecutive even across frames
+    where the identity is not annotated.
+    """
+    if not fps > 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    visits = []
+    for track_id in gt.track_ids().tolist():
+        track = gt.track(track_id)
+        inside = point_in_polygon(track.foot_points(), polygon)
+        # Pad with False so every run has a rising and a falling edge.
+        edges = np.diff(np.concatenate([[False], inside, [False]]).astype(np.int8))
+        for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+            first, last = int(track.frame[start]), int(track.frame[stop - 1])
+            visits.append(ReferenceVisit(track_id, first, last, (last - first) / fps))
+    return visits

@@ -1,0 +1,119 @@
+"""The one place an inference engine and model are chosen.
+
+`engine="tensorrt"` loads `edge.inference.tensorrt` only when asked, so nothing else ever
+imports TensorRT. That module provides ``TensorRTDetector(path, *, model_id, layout,
+conf_threshold, nms_iou, classes, input_size)`` and ``TensorRTEmbedder(path, *, model_id,
+batch_size)`` implementing the contracts in `edge.inference.base`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+from edge.inference.base import Detector, Embedder, file_model_id
+from edge.inference.decoders import AUTO
+from edge.inference.onnx_detector import OnnxDetector
+from edge.inference.onnx_embedder import OnnxEmbedder
+from edge.inference.onnx_session import DEFAULT_PROVIDERS
+from shared.assets.models import MODELS, model_path
+
+ENGINES = ("onnxruntime", "tensorrt")
+
+_TENSORRT_BACKEND = "edge.inference.tensorrt"
+# Packages of the `jetson` extra the TensorRT backend imports.
+_TENSORRT_STACK = ("tensorrt", "pycuda")
+
+
+def resolve_model(model: str | Path) -> tuple[Path, str]:
+    """File and model id of a catalogued model name (from MALLFLOW_MODEL_DIR) or a model file path."""
+    if isinstance(model, str) and model in MODELS:
+        path = model_path(model)
+        return path, file_model_id(path, model)
+    path = Path(model)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"model {str(model)!r} is neither a catalogued model ({', '.join(sorted(MODELS))}) "
+            f"nor an existing file: {path} not found"
+        )
+    return path, file_model_id(path)
+
+
+def create_detector(
+    engine: str = "onnxruntime",
+    model: str | Path = "yolox_nano",
+    layout: str = AUTO,
+    conf_threshold: float = 0.1,
+    nms_iou: float = 0.45,
+    classes: Sequence[int] | None = (0,),
+    input_size: tuple[int, int] | None = None,
+    threads: int | None = None,
+    providers: Sequence[str] = DEFAULT_PROVIDERS,
+) -> Detector:
+    """A person detector (`classes` None keeps every class). `threads` and `providers` are ONNX Runtime's."""
+    _check_engine(engine)
+    if engine == "tensorrt":
+        tensorrt = _tensorrt_backend()
+        path, model_id = resolve_model(model)
+        detector: Detector = tensorrt.TensorRTDetector(
+            path,
+            model_id=model_id,
+            layout=layout,
+            conf_threshold=conf_threshold,
+            nms_iou=nms_iou,
+            classes=classes,
+            input_size=input_size,
+        )
+        return detector
+    path, model_id = resolve_model(model)
+    return OnnxDetector(
+        path,
+        layout=layout,
+        conf_threshold=conf_threshold,
+        nms_iou=nms_iou,
+        classes=classes,
+        input_size=input_size,
+        providers=providers,
+        threads=threads,
+        model_id=model_id,
+    )
+
+
+def create_embedder(
+    engine: str = "onnxruntime",
+    model: str | Path = "osnet_x0_25_msmt17",
+    batch_size: int = 32,
+    threads: int | None = None,
+    providers: Sequence[str] = DEFAULT_PROVIDERS,
+) -> Embedder:
+    """A ReID embedder. `threads` and `providers` are ONNX Runtime's."""
+    _check_engine(engine)
+    if engine == "tensorrt":
+        tensorrt = _tensorrt_backend()
+        path, model_id = resolve_model(model)
+        embedder: Embedder = tensorrt.TensorRTEmbedder(path, model_id=model_id, batch_size=batch_size)
+        return embedder
+    path, model_id = resolve_model(model)
+    return OnnxEmbedder(path, batch_size=batch_size, providers=providers, threads=threads, model_id=model_id)
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown inference engine {engine!r}; valid: {', '.join(ENGINES)}")
+
+
+def _tensorrt_backend() -> ModuleType:
+    try:
+        return importlib.import_module(_TENSORRT_BACKEND)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        # Only a missing TensorRT stack means "wrong machine"; any other missing module is a bug to surface.
+        if missing != _TENSORRT_BACKEND and missing.split(".")[0] not in _TENSORRT_STACK:
+            raise
+        raise ImportError(
+            "engine 'tensorrt' needs NVIDIA hardware (a Jetson or a CUDA GPU) with TensorRT installed: "
+            "`pip install 'mallflow[jetson]'` on that machine, or use engine='onnxruntime' "
+            f"(missing module: {exc.name})"
+        ) from exc

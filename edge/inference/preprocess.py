@@ -1,0 +1,107 @@
+"""Turning BGR frames of any size into model input tensors, and boxes back into frame pixels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import cv2
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+T = TypeVar("T")
+
+# The grey YOLOX and Ultralytics pad with during training; other values shift the scores.
+PAD_VALUE = 114
+
+
+@dataclass(frozen=True)
+class InputConvention:
+    """What a model family expects of its input pixels."""
+
+    rgb: bool
+    # Multiplies the 0-255 pixel values (1/255 for models trained on 0-1 inputs).
+    scale: float
+    # Letterbox padding on both sides rather than right and below.
+    center: bool
+
+
+@dataclass(frozen=True)
+class LetterboxTransform:
+    """How a source image was placed into the model input: scaled by `scale`, then shifted by the pad."""
+
+    scale: float
+    pad_x: int
+    pad_y: int
+    # (height, width) of the source image, to clip mapped-back boxes to it.
+    source_size: tuple[int, int]
+
+    def to_source(self, xyxy: NDArray[np.floating]) -> NDArray[np.float32]:
+        """Boxes in model-input pixels → source pixels, clipped to the source image."""
+        out = np.asarray(xyxy, dtype=np.float32).reshape(-1, 4).copy()
+        out[:, [0, 2]] = (out[:, [0, 2]] - self.pad_x) / self.scale
+        out[:, [1, 3]] = (out[:, [1, 3]] - self.pad_y) / self.scale
+        h, w = self.source_size
+        out[:, [0, 2]] = np.clip(out[:, [0, 2]], 0, w)
+        out[:, [1, 3]] = np.clip(out[:, [1, 3]], 0, h)
+        return out
+
+    def to_input(self, xyxy: NDArray[np.floating]) -> NDArray[np.float32]:
+        """Boxes in source pixels → model-input pixels (the inverse of `to_source`, unclipped)."""
+        out = np.asarray(xyxy, dtype=np.float32).reshape(-1, 4).copy()
+        out[:, [0, 2]] = out[:, [0, 2]] * self.scale + self.pad_x
+        out[:, [1, 3]] = out[:, [1, 3]] * self.scale + self.pad_y
+        return out
+
+
+def letterbox(
+    image: NDArray[np.uint8], size: tuple[int, int], *, center: bool, pad_value: int = PAD_VALUE
+) -> tuple[NDArray[np.uint8], LetterboxTransform]:
+    """Fit `image` into `size` (height, width) keeping its aspect ratio, padding the rest.
+
+    `center` pads on both sides (Ultralytics); otherwise the image sits top-left with the pad
+    right and below (YOLOX). Matching the training convention keeps scores as trained.
+    """
+    h, w = image.shape[:2]
+    th, tw = size
+    scale = min(th / h, tw / w)
+    nh, nw = max(1, min(th, round(h * scale))), max(1, min(tw, round(w * scale)))
+    resized = image if (nh, nw) == (h, w) else cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    pad_y, pad_x = ((th - nh) // 2, (tw - nw) // 2) if center else (0, 0)
+    out = np.full((th, tw, 3), pad_value, dtype=np.uint8)
+    out[pad_y : pad_y + nh, pad_x : pad_x + nw] = resized
+    return out, LetterboxTransform(scale=scale, pad_x=pad_x, pad_y=pad_y, source_size=(h, w))
+
+
+def to_blob(
+    images: Sequence[NDArray[np.uint8]],
+    *,
+    rgb: bool,
+    scale: float = 1.0,
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+    dtype: DTypeLike = np.float32,
+) -> NDArray[np.floating]:
+    """Stack same-sized HxWx3 BGR images into one NCHW tensor: pixel * scale, then (x - mean) / std.
+
+    `mean` and `std` are per channel in the output channel order (RGB when `rgb`).
+    """
+    batch = np.stack(images).astype(np.float32)
+    if rgb:
+        batch = batch[..., ::-1]
+    if scale != 1.0:
+        batch *= scale
+    if mean is not None:
+        batch -= np.asarray(mean, dtype=np.float32)
+    if std is not None:
+        batch /= np.asarray(std, dtype=np.float32)
+    return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=dtype)
+
+
+def batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most `size` items (itertools.batched is Python 3.12+)."""
+    if size < 1:
+        raise ValueError(f"batch size must be >= 1, got {size}")
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

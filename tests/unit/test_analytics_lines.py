@@ -1,0 +1,217 @@
+"""LineCounter on synthetic foot-point tracks: direction, finite segment, anti-jitter, ID switches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.analytics import Direction, LineCounter, LineCrossingEvent
+from edge.detections import Detections
+from shared.config import Line, Space
+
+# Vertical segment from P1 (bottom) to P2 (top): (P2−P1)×(X−P1) > 0 right of it, so
+# walking right is `in`.
+P1, P2 = (100.0, 200.0), (100.0, 0.0)
+FRAME_NS = 100_000_000  # 10 fps
+
+Frame = dict[int, tuple[float, float]]  # track id → foot point
+
+
+def detections(frame: Frame) -> Detections:
+    ids = list(frame)
+    xyxy = np.array([[x - 10, y - 40, x + 10, y] for x, y in frame.values()], dtype=np.float32).reshape(-1, 4)
+    return Detections(
+        xyxy=xyxy,
+        confidence=np.ones(len(ids), dtype=np.float32),
+        class_id=np.zeros(len(ids), dtype=np.int32),
+        tracker_id=np.array(ids, dtype=np.int64),
+    )
+
+
+def walk(track_id: int, xs: list[float], y: float = 100.0) -> list[Frame]:
+    return [{track_id: (x, y)} for x in xs]
+
+
+def run(counter: LineCounter, frames: list[Frame]) -> list[LineCrossingEvent]:
+    events: list[LineCrossingEvent] = []
+    for i, frame in enumerate(frames):
+        events += counter.trigger(detections(frame), (i + 1) * FRAME_NS)
+    return events
+
+
+def line(settle_frames: int = 3, dead_band: float = 0.0) -> Line:
+    return Line(id="door", camera="cam", points=(P1, P2), settle_frames=settle_frames, dead_band=dead_band)
+
+
+RIGHT = [60.0, 70.0, 80.0, 90.0, 110.0, 120.0, 130.0, 140.0]
+LEFT = RIGHT[::-1]
+JITTER = [99.0, 101.0] * 6
+
+
+@pytest.mark.parametrize(
+    ("frames", "settle_frames", "dead_band", "expected"),
+    [
+        pytest.param(walk(1, RIGHT), 3, 0.0, (1, 0), id="clean-in"),
+        pytest.param(walk(1, LEFT), 3, 0.0, (0, 1), id="clean-out"),
+        pytest.param(walk(1, RIGHT), 1, 0.0, (1, 0), id="clean-in-settle-1"),
+        pytest.param(walk(1, RIGHT + LEFT), 3, 0.0, (1, 1), id="in-then-back-out"),
+        pytest.param(walk(1, [60, 70, 80, 90, *JITTER, 90, 80, 70]), 3, 0.0, (0, 0), id="jitter-then-back"),
+        pytest.param(walk(1, [60, 70, 80, 90, *JITTER, 110, 120, 130]), 3, 0.0, (1, 0), id="jitter-then-on"),
+        pytest.param(walk(1, [60, 70, 80, *[97.0, 103.0] * 6, 80]), 1, 5.0, (0, 0), id="jitter-in-dead-band"),
+        pytest.param(walk(1, [60, 70, 80, 90, 110, 120, 90, 80, 70]), 3, 0.0, (0, 0), id="excursion-2-frames"),
+        pytest.param(walk(1, [60, 70, 80, 90, 110, 120, 130, 90, 80, 70]), 3, 0.0, (1, 1), id="excursion-3-frames"),
+        pytest.param(walk(1, RIGHT, y=250.0), 3, 0.0, (0, 0), id="beside-segment"),
+        pytest.param(walk(1, RIGHT, y=-30.0), 3, 0.0, (0, 0), id="beyond-far-end"),
+        pytest.param(walk(1, RIGHT, y=203.0), 3, 5.0, (1, 0), id="end-within-dead-band"),
+        pytest.param(walk(1, RIGHT, y=206.0), 3, 5.0, (0, 0), id="end-beyond-dead-band"),
+        pytest.param(
+            [*walk(1, [60, 70, 80]), {1: (80, 250)}, {1: (120, 250)}, *walk(1, [120, 130, 140])],
+            1,
+            0.0,
+            (0, 0),
+            id="around-the-end",
+        ),
+        pytest.param(walk(1, [110, 120, 130]), 1, 0.0, (0, 0), id="born-on-one-side"),
+        pytest.param(walk(1, RIGHT) + walk(2, LEFT), 3, 0.0, (1, 1), id="two-tracks"),
+    ],
+)
+def test_counts(frames: list[Frame], settle_frames: int, dead_band: float, expected: tuple[int, int]) -> None:
+    counter = LineCounter(line(settle_frames, dead_band))
+    events = run(counter, frames)
+    assert (counter.counts[Direction.IN], counter.counts[Direction.OUT]) == expected
+    assert [e.direction for e in events].count(Direction.IN) == expected[0]
+
+
+def test_event_reports_first_frame_on_new_side() -> None:
+    events = run(LineCounter(line(settle_frames=3)), walk(7, RIGHT))
+    assert events == [
+        LineCrossingEvent(
+            line_id="door",
+            direction=Direction.IN,
+            track_id=7,
+            time_ns=5 * FRAME_NS,  # x=110, the first frame right of the line
+            image_point=(110.0, 100.0),
+            floor_point=None,
+        )
+    ]
+
+
+def test_floor_points_are_attached_and_tested_points_override_foot_points() -> None:
+    counter = LineCounter(line(settle_frames=1))
+    frames = walk(1, RIGHT)
+    events = []
+    for i, frame in enumerate(frames):
+        dets = detections(frame)
+        # Test shifted points: the crossing happens one frame later than with the foot points.
+        shifted = dets.foot_points() - [15.0, 0.0]
+        events += counter.trigger(dets, (i + 1) * FRAME_NS, shifted, floor_points=np.array([[float(i), 2.0]]))
+    assert [(e.time_ns, e.image_point, e.floor_point) for e in events] == [(6 * FRAME_NS, (120.0, 100.0), (5.0, 2.0))]
+
+
+@pytest.mark.parametrize(
+    ("frames", "expected_ids"),
+    [
+        pytest.param(walk(1, [60, 70, 80, 90]) + walk(2, [110, 120, 130, 140]), [2], id="old-vanishes-before-line"),
+        pytest.param(walk(1, [60, 70, 80, 90, 105]) + walk(2, [115, 125, 135]), [2], id="old-vanishes-after-line"),
+        pytest.param(
+            walk(1, [60, 70, 80, 90, 110, 120, 130]) + walk(2, [135, 140, 145, 150]), [1], id="old-completed-crossing"
+        ),
+        pytest.param(walk(1, [60, 70, 80, 90]) + [{}] * 3 + walk(2, [110, 120, 130, 140]), [2], id="short-gap-bridged"),
+        pytest.param(
+            walk(1, [60, 70, 80, 90]) + [{}] * 12 + walk(2, [110, 120, 130, 140]), [], id="gap-over-handover-s"
+        ),
+        pytest.param(walk(1, [60, 70, 80, 90]) + walk(2, [190, 200, 210, 220]), [], id="new-id-too-far"),
+        # Old id vanishes 65 px from the line, 50 px from the new one: the new id starts afresh
+        # and has only two frames left of the line, too few to settle there.
+        pytest.param(
+            walk(1, [15, 25, 35]) + walk(2, [85, 95, 105, 115, 125, 135]), [], id="old-vanished-far-from-line"
+        ),
+    ],
+)
+def test_id_switch_at_line(frames: list[Frame], expected_ids: list[int]) -> None:
+    events = run(LineCounter(line(settle_frames=3)), frames)
+    assert [(e.track_id, e.direction) for e in events] == [(i, Direction.IN) for i in expected_ids]
+
+
+def test_id_switch_is_inherited_once() -> None:
+    """Two new ids next to one vanished track: only the nearest inherits, nothing is counted twice."""
+    counter = LineCounter(line(settle_frames=1))
+    frames: list[Frame] = [{1: (x, 100.0)} for x in (60, 70, 80, 90)]
+    frames += [{2: (105.0 + k, 100.0), 3: (108.0 + k, 120.0)} for k in (0, 10, 20)]
+    events = run(counter, frames)
+    assert [(e.track_id, e.direction) for e in events] == [(2, Direction.IN)]
+
+
+def test_revived_old_id_starts_afresh() -> None:
+    counter = LineCounter(line(settle_frames=1))
+    frames = walk(1, [60, 70, 80, 90]) + walk(2, [110, 120]) + [{1: (130.0, 100.0), 2: (130.0, 140.0)}]
+    frames += [{1: (140.0, 100.0), 2: (140.0, 140.0)}]
+    events = run(counter, frames)
+    assert [(e.track_id, e.direction) for e in events] == [(2, Direction.IN)]
+
+
+def test_untracked_and_nan_points_are_ignored() -> None:
+    counter = LineCounter(line(settle_frames=1))
+    for i, x in enumerate(RIGHT):
+        dets = Detections.from_array(np.array([[x - 10, 60, x + 10, 100, 0.9, 0]]))  # tracker_id −1
+        counter.trigger(dets, (i + 1) * FRAME_NS)
+        counter.trigger(detections({5: (x, 100.0)}), (i + 1) * FRAME_NS + 1, np.array([[np.nan, np.nan]]))
+    assert counter.counts == {Direction.IN: 0, Direction.OUT: 0}
+
+
+def test_forgets_unseen_tracks() -> None:
+    counter = LineCounter(line(settle_frames=1), forget_s=1.0)
+    run(counter, walk(1, [60, 70]) + [{}] * 11 + walk(1, [110, 120]))
+    assert counter.counts == {Direction.IN: 0, Direction.OUT: 0}
+    assert len(counter._tracks) == 1
+
+
+def test_default_handover_distance_depends_on_space() -> None:
+    image = LineCounter(line())
+    floor = LineCounter(Line(id="f", camera="cam", space=Space.FLOOR, points=((0.0, 0.0), (1.0, 0.0))))
+    assert (image.handover_distance, floor.handover_distance) == (60.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"handover_distance": -1.0}, "handover_distance must be >= 0"),
+        ({"handover_distance": float("nan")}, "handover_distance must be >= 0"),
+        ({"handover_s": -0.5}, "handover_s must be >= 0"),
+        ({"handover_s": 2.0, "forget_s": 1.0}, r"forget_s \(1.0\) must be at least handover_s \(2.0\)"),
+    ],
+)
+def test_bad_constructor_arguments(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        LineCounter(line(), **kwargs)
+
+
+def test_time_must_increase() -> None:
+    counter = LineCounter(line())
+    counter.trigger(detections({1: (60.0, 100.0)}), 2 * FRAME_NS)
+    with pytest.raises(ValueError, match="time_ns must increase"):
+        counter.trigger(detections({1: (70.0, 100.0)}), 2 * FRAME_NS)
+
+
+@pytest.mark.parametrize(
+    ("points", "floor_points", "message"),
+    [
+        (np.zeros((2, 2)), None, r"points must have shape \(1, 2\)"),
+        (np.zeros(2), None, r"points must have shape \(1, 2\)"),
+        (None, np.zeros((1, 3)), r"floor_points must have shape \(1, 2\)"),
+    ],
+)
+def test_bad_points(points: np.ndarray | None, floor_points: np.ndarray | None, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        LineCounter(line()).trigger(detections({1: (60.0, 100.0)}), FRAME_NS, points, floor_points=floor_points)
+
+
+def test_duplicate_track_ids_rejected() -> None:
+    dets = Detections(
+        xyxy=np.array([[0, 0, 10, 10], [20, 0, 30, 10]], dtype=np.float32),
+        confidence=np.ones(2, dtype=np.float32),
+        class_id=np.zeros(2, dtype=np.int32),
+        tracker_id=np.array([4, 4]),
+    )
+    with pytest.raises(ValueError, match=r"tracker ids \[4\] appear more than once"):
+        LineCounter(line()).trigger(dets, FRAME_NS)

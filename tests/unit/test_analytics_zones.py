@@ -1,0 +1,158 @@
+"""ZoneMonitor on synthetic tracks: enter/exit, occlusion, border flicker, dwell, end of stream."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.analytics import ZoneEvent, ZoneEventKind, ZoneMonitor
+from edge.detections import Detections
+from shared.config import Zone
+
+FRAME_NS = 100_000_000  # 10 fps
+IN, OUT, GONE = (50.0, 50.0), (150.0, 50.0), None  # foot points of track 1; GONE = not detected
+
+Step = tuple[float, float] | None
+
+
+def detections(points: dict[int, tuple[float, float]]) -> Detections:
+    xyxy = np.array([[x - 5, y - 20, x + 5, y] for x, y in points.values()], dtype=np.float32).reshape(-1, 4)
+    return Detections(
+        xyxy=xyxy,
+        confidence=np.ones(len(points), dtype=np.float32),
+        class_id=np.zeros(len(points), dtype=np.int32),
+        tracker_id=np.array(list(points), dtype=np.int64),
+    )
+
+
+def zone(enter_frames: int = 2, exit_grace_s: float = 1.0) -> Zone:
+    return Zone(
+        id="shop",
+        camera="cam",
+        polygon=[(0.0, 0.0), (100.0, 0.0), (100.0, 100.0), (0.0, 100.0)],
+        enter_frames=enter_frames,
+        exit_grace_s=exit_grace_s,
+    )
+
+
+def run(monitor: ZoneMonitor, steps: list[Step]) -> list[tuple[ZoneEventKind, int, int | None]]:
+    """Events as (kind, frame index of time_ns, frame index of entered_time_ns), emitted frame index."""
+    out = []
+    for i, step in enumerate(steps):
+        for event in monitor.trigger(detections({} if step is None else {1: step}), i * FRAME_NS):
+            entered = None if event.entered_time_ns is None else event.entered_time_ns // FRAME_NS
+            out.append((event.kind, event.time_ns // FRAME_NS, entered))
+    return out
+
+
+ENTER, EXIT = ZoneEventKind.ENTER, ZoneEventKind.EXIT
+
+
+@pytest.mark.parametrize(
+    ("steps", "enter_frames", "grace_s", "expected"),
+    [
+        pytest.param([OUT] * 2 + [IN] * 5 + [OUT] * 12, 2, 1.0, [(ENTER, 2, None), (EXIT, 6, 2)], id="enter-exit"),
+        pytest.param([IN] * 5 + [OUT] * 3, 1, 0.0, [(ENTER, 0, None), (EXIT, 4, 0)], id="no-grace"),
+        pytest.param([IN] * 5 + [GONE] * 12, 2, 1.0, [(ENTER, 0, None), (EXIT, 4, 0)], id="vanishes-inside"),
+        pytest.param(
+            [IN] * 5 + [GONE] * 5 + [IN] * 5 + [OUT] * 12,
+            2,
+            1.0,
+            [(ENTER, 0, None), (EXIT, 14, 0)],
+            id="occlusion-bridged",
+        ),
+        pytest.param(
+            [IN] * 5 + [GONE] * 15 + [IN] * 5 + [OUT] * 12,
+            2,
+            1.0,
+            [(ENTER, 0, None), (EXIT, 4, 0), (ENTER, 20, None), (EXIT, 24, 20)],
+            id="occlusion-over-grace",
+        ),
+        pytest.param(
+            [IN] * 3 + [OUT, IN] * 6 + [OUT] * 12, 2, 1.0, [(ENTER, 0, None), (EXIT, 14, 0)], id="border-flicker"
+        ),
+        pytest.param([OUT, IN] * 8, 2, 1.0, [], id="flicker-never-settles-inside"),
+        pytest.param([IN, GONE] * 8, 2, 1.0, [], id="missed-frames-break-enter-run"),
+        pytest.param([IN] * 2 + [OUT] * 20, 3, 1.0, [], id="too-short-to-enter"),
+    ],
+)
+def test_events(
+    steps: list[Step], enter_frames: int, grace_s: float, expected: list[tuple[ZoneEventKind, int, int | None]]
+) -> None:
+    assert run(ZoneMonitor(zone(enter_frames, grace_s)), steps) == expected
+
+
+def test_exit_is_emitted_when_grace_expires() -> None:
+    monitor = ZoneMonitor(zone(enter_frames=1, exit_grace_s=1.0))
+    emitted_at = []
+    for i, step in enumerate([IN] * 3 + [OUT] * 15):
+        if monitor.trigger(detections({1: step}), i * FRAME_NS):
+            emitted_at.append(i)
+    assert emitted_at == [0, 12]  # last inside at frame 2, + 1 s
+
+
+@pytest.mark.parametrize(("frames_inside", "dwell_s"), [(1, 0.0), (2, 0.1), (10, 0.9), (31, 3.0)])
+def test_dwell_is_first_to_last_frame_inside(frames_inside: int, dwell_s: float) -> None:
+    monitor = ZoneMonitor(zone(enter_frames=1, exit_grace_s=0.5))
+    events: list[ZoneEvent] = []
+    for i, step in enumerate([OUT] * 3 + [IN] * frames_inside + [OUT] * 10):
+        events += monitor.trigger(detections({1: step}), i * FRAME_NS, floor_points=np.array([[i, 0.0]]))
+    enter, exit_ = events
+    assert (enter.dwell_s, exit_.dwell_s) == (None, pytest.approx(dwell_s))
+    assert enter.floor_point == (3.0, 0.0)
+    assert exit_.floor_point == (3.0 + frames_inside - 1, 0.0)
+
+
+def test_close_all_exits_everyone_inside_and_forgets() -> None:
+    monitor = ZoneMonitor(zone(enter_frames=2, exit_grace_s=1.0))
+    steps = [{1: IN, 2: IN, 3: OUT}, {1: IN, 2: IN, 3: IN}, {1: IN, 3: (60.0, 60.0)}, {1: OUT}]
+    for i, frame in enumerate(steps):
+        monitor.trigger(detections(frame), i * FRAME_NS)
+    assert monitor.inside == {1, 2, 3}
+    events = monitor.close_all(4 * FRAME_NS)
+    assert sorted((e.track_id, e.entered_time_ns, e.time_ns) for e in events) == [
+        (1, 0, 2 * FRAME_NS),
+        (2, 0, FRAME_NS),
+        (3, FRAME_NS, 2 * FRAME_NS),
+    ]
+    assert all(e.kind is ZoneEventKind.EXIT for e in events)
+    assert monitor.inside == set()
+    assert monitor.close_all(5 * FRAME_NS) == []
+
+
+def test_image_points_are_tested_unless_points_given() -> None:
+    monitor = ZoneMonitor(zone(enter_frames=1))
+    assert monitor.trigger(detections({1: OUT}), 0) == []
+    # Floor-space zones get their points from the caller; here they put the track inside.
+    events = monitor.trigger(detections({1: OUT}), FRAME_NS, np.array([[10.0, 10.0]]))
+    assert [e.kind for e in events] == [ZoneEventKind.ENTER]
+
+
+def test_untracked_and_nan_points_are_ignored() -> None:
+    monitor = ZoneMonitor(zone(enter_frames=1))
+    untracked = Detections.from_array(np.array([[45, 30, 55, 50, 0.9, 0]]))
+    assert monitor.trigger(untracked, 0) == []
+    assert monitor.trigger(detections({1: IN}), FRAME_NS, np.array([[np.nan, np.nan]])) == []
+    assert monitor.inside == set()
+
+
+def test_time_checks() -> None:
+    monitor = ZoneMonitor(zone())
+    monitor.trigger(detections({1: IN}), 5 * FRAME_NS)
+    with pytest.raises(ValueError, match="time_ns must increase"):
+        monitor.trigger(detections({1: IN}), 4 * FRAME_NS)
+    with pytest.raises(ValueError, match="is before the last frame"):
+        monitor.close_all(4 * FRAME_NS)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kind": ZoneEventKind.EXIT}, "an exit event needs entered_time_ns"),
+        ({"kind": ZoneEventKind.EXIT, "entered_time_ns": 20}, r"entered_time_ns \(20\) is after the exit time"),
+        ({"kind": ZoneEventKind.ENTER, "entered_time_ns": 5}, "only exit events carry entered_time_ns"),
+    ],
+)
+def test_zone_event_validation(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ZoneEvent(zone_id="z", track_id=1, time_ns=10, **kwargs)  # type: ignore[arg-type]
