@@ -29,3 +29,31 @@ def pets09_gt() -> Path:
     if not PETS09_GT.is_file():
         pytest.fail(f"PETS09-S2L1 ground truth missing at {PETS09_GT} (set MALLFLOW_SHARED_DIR)")
     return PETS09_GT
+
+
+@pytest.fixture(scope="session")
+def metric_fixture() -> Path:
+    """MOT15 ground truth, one tracker's results and the official devkit's scores of them."""
+    if not (METRIC_FIXTURE / "gt").is_dir():
+        pytest.fail(f"metric fixture missing at {METRIC_FIXTURE} (set MALLFLOW_SHARED_DIR)")
+    return METRIC_FIXTURE
+
+
+@pytest.fixture(scope="session")
+def vtest_clip(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 60 frames of vtest.avi (about 8.5 s at 7 fps): fast end-to-end runs."""
+    import cv2
+
+    out = tmp_path_factory.mktemp("clip") / "vtest-60.avi"
+    cap = cv2.VideoCapture(str(vtest_video))
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), 7.0, (768, 576))
+    try:
+        for _ in range(60):
+            ok, frame = cap.read()
+            if not ok:
+                pytest.fail(f"{vtest_video} has fewer than 60 frames")
+            writer.write(frame)
+    finally:
+        writer.release()
+        cap.release()
+    return out

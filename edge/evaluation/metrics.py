@@ -1,0 +1,156 @@
+"""Tracking scores from the standard libraries: CLEAR MOT and ID metrics from motmetrics, HOTA from TrackEval.
+
+Matching follows the MOTChallenge devkit: a prediction matches a ground-truth box when
+their IoU is at least 0.5; HOTA averages over IoU thresholds 0.05..0.95 as TrackEval does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import motmetrics as mm
+import numpy as np
+from numpy.typing import NDArray
+from trackeval.metrics import HOTA
+
+from edge.evaluation.mot import MotSequence
+
+# motmetrics' summary names for the devkit's columns.
+_MOTMETRICS = (
+    "mota",
+    "motp",
+    "idf1",
+    "idp",
+    "idr",
+    "recall",
+    "precision",
+    "num_switches",
+    "num_false_positives",
+    "num_misses",
+    "mostly_tracked",
+    "mostly_lost",
+    "num_fragmentations",
+    "num_unique_objects",
+)
+
+
+@dataclass(frozen=True)
+class TrackingScores:
+    """Percentages for ratios (as the devkit prints them), plain counts otherwise."""
+
+    mota: float
+    motp: float
+    idf1: float
+    idp: float
+    idr: float
+    recall: float
+    precision: float
+    hota: float
+    deta: float
+    assa: float
+    id_switches: int
+    false_positives: int
+    misses: int
+    mostly_tracked: int
+    mostly_lost: int
+    fragmentations: int
+    gt_ids: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def _iou_xywh(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
+    bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    w = np.clip(np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    h = np.clip(np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    inter = w * h
+    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
+    return np.asarray(inter / np.maximum(union, 1e-12))
+
+
+def _frames(seq: MotSequence, frame: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    lo, hi = np.searchsorted(seq.frame, [frame, frame + 1])
+    return seq.track_id[lo:hi], seq.xywh[lo:hi]
+
+
+def _clear_and_identity(gt: MotSequence, pred: MotSequence, frames: NDArray[np.int64]) -> dict[str, float]:
+    acc = mm.MOTAccumulator(auto_id=False)
+    for f in frames.tolist():
+        gt_ids, gt_boxes = _frames(gt, f)
+        pr_ids, pr_boxes = _frames(pred, f)
+        # motmetrics' own iou_matrix uses np.asfarray, gone in NumPy 2; same rule here.
+        dist = 1.0 - _iou_xywh(gt_boxes, pr_boxes)
+        dist[dist > 0.5] = np.nan
+        acc.update(gt_ids.tolist(), pr_ids.tolist(), dist, frameid=f)
+    summary = mm.metrics.create().compute(acc, metrics=list(_MOTMETRICS), name="seq")
+    return {name: float(summary[name].iloc[0]) for name in _MOTMETRICS}
+
+
+def _hota(gt: MotSequence, pred: MotSequence, frames: NDArray[np.int64]) -> dict[str, float]:
+    """TrackEval's HOTA on the sequence, fed in TrackEval's per-timestep data layout."""
+    gt_index = {int(t): i for i, t in enumerate(np.unique(gt.track_id))}
+    pr_index = {int(t): i for i, t in enumerate(np.unique(pred.track_id))}
+    gt_ids: list[NDArray[np.int64]] = []
+    tracker_ids: list[NDArray[np.int64]] = []
+    similarity: list[NDArray[np.float64]] = []
+    for f in frames.tolist():
+        gt_frame_ids, gt_boxes = _frames(gt, f)
+        pr_frame_ids, pr_boxes = _frames(pred, f)
+        gt_ids.append(np.array([gt_index[int(t)] for t in gt_frame_ids], dtype=np.int64))
+        tracker_ids.append(np.array([pr_index[int(t)] for t in pr_frame_ids], dtype=np.int64))
+        similarity.append(_iou_xywh(gt_boxes, pr_boxes))
+    if not len(gt) or not len(pred):
+        return {"HOTA": 0.0, "DetA": 0.0, "AssA": 0.0}
+    data = {
+        "num_timesteps": len(frames),
+        "num_gt_ids": len(gt_index),
+        "num_tracker_ids": len(pr_index),
+        "num_gt_dets": len(gt),
+        "num_tracker_dets": len(pred),
+        "gt_ids": gt_ids,
+        "tracker_ids": tracker_ids,
+        "similarity_scores": similarity,
+    }
+    res = HOTA().eval_sequence(data)
+    return {key: float(np.mean(res[key])) * 100 for key in ("HOTA", "DetA", "AssA")}
+
+
+def evaluate_tracking(gt: MotSequence, pred: MotSequence, num_frames: int | None = None) -> TrackingScores:
+    """Score predicted tracks against ground truth over frames 1..num_frames (default: last GT frame)."""
+    # The devkit drops ground-truth rows flagged 0 in the confidence column (do-not-care);
+    # predictions on them count as false positives, as they do there.
+    gt = gt.select(gt.confidence > 0)
+    last = num_frames or int(max(gt.frame.max(initial=0), pred.frame.max(initial=0)))
+    if last < 1:
+        raise ValueError("nothing to evaluate: ground truth and prediction are both empty")
+    frames = np.arange(1, last + 1, dtype=np.int64)
+    clear = _clear_and_identity(gt, pred, frames)
+    hota = _hota(gt, pred, frames)
+
+    def pct(name: str) -> float:
+        value = clear[name]
+        return 0.0 if np.isnan(value) else value * 100
+
+    return TrackingScores(
+        mota=pct("mota"),
+        motp=(1 - clear["motp"]) * 100 if not np.isnan(clear["motp"]) else 0.0,
+        idf1=pct("idf1"),
+        idp=pct("idp"),
+        idr=pct("idr"),
+        recall=pct("recall"),
+        precision=pct("precision"),
+        hota=hota["HOTA"],
+        deta=hota["DetA"],
+        assa=hota["AssA"],
+        id_switches=int(clear["num_switches"]),
+        false_positives=int(clear["num_false_positives"]),
+        misses=int(clear["num_misses"]),
+        mostly_tracked=int(clear["mostly_tracked"]),
+        mostly_lost=int(clear["mostly_lost"]),
+        fragmentations=int(clear["num_fragmentations"]),
+        gt_ids=int(clear["num_unique_objects"]),
+    )

@@ -1,0 +1,32 @@
+"""The tracker contract: detections of one frame in, the same boxes with track ids out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+from numpy.typing import NDArray
+
+from edge.detections import Detections
+from edge.tracking.appearance import TrackAppearance
+
+
+class Tracker(ABC):
+    # Quality-weighted embedding per track; empty when the tracker runs without ReID.
+    appearance: TrackAppearance
+
+    @abstractmethod
+    def update(self, detections: Detections, image: NDArray[np.uint8], time_ns: int) -> Detections:
+        """Associate one frame's detections with tracks.
+
+        Returns the tracked boxes with `tracker_id` set (>= 1) and, where a fresh ReID
+        embedding was computed this frame, `embeddings` rows (zero rows elsewhere).
+        """
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Forget all tracks (e.g. after a stream reconnect: old ids must not resume)."""
+
+    @abstractmethod
+    def forget(self, track_ids: set[int]) -> None:
+        """Release per-track memory of tracks the caller has closed."""

@@ -1,0 +1,157 @@
+"""BoT-SORT from boxmot, fed with our detections and our own (scheduled) OSNet embeddings.
+
+We never let boxmot build its own ReID backend: its ONNX path pins and pip-installs
+another onnxruntime at run time. Embeddings come from an `Embedder` we pass in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from boxmot import BotSort
+from boxmot.structures import Boxes
+from boxmot.structures import Detections as BoxmotDetections
+from numpy.typing import NDArray
+
+from edge.detections import Detections
+from edge.inference.base import Embedder
+from edge.tracking.appearance import TrackAppearance
+from edge.tracking.base import Tracker
+from edge.tracking.reid_schedule import ReidSchedule
+from shared.config.site import Tracking
+
+
+def visibility(boxes: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Fraction of each box not covered by the box in front of it (lower bottom edge = closer)."""
+    n = len(boxes)
+    vis = np.ones(n, dtype=np.float32)
+    if n < 2:
+        return vis
+    x1 = np.maximum(boxes[:, None, 0], boxes[None, :, 0])
+    y1 = np.maximum(boxes[:, None, 1], boxes[None, :, 1])
+    x2 = np.minimum(boxes[:, None, 2], boxes[None, :, 2])
+    y2 = np.minimum(boxes[:, None, 3], boxes[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    in_front = boxes[None, :, 3] > boxes[:, None, 3]
+    covered = np.where(in_front, inter, 0).max(axis=1) / np.maximum(area, 1e-9)
+    return np.asarray(1.0 - np.clip(covered, 0, 1), dtype=np.float32)
+
+
+class BotSortTracker(Tracker):
+    """boxmot's BoT-SORT with camera-motion compensation and scheduled, batched OSNet embeddings.
+
+    `frame_rate` is the stream's real rate: boxmot sizes its Kalman steps and lost-track
+    buffer in frames.
+    """
+
+    def __init__(self, settings: Tracking, frame_rate: float, embedder: Embedder | None = None) -> None:
+        if settings.reid and embedder is None:
+            raise ValueError("tracking.reid is on but no embedder was given (or set reid: false)")
+        if frame_rate <= 0:
+            raise ValueError(f"frame_rate must be > 0, got {frame_rate}")
+        self.settings = settings
+        self.frame_rate = frame_rate
+        self.embedder = embedder if settings.reid else None
+        self.appearance = TrackAppearance()
+        self.schedule = ReidSchedule(refresh_frames=settings.reid_refresh_frames)
+        self.embeddings_computed = 0
+        self._prev_boxes = np.zeros((0, 4), dtype=np.float32)
+        self._prev_ids = np.zeros(0, dtype=np.int64)
+        self._last_embedding: dict[int, NDArray[np.float32]] = {}
+        self._tracker = self._new_tracker()
+
+    def _new_tracker(self) -> BotSort:
+        s = self.settings
+        return BotSort(
+            track_high_thresh=s.track_high_thresh,
+            track_low_thresh=s.track_low_thresh,
+            new_track_thresh=s.new_track_thresh,
+            # boxmot scales track_buffer by frame_rate / 30 to get frames.
+            track_buffer=max(1, round(s.track_buffer_s * 30)),
+            frame_rate=max(1, round(self.frame_rate)),
+            match_thresh=s.match_thresh,
+            proximity_thresh=s.proximity_thresh,
+            appearance_thresh=s.appearance_thresh,
+            use_cmc=s.cmc_method != "none",
+            cmc_method=s.cmc_method if s.cmc_method != "none" else "sof",
+            use_embeddings=s.reid,
+        )
+
+    def reset(self) -> None:
+        self._tracker = self._new_tracker()
+        self.appearance.reset()
+        self.schedule.reset()
+        self._last_embedding.clear()
+        self._prev_boxes = np.zeros((0, 4), dtype=np.float32)
+        self._prev_ids = np.zeros(0, dtype=np.int64)
+
+    def _embeddings_for(
+        self, detections: Detections, image: NDArray[np.uint8]
+    ) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+        """(N, D) embeddings for all boxes (fresh or borrowed) and the mask of fresh ones."""
+        assert self.embedder is not None
+        n = len(detections)
+        dim = self.embedder.dim
+        embs = np.zeros((n, dim), dtype=np.float32)
+        # BoT-SORT uses appearance only for its first (high-confidence) association.
+        high = detections.confidence >= self.settings.track_high_thresh
+        needs_fresh, borrow = self.schedule.plan(detections.xyxy, self._prev_boxes, self._prev_ids)
+        for i in np.flatnonzero(high & ~needs_fresh):
+            last = self._last_embedding.get(int(borrow[i]))
+            if last is None:
+                needs_fresh[i] = True
+            else:
+                embs[i] = last
+        fresh = high & needs_fresh
+        idx = np.flatnonzero(fresh)
+        if len(idx):
+            embs[idx] = self.embedder.embed(image, detections.xyxy[idx])
+            self.embeddings_computed += len(idx)
+        return embs, fresh
+
+    def update(self, detections: Detections, image: NDArray[np.uint8], time_ns: int) -> Detections:
+        persons = detections
+        embs: NDArray[np.float32] | None = None
+        fresh = np.zeros(len(persons), dtype=bool)
+        if self.embedder is not None and len(persons):
+            embs, fresh = self._embeddings_for(persons, image)
+        boxmot_dets = BoxmotDetections(
+            geometry=Boxes(torch.from_numpy(np.ascontiguousarray(persons.xyxy, dtype=np.float32))),
+            scores=torch.from_numpy(np.clip(persons.confidence, 0, 1).astype(np.float32)),
+            class_ids=torch.from_numpy(persons.class_id.astype(np.int64)),
+            sample_id=str(time_ns),
+            embeddings=None if embs is None else torch.from_numpy(embs),
+        )
+        tracks = self._tracker.update(boxmot_dets, image)
+        ids = tracks.track_ids.numpy().astype(np.int64)
+        det_idx = tracks.detection_indices.numpy().astype(np.int64)
+        xyxy = tracks.geometry.values.numpy().astype(np.float32)
+        out_embs = None
+        if embs is not None:
+            out_embs = np.where(fresh[det_idx, None], embs[det_idx], 0).astype(np.float32)
+            vis = visibility(xyxy)
+            heights = xyxy[:, 3] - xyxy[:, 1]
+            conf = persons.confidence[det_idx]
+            fresh_ids = ids[fresh[det_idx]]
+            for k in np.flatnonzero(fresh[det_idx]):
+                tid = int(ids[k])
+                self._last_embedding[tid] = out_embs[k]
+                q = self.appearance.quality(float(conf[k]), float(vis[k]), float(heights[k]))
+                self.appearance.add(tid, out_embs[k], q)
+            self.schedule.mark_fresh(fresh_ids)
+        self._prev_boxes, self._prev_ids = xyxy, ids
+        return Detections(
+            xyxy=xyxy,
+            confidence=tracks.scores.numpy().astype(np.float32),
+            class_id=tracks.class_ids.numpy().astype(np.int32),
+            tracker_id=ids,
+            embeddings=out_embs,
+        )
+
+    def forget(self, track_ids: set[int]) -> None:
+        """Release per-track memory for tracks the caller has closed."""
+        for tid in track_ids:
+            self._last_embedding.pop(tid, None)
+            self.appearance.drop(tid)
+        self.schedule.forget(track_ids)

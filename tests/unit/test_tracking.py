@@ -1,0 +1,173 @@
+"""Tracking: ReID scheduling, appearance aggregation, the detection gate and the BoT-SORT wrapper."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from edge.detections import Detections
+from edge.inference.factory import create_embedder
+from edge.tracking.appearance import TrackAppearance
+from edge.tracking.botsort import BotSortTracker, visibility
+from edge.tracking.gate import DetectionGate
+from edge.tracking.reid_schedule import ReidSchedule, iou_matrix
+from shared.config.site import Tracking
+
+
+def boxes(*rows: tuple[float, float, float, float]) -> np.ndarray:
+    return np.array(rows, dtype=np.float32).reshape(-1, 4)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (boxes((0, 0, 10, 10)), boxes((0, 0, 10, 10)), [[1.0]]),
+        (boxes((0, 0, 10, 10)), boxes((5, 0, 15, 10)), [[50 / 150]]),
+        (boxes((0, 0, 10, 10)), boxes((20, 20, 30, 30)), [[0.0]]),
+        (boxes(), boxes((0, 0, 1, 1)), np.zeros((0, 1))),
+    ],
+)
+def test_iou_matrix(a: np.ndarray, b: np.ndarray, expected: list[list[float]]) -> None:
+    np.testing.assert_allclose(iou_matrix(a, b), np.asarray(expected), atol=1e-6)
+
+
+class TestReidSchedule:
+    def test_new_boxes_need_fresh_embeddings(self) -> None:
+        fresh, borrow = ReidSchedule().plan(boxes((0, 0, 10, 30), (50, 0, 60, 30)), boxes(), np.zeros(0, np.int64))
+        assert fresh.tolist() == [True, True] and borrow.tolist() == [-1, -1]
+
+    def test_isolated_continuation_borrows_until_stale(self) -> None:
+        schedule = ReidSchedule(refresh_frames=3)
+        track_boxes, ids = boxes((0, 0, 10, 30)), np.array([7])
+        schedule.plan(boxes((0, 0, 10, 30)), boxes(), np.zeros(0, np.int64))
+        schedule.mark_fresh(ids)
+        plans = [schedule.plan(boxes((1, 0, 11, 30)), track_boxes, ids) for _ in range(3)]
+        assert [bool(fresh[0]) for fresh, _ in plans] == [False, False, True]
+        assert int(plans[0][1][0]) == 7
+
+    def test_crowded_boxes_are_always_fresh(self) -> None:
+        schedule = ReidSchedule()
+        pair = boxes((0, 0, 10, 30), (5, 0, 15, 30))
+        schedule.plan(pair, boxes(), np.zeros(0, np.int64))
+        schedule.mark_fresh(np.array([1, 2]))
+        fresh, _ = schedule.plan(pair, pair, np.array([1, 2]))
+        assert fresh.tolist() == [True, True]
+
+    @pytest.mark.parametrize(
+        ("kwargs", "error"), [({"continuation_iou": 0}, "continuation_iou"), ({"refresh_frames": 0}, "refresh_frames")]
+    )
+    def test_rejects(self, kwargs: dict[str, float], error: str) -> None:
+        with pytest.raises(ValueError, match=error):
+            ReidSchedule(**kwargs)  # type: ignore[arg-type]
+
+
+class TestTrackAppearance:
+    def test_quality_weighted_mean(self) -> None:
+        app = TrackAppearance()
+        app.add(1, np.array([1.0, 0.0], np.float32), quality=0.9)
+        app.add(1, np.array([0.0, 1.0], np.float32), quality=0.1)
+        found = app.embedding(1)
+        assert found is not None
+        vector, quality, samples = found
+        assert vector[0] > 0.99 * np.cos(np.arctan(0.1 / 0.9)) and samples == 2
+        assert quality == pytest.approx(0.5)
+
+    def test_low_quality_sightings_are_ignored(self) -> None:
+        app = TrackAppearance(min_quality=0.2)
+        app.add(1, np.array([1.0, 0.0], np.float32), quality=0.1)
+        assert app.embedding(1) is None
+
+    def test_changed_only_after_a_meaningful_move(self) -> None:
+        app = TrackAppearance(republish_distance=0.05)
+        app.add(1, np.array([1.0, 0.0], np.float32), quality=1.0)
+        assert app.changed(1) is True
+        app.add(1, np.array([0.99, 0.01], np.float32), quality=1.0)
+        assert app.changed(1) is False
+        app.add(1, np.array([0.0, 1.0], np.float32), quality=3.0)
+        assert app.changed(1) is True
+
+    @pytest.mark.parametrize(
+        ("confidence", "vis", "height", "expected"),
+        [(1.0, 1.0, 256, 1.0), (0.5, 1.0, 128, 0.5), (1.0, 0.5, 64, 0.25), (0.8, 0.0, 200, 0.0)],
+    )
+    def test_quality(self, confidence: float, vis: float, height: float, expected: float) -> None:
+        assert TrackAppearance.quality(confidence, vis, height) == pytest.approx(expected)
+
+
+def test_visibility_of_a_box_behind_another() -> None:
+    # The second box's bottom edge is lower: it is in front and hides half of the first.
+    vis = visibility(boxes((0, 0, 10, 20), (5, 0, 15, 30)))
+    np.testing.assert_allclose(vis, [0.5, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("rows", "min_conf", "regions", "kept"),
+    [
+        ([[0, 0, 10, 20, 0.9, 0], [0, 0, 10, 20, 0.05, 0]], 0.1, [], [0]),
+        ([[0, 0, 10, 20, 0.9, 0], [100, 100, 110, 120, 0.9, 0]], 0.1, [[(0, 10), (20, 10), (20, 30), (0, 30)]], [1]),
+        ([[0, 0, 10, 20, 0.9, 0]], 0.0, [], [0]),
+    ],
+)
+def test_detection_gate(rows: list[list[float]], min_conf: float, regions: list, kept: list[int]) -> None:
+    det = Detections.from_array(np.array(rows))
+    out = DetectionGate(min_conf, regions).apply(det)
+    np.testing.assert_array_equal(out.xyxy, det.xyxy[kept])
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [((1.5, []), "min_confidence"), ((0.1, [[(0, 0), (1, 1)]]), "at least 3 points")],
+)
+def test_detection_gate_rejects(args: tuple, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        DetectionGate(*args)
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"track_low_thresh": 0.6, "track_high_thresh": 0.5}, "must not exceed"),
+        ({"cmc_method": "magic"}, "cmc_method"),
+        ({"track_buffer_s": 0}, "track_buffer_s"),
+    ],
+)
+def test_tracking_config_rejects(fields: dict[str, object], error: str) -> None:
+    with pytest.raises(ValidationError, match=error):
+        Tracking.model_validate(fields)
+
+
+def _scene(frame: int) -> tuple[np.ndarray, Detections]:
+    """Two differently dressed people walking towards each other on a grey floor."""
+    image = np.full((240, 320, 3), 90, np.uint8)
+    rows = []
+    for x0, colour in ((20 + 6 * frame, (0, 0, 200)), (260 - 6 * frame, (200, 120, 0))):
+        image[80:200, x0 : x0 + 40] = colour
+        image[80:110, x0 + 10 : x0 + 30] = (180, 200, 230)
+        rows.append([x0, 80, x0 + 40, 200, 0.9, 0])
+    return image, Detections.from_array(np.array(rows, dtype=np.float32))
+
+
+def test_botsort_keeps_identities_and_schedules_reid() -> None:
+    tracker = BotSortTracker(Tracking(), frame_rate=10, embedder=create_embedder(threads=1))
+    ids_per_frame = []
+    for frame in range(15):
+        image, det = _scene(frame)
+        out = tracker.update(det, image, (frame + 1) * 100_000_000)
+        ids_per_frame.append(tuple(out.tracker_id.tolist()))
+    confirmed = [ids for ids in ids_per_frame if len(ids) == 2]
+    assert len(confirmed) >= 12
+    assert all(set(ids) == set(confirmed[0]) for ids in confirmed)
+    # Fewer embeddings than boxes: isolated, continuing tracks reuse theirs.
+    assert 2 <= tracker.embeddings_computed < 2 * 15
+    for tid in confirmed[0]:
+        assert tracker.appearance.embedding(tid) is not None
+    tracker.forget(set(confirmed[0]))
+    assert all(tracker.appearance.embedding(t) is None for t in confirmed[0])
+
+
+def test_botsort_needs_an_embedder_for_reid() -> None:
+    with pytest.raises(ValueError, match="embedder"):
+        BotSortTracker(Tracking(reid=True), frame_rate=10, embedder=None)
+    with pytest.raises(ValueError, match="frame_rate"):
+        BotSortTracker(Tracking(reid=False), frame_rate=0)
