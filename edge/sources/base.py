@@ -1,0 +1,98 @@
+"""The source contract: an iterator of cropped BGR frames with capture timestamps."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+from edge.frames import Frame
+
+
+class SourceError(RuntimeError):
+    """The source cannot deliver frames; the message names the camera and the cause."""
+
+
+class SourceKind(StrEnum):
+    FILE = "file"
+    RTSP = "rtsp"
+    V4L2 = "v4l2"
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    camera_id: str
+    uri: str
+    crop: tuple[int, int, int, int] | None = None
+    # Frame rate to assume when the container's is missing or wrong.
+    fps_hint: float | None = None
+
+    @property
+    def kind(self) -> SourceKind:
+        if self.uri.startswith(("rtsp://", "rtsps://", "http://", "https://")):
+            return SourceKind.RTSP
+        if self.uri.startswith("v4l2://") or self.uri.isdigit() or self.uri.startswith("/dev/video"):
+            return SourceKind.V4L2
+        return SourceKind.FILE
+
+    @property
+    def path(self) -> str:
+        return self.uri.removeprefix("file://")
+
+    @property
+    def is_live(self) -> bool:
+        return self.kind is not SourceKind.FILE
+
+
+class FrameSource(ABC):
+    """Yields frames until the stream ends (files) or fails (raises SourceError)."""
+
+    def __init__(self, spec: SourceSpec) -> None:
+        self.spec = spec
+        self.fps = spec.fps_hint or 0.0
+        self._index = 0
+        self._start_ns = time.time_ns()
+
+    @abstractmethod
+    def _read(self) -> tuple[NDArray[np.uint8], int | None] | None:
+        """Next full frame and its stream timestamp (ns since stream start) or None at the end."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def _crop(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        if self.spec.crop is None:
+            return image
+        x0, y0, x1, y1 = self.spec.crop
+        h, w = image.shape[:2]
+        if x1 > w or y1 > h:
+            raise SourceError(f"camera {self.spec.camera_id}: crop {self.spec.crop} exceeds the {w}x{h} frame")
+        return image[y0:y1, x0:x1]
+
+    def __iter__(self) -> Iterator[Frame]:
+        while True:
+            item = self._read()
+            if item is None:
+                return
+            image, pts_ns = item
+            if self.spec.is_live or pts_ns is None:
+                # Live streams: wall-clock capture time; files without timestamps: nominal rate.
+                if self.spec.is_live:
+                    capture_ns = time.time_ns()
+                else:
+                    capture_ns = self._start_ns + int(self._index * 1e9 / (self.fps or 25.0))
+            else:
+                capture_ns = self._start_ns + pts_ns
+            yield Frame(self.spec.camera_id, self._index, capture_ns, np.ascontiguousarray(self._crop(image)))
+            self._index += 1
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
