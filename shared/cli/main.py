@@ -13,13 +13,10 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
+from shared.cli.errors import UsageError
 from shared.config import ConfigError
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-class UsageError(Exception):
-    """Bad arguments or inputs a person can fix; printed without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:

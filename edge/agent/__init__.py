@@ -1,0 +1,1 @@
+"""Running cameras: perception per camera, the multi-camera agent loop and its metrics."""

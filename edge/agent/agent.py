@@ -1,0 +1,298 @@
+"""The edge agent: every camera of a site in one process.
+
+One reader thread per camera decodes; the main loop takes the newest frame of each
+camera, detects them in one batch, then per camera tracks, analyses and publishes.
+A camera that fails is reported (camera-status event) and the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from edge.agent.camera_reader import CameraReader
+from edge.agent.metrics import AgentMetrics
+from edge.agent.perception import CameraPerception
+from edge.frames import Frame
+from edge.inference.base import Detector, Embedder
+from edge.publish.camera_publisher import CameraPublisher
+from edge.publish.envelopes import EnvelopeFactory
+from edge.publish.sequence import SequenceCounter
+from edge.publish.sink import EventSink
+from edge.publish.update_rate import UpdateThrottle
+from edge.sources.base import FrameSource, SourceSpec
+from edge.sources.reconnect import Backoff, SourceEvent, SourceState
+from shared.config.site import SiteConfig
+
+log = logging.getLogger(__name__)
+
+# (camera id, frames processed, fps, lag ms) after each frame, for progress displays.
+FrameCallback = Callable[[str, int, float, float], None]
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    edge_id: str
+    # Per-camera sequence counters live here; keep it across restarts.
+    state_dir: Path
+    status_interval_s: float = 10.0
+    backoff: Backoff = field(default_factory=Backoff)
+    queue_size: int = 4
+
+    def __post_init__(self) -> None:
+        if not self.edge_id:
+            raise ValueError("edge_id must not be empty")
+        if self.status_interval_s <= 0:
+            raise ValueError(f"status_interval_s must be > 0, got {self.status_interval_s}")
+
+
+@dataclass
+class CameraReport:
+    camera_id: str
+    frames: int = 0
+    state: str = SourceState.ONLINE.value
+    error: str | None = None
+    events: dict[str, int] = field(default_factory=dict)
+
+
+class _Camera:
+    """Runtime state of one camera inside the agent."""
+
+    def __init__(self, camera_id: str, reader: CameraReader, publisher: CameraPublisher) -> None:
+        self.camera_id = camera_id
+        self.reader = reader
+        self.publisher = publisher
+        self.perception: CameraPerception | None = None
+        self.frames = 0
+        self.state = SourceState.ONLINE
+        self.message = ""
+        self.last_frame: Frame | None = None
+        self.last_status_ns = 0
+        self.lag_ms = 0.0
+        self.dropped_counted = 0
+        self.recent: deque[float] = deque(maxlen=64)
+
+    def fps(self) -> float:
+        if len(self.recent) < 2:
+            return 0.0
+        span = self.recent[-1] - self.recent[0]
+        return (len(self.recent) - 1) / span if span > 0 else 0.0
+
+
+def _track_id_base() -> int:
+    # Millisecond clock x 1000: bases of runs a second apart are 10^6 ids apart, far more
+    # than one run's tracker hands out, so ids never repeat on a camera across restarts.
+    return time.time_ns() // 1_000_000 * 1000
+
+
+class EdgeAgent:
+    def __init__(
+        self,
+        site: SiteConfig,
+        camera_ids: list[str],
+        detector: Detector,
+        embedder: Embedder | None,
+        sink: EventSink,
+        settings: AgentSettings,
+        opener: Callable[[SourceSpec], FrameSource],
+        metrics: AgentMetrics | None = None,
+    ) -> None:
+        if not camera_ids:
+            raise ValueError("the agent needs at least one camera")
+        self.site = site
+        self.detector = detector
+        self.embedder = embedder
+        self.sink = sink
+        self.settings = settings
+        self.metrics = metrics
+        self.stop = threading.Event()
+        self._events: queue.Queue[SourceEvent] = queue.Queue()
+        # Two batches in flight: detection of the next overlaps tracking of the current.
+        self._detected: queue.Queue[tuple[list[tuple[_Camera, Frame]], list[NDArray[np.float32]]]] = queue.Queue(2)
+        self._detector_error: Exception | None = None
+        self._model_versions = {"detector": detector.model_id}
+        if embedder is not None:
+            self._model_versions["reid"] = embedder.model_id
+        self._cameras = [self._camera(site, cid, opener) for cid in camera_ids]
+
+    def _camera(self, site: SiteConfig, camera_id: str, opener: Callable[[SourceSpec], FrameSource]) -> _Camera:
+        cfg = site.camera(camera_id)
+        spec = SourceSpec(camera_id, cfg.source, crop=cfg.crop, fps_hint=cfg.fps_hint)
+        reader = CameraReader(
+            spec, opener, self._events.put, self.stop, self.settings.backoff, self.settings.queue_size
+        )
+        factory = EnvelopeFactory(
+            site.site.id,
+            camera_id,
+            self.settings.edge_id,
+            SequenceCounter(self.settings.state_dir, camera_id),
+            floor_id=cfg.floor,
+            model_id=self.embedder.model_id if self.embedder is not None and site.privacy.publish_embeddings else None,
+        )
+        publisher = CameraPublisher(
+            factory,
+            self.sink,
+            UpdateThrottle(1.0 / site.tracking.update_hz),
+            # A track BoT-SORT may still re-find is not closed yet.
+            close_after_s=site.tracking.track_buffer_s + 0.5,
+            track_id_base=_track_id_base(),
+        )
+        return _Camera(camera_id, reader, publisher)
+
+    def run(self, on_frame: FrameCallback | None = None) -> list[CameraReport]:
+        """Process until every camera has ended or failed, or `stop` is set; then flush."""
+        for cam in self._cameras:
+            cam.reader.start()
+        detection = threading.Thread(target=self._detect_loop, name="detector", daemon=True)
+        detection.start()
+        try:
+            while True:
+                self._handle_source_events()
+                try:
+                    item = self._detected.get(timeout=0.05)
+                except queue.Empty:
+                    if not detection.is_alive() and self._detected.empty():
+                        break
+                    continue
+                self._process(*item, on_frame)
+                self._periodic_status()
+        finally:
+            self.stop.set()
+            detection.join(timeout=5)
+            for cam in self._cameras:
+                cam.reader.join(timeout=5)
+            self._handle_source_events()
+            for cam in self._cameras:
+                self._end_tracks(cam)
+                state = cam.state if cam.state is not SourceState.ONLINE else SourceState.ENDED
+                self._status(cam, state, cam.message)
+                cam.publisher.factory.sequence.close()
+        if self._detector_error is not None:
+            raise self._detector_error
+        return [self._report(cam) for cam in self._cameras]
+
+    def _detect_loop(self) -> None:
+        """Batch the cameras' newest frames through the detector, overlapping the tracking of the previous batch."""
+        try:
+            while not self.stop.is_set():
+                batch = self._take_frames()
+                if not batch:
+                    if all(cam.reader.exhausted() for cam in self._cameras):
+                        return
+                    time.sleep(0.002)
+                    continue
+                boxes = self.detector.detect([frame.image for _, frame in batch])
+                while not self.stop.is_set():
+                    try:
+                        self._detected.put((batch, boxes), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+        except Exception as exc:
+            log.exception("detector failed")
+            self._detector_error = exc
+            self.stop.set()
+
+    def _take_frames(self) -> list[tuple[_Camera, Frame]]:
+        batch = []
+        for cam in self._cameras:
+            try:
+                batch.append((cam, cam.reader.frames.get_nowait()))
+            except queue.Empty:
+                continue
+        return batch
+
+    def _process(
+        self, batch: list[tuple[_Camera, Frame]], boxes: list[NDArray[np.float32]], on_frame: FrameCallback | None
+    ) -> None:
+        for (cam, frame), cam_boxes in zip(batch, boxes, strict=True):
+            if cam.perception is None:
+                fps = cam.reader.fps or 25.0
+                cam.perception = CameraPerception.from_config(self.site, cam.camera_id, fps, self.embedder)
+                cam.publisher.appearance = cam.perception.tracker.appearance
+            try:
+                facts = cam.perception.step(frame, cam_boxes)
+                closed = cam.publisher.publish(facts)
+            except Exception as exc:
+                log.exception("camera %s: frame %d failed", cam.camera_id, frame.index)
+                cam.message = f"processing failed: {exc}"
+                continue
+            cam.perception.tracker.forget(closed)
+            cam.frames += 1
+            cam.last_frame = frame
+            now = time.time_ns()
+            cam.recent.append(now / 1e9)
+            cam.lag_ms = max(0.0, (now - frame.capture_time_ns) / 1e6)
+            if self.metrics is not None:
+                self.metrics.dropped_frames.labels(cam.camera_id).inc(cam.reader.dropped - cam.dropped_counted)
+                cam.dropped_counted = cam.reader.dropped
+                self.metrics.frames.labels(cam.camera_id).inc()
+                self.metrics.lag.labels(cam.camera_id).observe(cam.lag_ms / 1e3)
+                self.metrics.tracks.labels(cam.camera_id).set(len(facts.detections))
+                self.metrics.fps.labels(cam.camera_id).set(cam.fps())
+            if on_frame is not None:
+                on_frame(cam.camera_id, cam.frames, cam.fps(), cam.lag_ms)
+
+    def _handle_source_events(self) -> None:
+        while True:
+            try:
+                event = self._events.get_nowait()
+            except queue.Empty:
+                return
+            cam = next(c for c in self._cameras if c.camera_id == event.camera_id)
+            if event.state is SourceState.RECONNECTING and cam.state is SourceState.ONLINE:
+                # Footage after a gap is new footage: close every track, start fresh ids.
+                self._end_tracks(cam)
+                if self.metrics is not None:
+                    self.metrics.reconnects.labels(cam.camera_id).inc()
+            if event.state is SourceState.ENDED:
+                # Frames still queued are processed before the final status goes out.
+                cam.message = event.message
+                continue
+            cam.state = event.state
+            cam.message = event.message
+            if self.metrics is not None:
+                self.metrics.camera_state.labels(cam.camera_id).set(1 if event.state is SourceState.ONLINE else 0)
+            self._status(cam, event.state, event.message)
+
+    def _end_tracks(self, cam: _Camera) -> None:
+        if cam.perception is None:
+            return
+        exits = cam.perception.analytics.close(cam.last_frame.capture_time_ns) if cam.last_frame else []
+        closed = cam.publisher.close_all(exits)
+        cam.perception.tracker.forget(closed)
+        cam.perception.reset()
+        cam.publisher.track_id_base = _track_id_base()
+
+    def _periodic_status(self) -> None:
+        now = time.time_ns()
+        for cam in self._cameras:
+            if cam.state is SourceState.ONLINE and now - cam.last_status_ns >= self.settings.status_interval_s * 1e9:
+                self._status(cam, SourceState.ONLINE, "")
+
+    def _status(self, cam: _Camera, state: SourceState, message: str) -> None:
+        now = time.time_ns()
+        cam.last_status_ns = now
+        cam.publisher.status(
+            state,
+            fps=cam.fps(),
+            frames=cam.frames,
+            dropped_frames=cam.reader.dropped,
+            lag_ms=cam.lag_ms,
+            time_ns=cam.last_frame.capture_time_ns if cam.last_frame and state is SourceState.ONLINE else now,
+            model_versions=self._model_versions,
+            message=message,
+        )
+
+    def _report(self, cam: _Camera) -> CameraReport:
+        state = SourceState.OFFLINE if cam.reader.error else SourceState.ENDED
+        return CameraReport(cam.camera_id, cam.frames, state.value, cam.reader.error, dict(cam.publisher.sent))

@@ -1,0 +1,48 @@
+"""One camera's perception after detection: gate → BoT-SORT (+ReID) → per-camera analytics.
+
+Detection is not here: the agent batches it across cameras, and the Jetson path gets
+boxes from DeepStream. Everything after the detector is the same on every engine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from edge.analytics.camera import CameraAnalytics, CameraFacts
+from edge.detections import Detections
+from edge.frames import Frame
+from edge.inference.base import Embedder
+from edge.tracking.base import Tracker
+from edge.tracking.botsort import BotSortTracker
+from edge.tracking.gate import DetectionGate
+from shared.config.site import SiteConfig
+
+
+class CameraPerception:
+    def __init__(self, camera_id: str, gate: DetectionGate, tracker: Tracker, analytics: CameraAnalytics) -> None:
+        self.camera_id = camera_id
+        self.gate = gate
+        self.tracker = tracker
+        self.analytics = analytics
+
+    @classmethod
+    def from_config(
+        cls, site: SiteConfig, camera_id: str, frame_rate: float, embedder: Embedder | None
+    ) -> CameraPerception:
+        camera = site.camera(camera_id)
+        gate = DetectionGate(site.tracking.detect_conf, camera.ignore_regions)
+        tracker = BotSortTracker(site.tracking, frame_rate, embedder if site.tracking.reid else None)
+        return cls(camera_id, gate, tracker, CameraAnalytics.from_config(site, camera_id))
+
+    def step(self, frame: Frame, boxes: NDArray[np.float32]) -> CameraFacts:
+        """Track one frame's (N, 6) detector output and run the camera's analytics on it."""
+        if frame.camera_id != self.camera_id:
+            raise ValueError(f"frame of camera {frame.camera_id!r} given to perception of {self.camera_id!r}")
+        detections = self.gate.apply(Detections.from_array(boxes))
+        tracked = self.tracker.update(detections, frame.image, frame.capture_time_ns)
+        return self.analytics.update(tracked, frame.capture_time_ns)
+
+    def reset(self) -> None:
+        """After a reconnect: old track ids must not resume on new footage."""
+        self.tracker.reset()

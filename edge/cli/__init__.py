@@ -1,0 +1,1 @@
+"""`mallflow` subcommands of the edge: `edge run`, `track`, `analyze`."""

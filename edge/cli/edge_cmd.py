@@ -1,0 +1,109 @@
+"""`mallflow edge run --config SITE.yaml [--camera ID ...]`: the edge agent."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import socket
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from shared.paths import cache_dir
+
+if TYPE_CHECKING:
+    from edge.agent.agent import CameraReport
+    from edge.publish.sink import EventSink
+
+log = logging.getLogger(__name__)
+
+# Kept here rather than imported so `mallflow --help` does not load torch/onnxruntime.
+ENGINES = ("onnxruntime", "tensorrt")
+SOURCE_BACKENDS = ("auto", "gstreamer", "opencv")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("edge", help="run the edge agent (cameras → events on Kafka)")
+    esub = p.add_subparsers(dest="edge_command", required=True)
+    r = esub.add_parser("run", help="run all (or some) cameras of a site in one process")
+    r.add_argument("--config", required=True, type=Path, help="site YAML")
+    r.add_argument("--camera", action="append", default=[], metavar="ID", help="only these cameras (repeatable)")
+    r.add_argument("--bootstrap", default=None, help="Kafka bootstrap servers (default: MALLFLOW_KAFKA_* settings)")
+    r.add_argument("--topic", default=None, help="events topic (default: mallflow.events.v1)")
+    r.add_argument("--edge-id", default=socket.gethostname(), help="this agent's id in every envelope")
+    r.add_argument("--state-dir", type=Path, default=None, help="sequence counters (default: cache dir)")
+    r.add_argument("--spool-dir", type=Path, default=None, help="spool for events the broker could not take yet")
+    r.add_argument("--spool-max-mb", type=int, default=1024, help="spool bound; the oldest events go beyond it")
+    r.add_argument("--metrics-port", type=int, default=9108, help="Prometheus /metrics port (0: off)")
+    r.add_argument("--status-interval", type=float, default=10.0, help="seconds between camera-status events")
+    r.add_argument("--engine", choices=ENGINES, default="onnxruntime")
+    r.add_argument("--source-backend", choices=SOURCE_BACKENDS, default="auto")
+    r.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: all cores)")
+    r.add_argument("--no-progress", action="store_true", help="no progress display")
+    r.set_defaults(handler=_run)
+
+
+def _kafka_sink(args: argparse.Namespace, site_id: str) -> EventSink:
+    from edge.publish.delivery import DeliverySettings
+    from edge.publish.kafka_sink import KafkaSink
+    from shared.messaging.settings import KafkaSettings
+    from shared.schema.topics import EVENTS_TOPIC
+
+    spool_dir = args.spool_dir or cache_dir() / "edge" / site_id / args.edge_id / "spool"
+    delivery = DeliverySettings(spool_dir=spool_dir, spool_max_bytes=args.spool_max_mb * 1024 * 1024)
+    return KafkaSink(KafkaSettings.from_env(args.bootstrap), delivery=delivery, topic=args.topic or EVENTS_TOPIC)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from prometheus_client import start_http_server
+
+    from edge.agent.agent import AgentSettings, EdgeAgent
+    from edge.agent.metrics import AgentMetrics
+    from edge.agent.progress import AgentProgress
+    from edge.inference.factory import create_detector, create_embedder
+    from edge.sources.factory import open_source
+    from shared.config import load_site_config
+
+    site = load_site_config(args.config)
+    known = [c.id for c in site.cameras if c.enabled]
+    unknown = sorted(set(args.camera) - {c.id for c in site.cameras})
+    if unknown:
+        raise ValueError(f"{args.config}: no camera {', '.join(unknown)} (cameras: {', '.join(known)})")
+    cameras = args.camera or known
+    detector = create_detector(args.engine, threads=args.threads)
+    embedder = create_embedder(args.engine, threads=args.threads) if site.tracking.reid else None
+    metrics = AgentMetrics()
+    if args.metrics_port:
+        start_http_server(args.metrics_port, addr="127.0.0.1")
+    state_dir = args.state_dir or cache_dir() / "edge" / site.site.id / args.edge_id / "state"
+    sink = _kafka_sink(args, site.site.id)
+    agent = EdgeAgent(
+        site,
+        cameras,
+        detector,
+        embedder,
+        sink,
+        AgentSettings(edge_id=args.edge_id, state_dir=state_dir, status_interval_s=args.status_interval),
+        opener=lambda spec: open_source(spec, args.source_backend),
+        metrics=metrics,
+    )
+
+    def shutdown(signum: int, _frame: FrameType | None) -> None:
+        log.warning("signal %d: stopping cameras and flushing events", signum)
+        agent.stop.set()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    with AgentProgress(site, cameras, enabled=not args.no_progress) as progress:
+        reports = agent.run(on_frame=progress.update)
+    sink.close(timeout_s=30.0)
+    _print_reports(reports)
+    return 1 if any(r.error for r in reports) and all(r.error for r in reports) else 0
+
+
+def _print_reports(reports: list[CameraReport]) -> None:
+    for r in reports:
+        events = ", ".join(f"{k}={v}" for k, v in sorted(r.events.items())) or "no events"
+        outcome = f"failed: {r.error}" if r.error else "done"
+        print(f"{r.camera_id}: {r.frames} frames, {events}; {outcome}")

@@ -1,0 +1,181 @@
+"""`mallflow track VIDEO --out FILE` and `mallflow analyze VIDEO ... --json`: tools for one video.
+
+Installers use them to check a camera's lines and zones before a site goes live; the
+evaluation uses `track` output as MOTChallenge results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shared.cli.errors import UsageError
+from shared.config.site import SiteConfig
+
+if TYPE_CHECKING:
+    from edge.agent.perception import CameraPerception
+    from edge.agent.video import VideoStep
+    from edge.sources.base import FrameSource
+
+# Not edge.sources.factory.BACKENDS: importing edge modules here would load torch and
+# onnxruntime for every `mallflow --help`.
+SOURCE_BACKENDS = ("auto", "gstreamer", "opencv")
+
+CAMERA_ID = "video"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    t = sub.add_parser("track", help="track people in one video and write MOTChallenge rows")
+    _common(t)
+    t.add_argument("--out", required=True, type=Path, help="MOT file to write (frame,id,x,y,w,h,conf,-1,-1,-1)")
+    t.set_defaults(handler=_track)
+
+    a = sub.add_parser("analyze", help="count line crossings and zone visits in one video")
+    _common(a)
+    a.add_argument(
+        "--line", action="append", default=[], metavar="NAME=x1,y1,x2,y2", help="counting line (pixels); repeatable"
+    )
+    a.add_argument(
+        "--zone", action="append", default=[], metavar="NAME=x1,y1,x2,y2,x3,y3,...", help="zone polygon; repeatable"
+    )
+    a.add_argument("--json", action="store_true", help="print one JSON object (default: a readable summary)")
+    a.set_defaults(handler=_analyze)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("video", help="video file (or any source URI)")
+    p.add_argument("--fps", type=float, default=None, help="true frame rate when the container's is wrong")
+    p.add_argument("--source-backend", choices=SOURCE_BACKENDS, default="auto")
+    p.add_argument("--no-reid", action="store_true", help="track without OSNet appearance (faster, more ID switches)")
+    p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: all cores)")
+    p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+
+
+def _numbers(text: str, what: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{what}: coordinates must be comma-separated numbers, got {text!r}") from None
+
+
+def _named(spec: str, what: str) -> tuple[str, list[float]]:
+    name, sep, coords = spec.partition("=")
+    if not sep or not name:
+        raise ValueError(f"{what} {spec!r} must look like NAME=x1,y1,...")
+    return name, _numbers(coords, f"{what} {name!r}")
+
+
+def parse_lines(specs: list[str]) -> list[dict[str, Any]]:
+    lines = []
+    for spec in specs:
+        name, v = _named(spec, "--line")
+        if len(v) != 4:
+            raise ValueError(f"--line {name!r} needs 4 numbers x1,y1,x2,y2, got {len(v)}")
+        lines.append({"id": name, "camera": CAMERA_ID, "points": [v[:2], v[2:]]})
+    return lines
+
+
+def parse_zones(specs: list[str]) -> list[dict[str, Any]]:
+    zones = []
+    for spec in specs:
+        name, v = _named(spec, "--zone")
+        if len(v) < 6 or len(v) % 2:
+            raise ValueError(f"--zone {name!r} needs an even number (>= 6) of coordinates, got {len(v)}")
+        zones.append({"id": name, "camera": CAMERA_ID, "polygon": [v[i : i + 2] for i in range(0, len(v), 2)]})
+    return zones
+
+
+def video_site(video: str, fps: float | None, lines: list[str], zones: list[str], reid: bool) -> SiteConfig:
+    """A one-camera site around a single video, so the tools run the agent's exact code."""
+    return SiteConfig.model_validate(
+        {
+            "site": {"id": "adhoc"},
+            "floors": [{"id": "floor"}],
+            "cameras": [{"id": CAMERA_ID, "source": video, "floor": "floor", "fps_hint": fps}],
+            "lines": parse_lines(lines),
+            "zones": parse_zones(zones),
+            "tracking": {"reid": reid},
+        }
+    )
+
+
+def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, CameraPerception, Iterator[VideoStep]]:
+    from edge.agent.perception import CameraPerception
+    from edge.agent.video import run_video
+    from edge.inference.factory import create_detector, create_embedder
+    from edge.sources.base import SourceError, SourceSpec
+    from edge.sources.factory import open_source
+
+    try:
+        source = open_source(SourceSpec(CAMERA_ID, args.video, fps_hint=args.fps), args.source_backend)
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
+    detector = create_detector(threads=args.threads)
+    embedder = create_embedder(threads=args.threads) if site.tracking.reid else None
+    perception = CameraPerception.from_config(site, CAMERA_ID, source.fps, embedder)
+    return source, perception, run_video(source, detector, perception, progress=args.progress)
+
+
+def _track(args: argparse.Namespace) -> int:
+    site = video_site(args.video, args.fps, [], [], not args.no_reid)
+    source, _, steps = _steps(args, site)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with source, args.out.open("w") as out:
+        for step in steps:
+            det = step.facts.detections
+            for (x1, y1, x2, y2), conf, tid in zip(det.xyxy, det.confidence, det.tracker_id, strict=True):
+                out.write(
+                    f"{step.frame.index + 1},{tid},{x1:.2f},{y1:.2f},{x2 - x1:.2f},{y2 - y1:.2f},{conf:.4f},-1,-1,-1\n"
+                )
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from edge.agent.video import close_zones
+    from edge.analytics.events import Direction, ZoneEventKind
+
+    site = video_site(args.video, args.fps, args.line, args.zone, not args.no_reid)
+    source, perception, steps = _steps(args, site)
+    counts = {line.id: {d.value: 0 for d in Direction} for line in site.lines}
+    dwell: dict[str, list[float]] = {zone.id: [] for zone in site.zones}
+    track_ids: set[int] = set()
+    frames = 0
+    last = None
+    with source:
+        for step in steps:
+            frames += 1
+            last = step.frame
+            track_ids.update(int(t) for t in step.facts.detections.tracker_id)
+            for crossing in step.facts.line_events:
+                counts[crossing.line_id][crossing.direction.value] += 1
+            zone_events = step.facts.zone_events
+            for event in zone_events:
+                if event.kind is ZoneEventKind.EXIT and event.dwell_s is not None:
+                    dwell[event.zone_id].append(round(event.dwell_s, 3))
+        for event in close_zones(perception, last):
+            if event.dwell_s is not None:
+                dwell[event.zone_id].append(round(event.dwell_s, 3))
+    result = {
+        "frames": frames,
+        "fps": float(source.fps),
+        "tracks": len(track_ids),
+        "lines": counts,
+        "zones": {zone: {"visits": len(values), "dwell_seconds": values} for zone, values in dwell.items()},
+    }
+    if args.json:
+        json.dump(result, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        print(f"{frames} frames at {source.fps:g} fps, {len(track_ids)} tracks")
+        for name, c in counts.items():
+            print(f"line {name}: in {c['in']}, out {c['out']}")
+        for name, values in dwell.items():
+            mean = float(np.mean(values)) if values else 0.0
+            print(f"zone {name}: {len(values)} visits, mean dwell {mean:.1f} s")
+    return 0
