@@ -1,0 +1,131 @@
+"""The agent with several cameras in one process: batching, isolation of a failing camera, reports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from numpy.typing import NDArray
+
+from edge.agent.agent import AgentSettings, EdgeAgent
+from edge.inference.base import Detector
+from edge.inference.factory import create_detector, create_embedder
+from edge.publish import InProcessSink
+from edge.sources.factory import open_source
+from edge.sources.reconnect import Backoff
+from shared.config import load_site_config
+from shared.schema import decode_envelope, pb
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
+
+
+class CountingDetector(Detector):
+    """The real detector, recording how many frames each call carried."""
+
+    def __init__(self, inner: Detector) -> None:
+        super().__init__(inner.model_id)
+        self.inner = inner
+        self.batch_sizes: list[int] = []
+
+    def _detect(self, images: list[NDArray[np.uint8]]) -> list[NDArray[np.float32]]:
+        self.batch_sizes.append(len(images))
+        return self.inner.detect(images)
+
+
+def split_site(tmp_path: Path, video: Path, broken: bool) -> Path:
+    raw = yaml.safe_load((EXAMPLES / "pets09-split.yaml").read_text())
+    for cam in raw["cameras"]:
+        cam["source"] = str(video)
+    if broken:
+        raw["cameras"].append({"id": "cam-broken", "source": str(tmp_path / "missing.avi"), "floor": "ground"})
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.fixture(scope="module")
+def detector() -> CountingDetector:
+    return CountingDetector(create_detector())
+
+
+def run_agent(site_path: Path, tmp_path: Path, detector: Detector) -> tuple[list, list[pb.Envelope]]:
+    site = load_site_config(site_path)
+    received: list[pb.Envelope] = []
+    # Through the wire format, as the cloud would see it.
+    sink = InProcessSink(lambda env: received.append(decode_envelope(env.SerializeToString())))
+    agent = EdgeAgent(
+        site,
+        [c.id for c in site.cameras],
+        detector,
+        create_embedder(),
+        sink,
+        AgentSettings(edge_id="edge-test", state_dir=tmp_path / "state", backoff=Backoff(initial_s=0.01)),
+        opener=lambda spec: open_source(spec, "opencv"),
+    )
+    return agent.run(), received
+
+
+def test_cameras_share_detector_batches_and_a_broken_one_is_isolated(
+    tmp_path: Path, vtest_clip: Path, detector: CountingDetector
+) -> None:
+    reports, received = run_agent(split_site(tmp_path, vtest_clip, broken=True), tmp_path, detector)
+    by_camera = {r.camera_id: r for r in reports}
+    assert by_camera["cam-left"].frames == by_camera["cam-right"].frames == 60
+    assert by_camera["cam-broken"].frames == 0
+    assert "missing.avi" in (by_camera["cam-broken"].error or "")
+    assert max(detector.batch_sizes) == 2
+    broken_status = [e.camera_status for e in received if e.camera_id == "cam-broken"]
+    assert broken_status and broken_status[0].state == pb.CAMERA_STATE_OFFLINE
+    assert "missing.avi" in broken_status[0].message
+    for camera in ("cam-left", "cam-right"):
+        events = [e for e in received if e.camera_id == camera]
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        kinds = Counter(e.WhichOneof("payload") for e in events)
+        assert kinds["track_update"] > 0 and kinds["track_closed"] > 0
+        # Every closed track carries floor points: both views are calibrated.
+        closed = [e.track_closed for e in events if e.HasField("track_closed")]
+        assert all(c.HasField("last_floor_point") and c.floor_id == "ground" for c in closed)
+        assert any(c.HasField("embedding") and c.embedding.dim == 512 for c in closed)
+
+
+def test_sequence_numbers_continue_across_agent_restarts(
+    tmp_path: Path, vtest_clip: Path, detector: CountingDetector
+) -> None:
+    site_path = split_site(tmp_path, vtest_clip, broken=False)
+    _, first = run_agent(site_path, tmp_path, detector)
+    _, second = run_agent(site_path, tmp_path, detector)
+    for camera in ("cam-left", "cam-right"):
+        last_of_first = max(e.seq for e in first if e.camera_id == camera)
+        assert min(e.seq for e in second if e.camera_id == camera) > last_of_first
+    # Track ids never repeat on a camera across runs: the cloud keys tracklets by them.
+    ids_first = {e.track_closed.track_id for e in first if e.HasField("track_closed")}
+    ids_second = {e.track_closed.track_id for e in second if e.HasField("track_closed")}
+    assert ids_first and ids_second and not ids_first & ids_second
+
+
+def test_edge_run_rejects_an_unknown_camera(tmp_path: Path, vtest_clip: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shared.cli.main",
+            "edge",
+            "run",
+            "--config",
+            str(split_site(tmp_path, vtest_clip, broken=False)),
+            "--camera",
+            "cam-nowhere",
+            "--metrics-port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "no camera cam-nowhere" in result.stderr and "cam-left" in result.stderr
