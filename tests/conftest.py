@@ -57,3 +57,43 @@ def vtest_clip(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> P
         writer.release()
         cap.release()
     return out
+
+
+@pytest.fixture(scope="session")
+def clip_events(vtest_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    """What the real edge agent publishes for the 60-frame clip with deploy/examples/pets09.yaml."""
+    import yaml
+
+    from edge.agent.agent import AgentSettings, EdgeAgent
+    from edge.inference.factory import create_detector, create_embedder
+    from edge.publish import InProcessSink
+    from edge.sources.factory import open_source
+    from shared.config import parse_site_config
+
+    raw = yaml.safe_load((REPO_ROOT / "deploy" / "examples" / "pets09.yaml").read_text())
+    raw["cameras"][0]["source"] = str(vtest_clip)
+    site = parse_site_config(raw)
+    out: list[bytes] = []
+    agent = EdgeAgent(
+        site,
+        ["cam-main"],
+        create_detector(),
+        create_embedder(),
+        InProcessSink(lambda env: out.append(env.SerializeToString())),
+        AgentSettings(edge_id="edge-fixture", state_dir=tmp_path_factory.mktemp("edge-state")),
+        opener=lambda spec: open_source(spec, "opencv"),
+    )
+    agent.run()
+    return out
+
+
+@pytest.fixture(scope="session")
+def pets09_site() -> object:
+    """deploy/examples/pets09.yaml as a SiteConfig (its video path is not needed by the cloud)."""
+    import yaml
+
+    from shared.config import parse_site_config
+
+    raw = yaml.safe_load((REPO_ROOT / "deploy" / "examples" / "pets09.yaml").read_text())
+    raw["cameras"][0]["source"] = "/dev/null"
+    return parse_site_config(raw)

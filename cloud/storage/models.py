@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -42,3 +54,155 @@ class Camera(Base):
     floor_id: Mapped[str] = mapped_column(String(64))
 
     site: Mapped[Site] = relationship(back_populates="cameras")
+
+
+# Event tables. Times are Unix epoch nanoseconds (BigInteger): exact, the same on SQLite
+# and PostgreSQL, and what the wire carries; rollup buckets are epoch seconds of the
+# bucket's start in UTC (the API regroups them in the site's timezone).
+
+
+class CameraProgress(Base):
+    """Highest seq applied per camera: the idempotency gate of every write.
+
+    Per-camera order holds on the wire (one partition per site, spool replayed in order),
+    so an envelope whose seq is not above this is a redelivery and changes nothing.
+    """
+
+    __tablename__ = "camera_progress"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_event_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class CameraHealth(Base):
+    __tablename__ = "camera_health"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    edge_id: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16))
+    fps: Mapped[float] = mapped_column(Float)
+    frames: Mapped[int] = mapped_column(BigInteger)
+    dropped_frames: Mapped[int] = mapped_column(BigInteger)
+    lag_ms: Mapped[float] = mapped_column(Float)
+    model_versions: Mapped[dict[str, str]] = mapped_column(JSON)
+    message: Mapped[str] = mapped_column(String(500))
+    status_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class Tracklet(Base):
+    """One camera's track of one person, with the summary and embedding stitching uses."""
+
+    __tablename__ = "tracklets"
+    __table_args__ = (Index("ix_tracklets_site_last_seen", "site_id", "last_seen_ns"),)
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    track_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    first_seen_ns: Mapped[int] = mapped_column(BigInteger)
+    last_seen_ns: Mapped[int] = mapped_column(BigInteger)
+    observations: Mapped[int] = mapped_column(Integer)
+    mean_confidence: Mapped[float] = mapped_column(Float)
+    floor_id: Mapped[str | None] = mapped_column(String(64))
+    first_x: Mapped[float | None] = mapped_column(Float)
+    first_y: Mapped[float | None] = mapped_column(Float)
+    last_x: Mapped[float | None] = mapped_column(Float)
+    last_y: Mapped[float | None] = mapped_column(Float)
+    # float16 little-endian, L2-normalised; deleted by the retention job.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+    embedding_model: Mapped[str | None] = mapped_column(String(128))
+    embedding_quality: Mapped[float | None] = mapped_column(Float)
+    visitor_id: Mapped[str | None] = mapped_column(String(200), index=True)
+
+
+class LineCrossing(Base):
+    __tablename__ = "line_crossings"
+    __table_args__ = (Index("ix_line_crossings_site_line_time", "site_id", "line_id", "event_ns"),)
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    line_id: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(3))
+    track_id: Mapped[int] = mapped_column(BigInteger)
+    event_ns: Mapped[int] = mapped_column(BigInteger)
+    floor_x: Mapped[float | None] = mapped_column(Float)
+    floor_y: Mapped[float | None] = mapped_column(Float)
+
+
+class ZoneVisit(Base):
+    """Enter creates the row, exit completes it (exit_ns, dwell_s)."""
+
+    __tablename__ = "zone_visits"
+    __table_args__ = (Index("ix_zone_visits_site_zone_entered", "site_id", "zone_id", "entered_ns"),)
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    zone_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    track_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    entered_ns: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    exited_ns: Mapped[int | None] = mapped_column(BigInteger)
+    dwell_s: Mapped[float | None] = mapped_column(Float)
+
+
+class FootfallMinute(Base):
+    __tablename__ = "footfall_minute"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    line_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3), primary_key=True)
+    bucket_s: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class Occupancy(Base):
+    """Live count per scope ('zone', 'site'); never negative, re-based by setting `count`."""
+
+    __tablename__ = "occupancy"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    scope_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    updated_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class OccupancyMinute(Base):
+    __tablename__ = "occupancy_minute"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    scope_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket_s: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    max_count: Mapped[int] = mapped_column(Integer)
+    last_count: Mapped[int] = mapped_column(Integer)
+
+
+class HeatmapCell(Base):
+    """Occupancy-seconds per floor cell (grid of the floor's heatmap_cell_m) per hour."""
+
+    __tablename__ = "heatmap_cells"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    floor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket_s: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    cell_x: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cell_y: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seconds: Mapped[float] = mapped_column(Float)
+
+
+class Visitor(Base):
+    """A stitched identity: tracklets across cameras that are the same person."""
+
+    __tablename__ = "visitors"
+    __table_args__ = (Index("ix_visitors_site_first_seen", "site_id", "first_seen_ns"),)
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    first_seen_ns: Mapped[int] = mapped_column(BigInteger)
+    last_seen_ns: Mapped[int] = mapped_column(BigInteger)
+    # Camera ids in the order visited.
+    path: Mapped[list[str]] = mapped_column(JSON)
+    tracklets: Mapped[int] = mapped_column(Integer)

@@ -93,14 +93,18 @@ def main() -> int:
     video = fetch_vtest()
     gt = MotSequence.load(GT)
     baseline_site, mallflow_site = site_config(video, True), site_config(video, False)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    )
     base_runs, ours_runs = [], []
     base_mot = ours_mot = None
     for i in range(args.repeats):
         fps, base_mot = plain_loop(baseline_site)
         base_runs.append(fps)
         ours_runs.append(agent_fps(mallflow_site))
-        print(f"repeat {i + 1}: plain loop {base_runs[-1]:5.1f} fps, mallflow agent {ours_runs[-1]:5.1f} fps", flush=True)
+        print(
+            f"repeat {i + 1}: plain loop {base_runs[-1]:5.1f} fps, mallflow agent {ours_runs[-1]:5.1f} fps", flush=True
+        )
     _, ours_mot = plain_loop(mallflow_site)
     assert base_mot is not None
     base, ours = statistics.median(base_runs), statistics.median(ours_runs)

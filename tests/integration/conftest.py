@@ -124,6 +124,20 @@ def outage_topic(outage_broker: OutageBroker) -> str:
     return _create_topic(outage_broker.bootstrap)
 
 
+@pytest.fixture
+def dead_letter_topic(kafka_bootstrap: str) -> Iterator[str]:
+    """A second fresh topic, for tests that need an events and a dead-letter topic."""
+    from kafka.admin import KafkaAdminClient
+
+    name = _create_topic(kafka_bootstrap)
+    try:
+        yield name
+    finally:
+        admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        admin.delete_topics([name])
+        admin.close()
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> str:
     url = make_url(PG_URL)

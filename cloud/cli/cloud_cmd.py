@@ -1,0 +1,64 @@
+"""`mallflow cloud run --config SITE.yaml ...`: the consumer service."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+from pathlib import Path
+from types import FrameType
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("cloud", help="cloud services (Kafka → stitching/analytics → database)")
+    csub = p.add_subparsers(dest="cloud_command", required=True)
+    r = csub.add_parser("run", help="consume events of the configured sites into the database")
+    r.add_argument("--config", action="append", required=True, type=Path, help="site YAML (repeatable)")
+    r.add_argument("--bootstrap", default=None, help="Kafka bootstrap servers (default: MALLFLOW_KAFKA_* settings)")
+    r.add_argument("--db", default=None, help="SQLAlchemy URL (default MALLFLOW_DB_URL or the embedded SQLite)")
+    r.add_argument("--group", default="mallflow-cloud", help="consumer group id")
+    r.add_argument("--topic", default=None, help="events topic (default: mallflow.events.v1)")
+    r.add_argument("--metrics-port", type=int, default=9109, help="Prometheus /metrics port (0: off)")
+    r.add_argument("--idle-exit", type=float, default=None, help="stop after this many seconds without events")
+    r.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from prometheus_client import start_http_server
+
+    from cloud.consumer.metrics import ConsumerMetrics
+    from cloud.consumer.service import ConsumerService
+    from cloud.consumer.settings import ConsumerSettings
+    from cloud.ingest.registry import SiteRegistry
+    from cloud.storage import create_db_engine, session_factory, upgrade
+    from cloud.storage.sites import sync_sites
+    from shared.config import load_site_config
+    from shared.messaging.settings import KafkaSettings
+    from shared.schema.topics import EVENTS_TOPIC
+
+    registry = SiteRegistry(load_site_config(path) for path in args.config)
+    upgrade(args.db)
+    engine = create_db_engine(args.db)
+    with session_factory(engine).begin() as session:
+        sync_sites(session, registry.sites())
+    if args.metrics_port:
+        start_http_server(args.metrics_port, addr="127.0.0.1")
+    service = ConsumerService(
+        registry,
+        engine,
+        KafkaSettings.from_env(args.bootstrap),
+        ConsumerSettings(group_id=args.group, topic=args.topic or EVENTS_TOPIC),
+        ConsumerMetrics(),
+    )
+
+    def shutdown(signum: int, _frame: FrameType | None) -> None:
+        log.warning("signal %d: finishing the current batch", signum)
+        service.stop.set()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    service.run(idle_exit_s=args.idle_exit)
+    print(f"applied {service.applied} events in {service.batches} batches, {service.rejected} rejected")
+    return 0

@@ -1,0 +1,1 @@
+"""The Kafka consumer-group service: decode, validate, dead-letter, apply, then commit."""

@@ -1,0 +1,31 @@
+"""Rejected messages go to the dead-letter topic byte for byte, the reason in headers."""
+
+from __future__ import annotations
+
+from kafka import KafkaProducer
+
+from shared.messaging.settings import KafkaSettings
+
+
+class DeadLetterWriter:
+    def __init__(self, settings: KafkaSettings, topic: str) -> None:
+        self.topic = topic
+        self._producer = KafkaProducer(**settings.client_kwargs(), acks="all", retries=10, linger_ms=5)
+
+    def send(
+        self, value: bytes | None, key: bytes | None, reason: str, detail: str, source: tuple[str, int, int]
+    ) -> None:
+        topic, partition, offset = source
+        headers = [
+            ("mallflow-reason", reason.encode()),
+            ("mallflow-detail", detail.encode()[:1000]),
+            ("mallflow-source", f"{topic}/{partition}/{offset}".encode()),
+        ]
+        self._producer.send(self.topic, value=value or b"", key=key, headers=headers)
+
+    def flush(self, timeout_s: float = 30.0) -> None:
+        """Raises when the broker did not take them: the batch's offsets must then stay uncommitted."""
+        self._producer.flush(timeout=timeout_s)
+
+    def close(self) -> None:
+        self._producer.close(timeout=10)

@@ -1,0 +1,137 @@
+"""Poll → validate → apply in one transaction → commit offsets. Repeat.
+
+A database failure rolls the batch back, rewinds the consumer to the batch's first
+offsets and retries with backoff: nothing is lost and, thanks to the applier's seq gate,
+nothing is counted twice. Malformed messages go to the dead-letter topic and the rest of
+the batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from cloud.consumer.dead_letter import DeadLetterWriter
+from cloud.consumer.metrics import ConsumerMetrics
+from cloud.consumer.settings import ConsumerSettings
+from cloud.consumer.validation import validate
+from cloud.ingest.applier import ApplyResult, EventApplier
+from cloud.ingest.registry import SiteRegistry
+from cloud.storage.db import session_factory
+from shared.messaging.settings import KafkaSettings
+from shared.schema import pb
+from shared.schema.envelope import EnvelopeError
+
+log = logging.getLogger(__name__)
+
+# Called inside the batch's transaction after the envelopes were applied (stitching hooks in here).
+BatchHook = Callable[[Session, ApplyResult], None]
+
+
+class ConsumerService:
+    def __init__(
+        self,
+        registry: SiteRegistry,
+        engine: Engine,
+        kafka: KafkaSettings,
+        settings: ConsumerSettings | None = None,
+        metrics: ConsumerMetrics | None = None,
+        hooks: list[BatchHook] | None = None,
+    ) -> None:
+        self.registry = registry
+        self.settings = settings or ConsumerSettings()
+        self.kafka = kafka
+        self.metrics = metrics
+        self.applier = EventApplier(registry)
+        self.hooks = hooks or []
+        self.stop = threading.Event()
+        self._sessions: sessionmaker[Session] = session_factory(engine)
+        self.applied = 0
+        self.rejected = 0
+        self.batches = 0
+
+    def run(self, idle_exit_s: float | None = None) -> None:
+        """Consume until `stop` is set (or, when idle_exit_s is given, after that long without records)."""
+        s = self.settings
+        consumer = KafkaConsumer(
+            **self.kafka.client_kwargs(),
+            group_id=s.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=s.max_batch,
+            # A batch may wait on a recovering database for a while; stay in the group.
+            max_poll_interval_ms=600_000,
+        )
+        consumer.subscribe([s.topic])
+        dead_letters = DeadLetterWriter(self.kafka, s.dead_letter_topic)
+        last_record = time.monotonic()
+        try:
+            while not self.stop.is_set():
+                polled = consumer.poll(timeout_ms=s.max_latency_ms, max_records=s.max_batch)
+                records = [r for batch in polled.values() for r in batch]
+                if not records:
+                    if idle_exit_s is not None and time.monotonic() - last_record > idle_exit_s:
+                        return
+                    continue
+                last_record = time.monotonic()
+                self._process(consumer, dead_letters, records)
+        finally:
+            dead_letters.close()
+            consumer.close(autocommit=False)
+
+    def _process(self, consumer: KafkaConsumer, dead_letters: DeadLetterWriter, records: list[Any]) -> None:
+        started = time.monotonic()
+        now = time.time_ns()
+        good: list[pb.Envelope] = []
+        for record in records:
+            try:
+                good.append(validate(record.value, self.registry, self.settings, now))
+            except EnvelopeError as exc:
+                self.rejected += 1
+                log.warning("rejected %s/%d/%d: %s", record.topic, record.partition, record.offset, exc)
+                dead_letters.send(
+                    record.value, record.key, exc.reason, exc.detail, (record.topic, record.partition, record.offset)
+                )
+                if self.metrics is not None:
+                    self.metrics.rejected.labels(exc.reason).inc()
+        result = self._apply_with_retry(good)
+        dead_letters.flush()
+        # Records of a partition arrive in offset order: the last one's offset + 1 is the commit.
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {
+            TopicPartition(r.topic, r.partition): OffsetAndMetadata(r.offset + 1, "", -1) for r in records
+        }
+        consumer.commit(offsets)
+        self.batches += 1
+        self.applied += result.applied
+        if self.metrics is not None:
+            for kind, n in result.by_type.items():
+                self.metrics.applied.labels(kind).inc(n)
+            self.metrics.duplicates.inc(result.duplicates)
+            self.metrics.batch_seconds.observe(time.monotonic() - started)
+            if good:
+                self.metrics.lag_seconds.set(max(0.0, (time.time_ns() - max(e.event_time_ns for e in good)) / 1e9))
+
+    def _apply_with_retry(self, envelopes: list[pb.Envelope]) -> ApplyResult:
+        delay = self.settings.retry_backoff_s
+        while True:
+            try:
+                with self._sessions.begin() as session:
+                    result = self.applier.apply(session, envelopes)
+                    for hook in self.hooks:
+                        hook(session, result)
+                return result
+            except SQLAlchemyError as exc:
+                if self.metrics is not None:
+                    self.metrics.db_errors.inc()
+                log.warning("database unavailable (%s); retrying the batch in %.1f s", exc.__class__.__name__, delay)
+                if self.stop.wait(delay):
+                    raise
+                delay = min(delay * 2, self.settings.retry_backoff_max_s)

@@ -1,0 +1,39 @@
+"""Delivery semantics of the consumer, spelled out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.schema.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    """At-least-once with idempotent writes.
+
+    Offsets are committed only after the database transaction holding the batch has
+    committed (and its rejects are acknowledged by the dead-letter topic). A crash
+    between the two redelivers the batch, which the applier recognises by seq.
+    """
+
+    group_id: str = "mallflow-cloud"
+    topic: str = EVENTS_TOPIC
+    dead_letter_topic: str = DEAD_LETTER_TOPIC
+    # A batch closes at this many records or after this long, whichever comes first:
+    # memory stays bounded and latency stays well under a second.
+    max_batch: int = 2000
+    max_latency_ms: int = 200
+    # Events stamped further ahead than this (clock skew) or older than this are rejected.
+    max_future_s: float = 300.0
+    max_age_s: float = 7 * 24 * 3600.0
+    # Wait between retries when the database is unavailable.
+    retry_backoff_s: float = 1.0
+    retry_backoff_max_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_batch < 1:
+            raise ValueError(f"max_batch must be >= 1, got {self.max_batch}")
+        if self.max_latency_ms < 1:
+            raise ValueError(f"max_latency_ms must be >= 1, got {self.max_latency_ms}")
+        if self.max_future_s < 0 or self.max_age_s <= 0:
+            raise ValueError("max_future_s must be >= 0 and max_age_s > 0")

@@ -1,0 +1,1 @@
+"""Applying validated envelopes to storage: idempotent, one transaction per batch."""

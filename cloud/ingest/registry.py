@@ -1,0 +1,69 @@
+"""The sites the cloud knows, by id: what validation and the writers look up."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from shared.config.site import Floor, SiteConfig
+
+
+@dataclass(frozen=True)
+class HeatmapGrid:
+    """Cells of one floor's heatmap: `cell_m` squares from the extent's corner (or 0, 0)."""
+
+    origin: tuple[float, float]
+    cell_m: float
+    # Cells beyond the extent are not counted (people on a mis-calibrated horizon).
+    size: tuple[int, int] | None
+
+    @classmethod
+    def of(cls, floor: Floor) -> HeatmapGrid:
+        if floor.extent is None:
+            return cls((0.0, 0.0), floor.heatmap_cell_m, None)
+        x0, y0, x1, y1 = floor.extent
+        size = (math.ceil((x1 - x0) / floor.heatmap_cell_m), math.ceil((y1 - y0) / floor.heatmap_cell_m))
+        return cls((x0, y0), floor.heatmap_cell_m, size)
+
+    def cell(self, x: float, y: float) -> tuple[int, int] | None:
+        cx = math.floor((x - self.origin[0]) / self.cell_m)
+        cy = math.floor((y - self.origin[1]) / self.cell_m)
+        if self.size is not None and not (0 <= cx < self.size[0] and 0 <= cy < self.size[1]):
+            return None
+        return cx, cy
+
+
+class SiteRegistry:
+    def __init__(self, sites: Iterable[SiteConfig]) -> None:
+        self._sites: dict[str, SiteConfig] = {}
+        for site in sites:
+            if site.site.id in self._sites:
+                raise ValueError(f"site {site.site.id!r} is configured twice")
+            self._sites[site.site.id] = site
+        self._grids = {
+            (sid, floor.id): HeatmapGrid.of(floor) for sid, site in self._sites.items() for floor in site.floors
+        }
+
+    def __contains__(self, site_id: str) -> bool:
+        return site_id in self._sites
+
+    def sites(self) -> list[SiteConfig]:
+        return list(self._sites.values())
+
+    def site(self, site_id: str) -> SiteConfig:
+        return self._sites[site_id]
+
+    def has_camera(self, site_id: str, camera_id: str) -> bool:
+        site = self._sites.get(site_id)
+        return site is not None and any(c.id == camera_id for c in site.cameras)
+
+    def grid(self, site_id: str, floor_id: str) -> HeatmapGrid | None:
+        return self._grids.get((site_id, floor_id))
+
+    def is_entrance(self, site_id: str, line_id: str) -> bool:
+        return any(line.id == line_id and line.entrance for line in self._sites[site_id].lines)
+
+    def update_interval_s(self, site_id: str) -> float:
+        """Seconds of presence one track update stands for (the edge sends update_hz per track)."""
+        return 1.0 / self._sites[site_id].tracking.update_hz

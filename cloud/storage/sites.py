@@ -1,0 +1,25 @@
+"""Keep the sites and cameras tables in line with the site files the cloud runs on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from cloud.storage.models import Camera, Site
+from shared.config.site import SiteConfig
+
+
+def sync_sites(session: Session, sites: Iterable[SiteConfig]) -> None:
+    for config in sites:
+        site = session.get(Site, config.site.id) or Site(id=config.site.id)
+        site.name = config.site.name
+        site.timezone = config.site.timezone
+        site.config = config.model_dump(mode="json")
+        wanted = {c.id: c.floor for c in config.cameras}
+        site.cameras = [cam for cam in site.cameras if cam.id in wanted] + [
+            Camera(id=cid, floor_id=floor) for cid, floor in wanted.items() if cid not in {c.id for c in site.cameras}
+        ]
+        for cam in site.cameras:
+            cam.floor_id = wanted[cam.id]
+        session.add(site)

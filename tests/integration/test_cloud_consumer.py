@@ -1,0 +1,167 @@
+"""The consumer service on real Kafka and PostgreSQL: bad messages to the DLQ, replays and restarts change nothing."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from prometheus_client import CollectorRegistry
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cloud.consumer.metrics import ConsumerMetrics
+from cloud.consumer.service import ConsumerService
+from cloud.consumer.settings import ConsumerSettings
+from cloud.ingest.applier import ApplyResult, EventApplier
+from cloud.ingest.registry import SiteRegistry
+from cloud.storage import create_db_engine, session_factory, upgrade
+from cloud.storage.models import FootfallMinute, HeatmapCell, LineCrossing, Occupancy, Tracklet, ZoneVisit
+from shared.config import SiteConfig
+from shared.messaging import KafkaSettings
+from shared.schema import pb
+
+pytestmark = pytest.mark.integration
+
+
+def totals(session: Session) -> dict[str, object]:
+    def count(model: type) -> int:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+    return {
+        "crossings": count(LineCrossing),
+        "tracklets": count(Tracklet),
+        "zone_visits": count(ZoneVisit),
+        "footfall": session.scalar(select(func.sum(FootfallMinute.count))),
+        "heat_s": round(session.scalar(select(func.sum(HeatmapCell.seconds))) or 0, 6),
+        "occupancy": sorted((o.scope, o.scope_id, o.count) for o in session.scalars(select(Occupancy))),
+    }
+
+
+def bad_messages() -> dict[str, bytes]:
+    wrong_version = pb.Envelope(schema_version=9, site_id="pets09", camera_id="cam-main", seq=1, event_time_ns=10**18)
+    wrong_version.camera_status.fps = 1
+    unknown_site = pb.Envelope(schema_version=1, site_id="elsewhere", camera_id="c", seq=1, event_time_ns=10**18)
+    unknown_site.camera_status.fps = 1
+    return {
+        "malformed": os.urandom(64),
+        "unsupported_version": wrong_version.SerializeToString(),
+        "unknown_site": unknown_site.SerializeToString(),
+        "too_large": b"\x0a" * (70 * 1024),
+    }
+
+
+def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=2 * 1024 * 1024)
+    for value in values:
+        producer.send(topic, value, key=b"pets09")
+    producer.flush()
+    producer.close()
+
+
+def run_consumer(
+    bootstrap: str, topic: str, dlq: str, db: str, site: SiteConfig, group: str, stop_after_batches: int | None = None
+) -> ConsumerService:
+    settings = ConsumerSettings(
+        group_id=group, topic=topic, dead_letter_topic=dlq, max_batch=25, max_age_s=10 * 365 * 24 * 3600.0
+    )
+    service = ConsumerService(
+        SiteRegistry([site]),
+        create_db_engine(db),
+        KafkaSettings(bootstrap_servers=bootstrap),
+        settings,
+        ConsumerMetrics(CollectorRegistry()),
+    )
+    if stop_after_batches is not None:
+
+        def stop_hook(session: Session, result: ApplyResult) -> None:
+            if service.batches + 1 >= stop_after_batches:
+                service.stop.set()
+
+        service.hooks.append(stop_hook)
+    thread = threading.Thread(target=service.run, kwargs={"idle_exit_s": 4.0})
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    return service
+
+
+def dead_letters(bootstrap: str, topic: str) -> dict[str, bytes]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(parts)
+    consumer.seek_to_beginning()
+    out: dict[str, bytes] = {}
+    for _ in range(20):
+        for records in consumer.poll(timeout_ms=500).values():
+            for r in records:
+                out[dict(r.headers)["mallflow-reason"].decode()] = r.value
+    consumer.close()
+    return out
+
+
+@pytest.fixture
+def db(pg_url: str) -> str:
+    upgrade(pg_url)
+    return pg_url
+
+
+def expected_totals(clip_events: list[bytes], site: SiteConfig, tmp_path: Path) -> dict[str, object]:
+    """Applying the stream once, directly, on SQLite: what any delivery history must end at."""
+    from shared.schema import decode_envelope
+
+    url = f"sqlite:///{tmp_path / 'expected.db'}"
+    upgrade(url)
+    with session_factory(create_db_engine(url)).begin() as session:
+        EventApplier(SiteRegistry([site])).apply(session, [decode_envelope(b) for b in clip_events])
+    with session_factory(create_db_engine(url))() as session:
+        return totals(session)
+
+
+def test_bad_messages_go_to_the_dead_letter_topic_and_the_rest_is_applied(
+    kafka_bootstrap: str,
+    kafka_topic: str,
+    dead_letter_topic: str,
+    db: str,
+    clip_events: list[bytes],
+    pets09_site: SiteConfig,
+    tmp_path: Path,
+) -> None:
+    bad = bad_messages()
+    half = len(clip_events) // 2
+    produce(kafka_bootstrap, kafka_topic, clip_events[:half] + list(bad.values()) + clip_events[half:])
+    service = run_consumer(kafka_bootstrap, kafka_topic, dead_letter_topic, db, pets09_site, f"g-{uuid.uuid4()}")
+    assert service.rejected == len(bad)
+    assert service.applied == len(clip_events)
+    assert dead_letters(kafka_bootstrap, dead_letter_topic) == bad
+    with session_factory(create_db_engine(db))() as session:
+        assert totals(session) == expected_totals(clip_events, pets09_site, tmp_path)
+
+
+def test_replays_and_restarts_change_nothing(
+    kafka_bootstrap: str,
+    kafka_topic: str,
+    dead_letter_topic: str,
+    db: str,
+    clip_events: list[bytes],
+    pets09_site: SiteConfig,
+    tmp_path: Path,
+) -> None:
+    # The edge's spool replayed part of the stream: the topic holds duplicates.
+    produce(kafka_bootstrap, kafka_topic, clip_events + clip_events[100:200])
+    group = f"g-{uuid.uuid4()}"
+    # A consumer that stops (as if killed) after 3 batches, then its successor in the same group.
+    first = run_consumer(kafka_bootstrap, kafka_topic, dead_letter_topic, db, pets09_site, group, stop_after_batches=3)
+    assert 0 < first.applied < len(clip_events)
+    run_consumer(kafka_bootstrap, kafka_topic, dead_letter_topic, db, pets09_site, group)
+    expected = expected_totals(clip_events, pets09_site, tmp_path)
+    with session_factory(create_db_engine(db))() as session:
+        assert totals(session) == expected
+    # A new group re-reads the whole topic from the start: still nothing changes.
+    again = run_consumer(kafka_bootstrap, kafka_topic, dead_letter_topic, db, pets09_site, f"g-{uuid.uuid4()}")
+    assert again.applied == 0
+    with session_factory(create_db_engine(db))() as session:
+        assert totals(session) == expected
