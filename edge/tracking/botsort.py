@@ -6,6 +6,8 @@ another onnxruntime at run time. Embeddings come from an `Embedder` we pass in.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import torch
 from boxmot import BotSort
@@ -20,6 +22,9 @@ from edge.tracking.base import Tracker
 from edge.tracking.reid_schedule import ReidSchedule
 from shared.config.site import Tracking
 
+# boxmot attaches its own INFO-level console handler and prints every tracker it builds;
+# the agent builds one per camera and per reconnect, so only its warnings get through.
+logging.getLogger("boxmot").setLevel(logging.WARNING)
 
 def visibility(boxes: NDArray[np.float32]) -> NDArray[np.float32]:
     """Fraction of each box not covered by the box in front of it (lower bottom edge = closer)."""
