@@ -150,7 +150,8 @@ def pg_server_url() -> str:
 def pg_url(pg_server_url: str) -> Iterator[str]:
     """A fresh, empty database on the local PostgreSQL, dropped afterwards."""
     name = f"mallflow_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    # pre_ping: a test may restart the server in between (fault tests).
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import uuid
 from pathlib import Path
@@ -165,3 +166,53 @@ def test_replays_and_restarts_change_nothing(
     assert again.applied == 0
     with session_factory(create_db_engine(db))() as session:
         assert totals(session) == expected
+
+
+POSTGRES_SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "local" / "postgres.sh"
+
+
+def test_postgres_restart_during_consumption_loses_and_doubles_nothing(
+    kafka_bootstrap: str,
+    kafka_topic: str,
+    dead_letter_topic: str,
+    db: str,
+    clip_events: list[bytes],
+    pets09_site: SiteConfig,
+    tmp_path: Path,
+) -> None:
+    produce(kafka_bootstrap, kafka_topic, clip_events)
+    settings = ConsumerSettings(
+        group_id=f"g-{uuid.uuid4()}",
+        topic=kafka_topic,
+        dead_letter_topic=dead_letter_topic,
+        max_batch=10,
+        max_age_s=10 * 365 * 24 * 3600.0,
+        retry_backoff_s=0.2,
+        retry_backoff_max_s=1.0,
+    )
+    metrics = ConsumerMetrics(CollectorRegistry())
+    service = ConsumerService(
+        SiteRegistry([pets09_site]),
+        create_db_engine(db),
+        KafkaSettings(bootstrap_servers=kafka_bootstrap),
+        settings,
+        metrics,
+    )
+    restarted = threading.Event()
+
+    def restart_postgres_once(session: Session, result: ApplyResult) -> None:
+        if not restarted.is_set() and service.batches == 2:
+            restarted.set()
+            # Stops the server under this very transaction; the batch must be retried.
+            subprocess.run(["bash", str(POSTGRES_SCRIPT), "stop"], check=True, capture_output=True)
+            threading.Timer(3.0, lambda: subprocess.run(["bash", str(POSTGRES_SCRIPT), "start"], check=True)).start()
+
+    service.hooks.append(restart_postgres_once)
+    thread = threading.Thread(target=service.run, kwargs={"idle_exit_s": 6.0})
+    thread.start()
+    thread.join(timeout=180)
+    assert not thread.is_alive()
+    assert restarted.is_set()
+    assert metrics.db_errors._value.get() >= 1
+    with session_factory(create_db_engine(db))() as session:
+        assert totals(session) == expected_totals(clip_events, pets09_site, tmp_path)
