@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument("--db", default=None, help="SQLAlchemy URL (default MALLFLOW_DB_URL or the embedded SQLite)")
     r.add_argument("--group", default="mallflow-cloud", help="consumer group id")
     r.add_argument("--topic", default=None, help="events topic (default: mallflow.events.v1)")
+    r.add_argument("--max-batch", type=int, default=2000, help="records per transaction at most")
+    r.add_argument("--session-timeout-ms", type=int, default=10_000, help="how soon a dead consumer is replaced")
     r.add_argument("--metrics-port", type=int, default=9109, help="Prometheus /metrics port (0: off)")
     r.add_argument("--idle-exit", type=float, default=None, help="stop after this many seconds without events")
     r.set_defaults(handler=_run)
@@ -49,7 +51,12 @@ def _run(args: argparse.Namespace) -> int:
         registry,
         engine,
         KafkaSettings.from_env(args.bootstrap),
-        ConsumerSettings(group_id=args.group, topic=args.topic or EVENTS_TOPIC),
+        ConsumerSettings(
+            group_id=args.group,
+            topic=args.topic or EVENTS_TOPIC,
+            max_batch=args.max_batch,
+            session_timeout_ms=args.session_timeout_ms,
+        ),
         ConsumerMetrics(),
     )
 

@@ -67,6 +67,8 @@ class ConsumerService:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=s.max_batch,
+            session_timeout_ms=s.session_timeout_ms,
+            heartbeat_interval_ms=max(1000, s.session_timeout_ms // 3),
             # A batch may wait on a recovering database for a while; stay in the group.
             max_poll_interval_ms=600_000,
         )
@@ -78,7 +80,11 @@ class ConsumerService:
                 polled = consumer.poll(timeout_ms=s.max_latency_ms, max_records=s.max_batch)
                 records = [r for batch in polled.values() for r in batch]
                 if not records:
-                    if idle_exit_s is not None and time.monotonic() - last_record > idle_exit_s:
+                    # Idle means "holding partitions and nothing arrives": a group rebalance
+                    # (e.g. waiting out a killed member's session) is not idleness.
+                    if not consumer.assignment():
+                        last_record = time.monotonic()
+                    elif idle_exit_s is not None and time.monotonic() - last_record > idle_exit_s:
                         return
                     continue
                 last_record = time.monotonic()

@@ -26,6 +26,9 @@ class ConsumerSettings:
     # Events stamped further ahead than this (clock skew) or older than this are rejected.
     max_future_s: float = 300.0
     max_age_s: float = 7 * 24 * 3600.0
+    # How soon the group notices a dead member (SIGKILL, power loss) and hands its
+    # partitions on; the broker's group.min.session.timeout.ms (6 s) is the floor.
+    session_timeout_ms: int = 10_000
     # Wait between retries when the database is unavailable.
     retry_backoff_s: float = 1.0
     retry_backoff_max_s: float = 30.0

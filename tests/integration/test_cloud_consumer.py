@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
@@ -20,7 +24,15 @@ from cloud.consumer.settings import ConsumerSettings
 from cloud.ingest.applier import ApplyResult, EventApplier
 from cloud.ingest.registry import SiteRegistry
 from cloud.storage import create_db_engine, session_factory, upgrade
-from cloud.storage.models import FootfallMinute, HeatmapCell, LineCrossing, Occupancy, Tracklet, ZoneVisit
+from cloud.storage.models import (
+    CameraProgress,
+    FootfallMinute,
+    HeatmapCell,
+    LineCrossing,
+    Occupancy,
+    Tracklet,
+    ZoneVisit,
+)
 from shared.config import SiteConfig
 from shared.messaging import KafkaSettings
 from shared.schema import pb
@@ -215,4 +227,67 @@ def test_postgres_restart_during_consumption_loses_and_doubles_nothing(
     assert restarted.is_set()
     assert metrics.db_errors._value.get() >= 1
     with session_factory(create_db_engine(db))() as session:
+        assert totals(session) == expected_totals(clip_events, pets09_site, tmp_path)
+
+
+def test_sigkilled_consumer_restarts_end_at_the_fault_free_totals(
+    kafka_bootstrap: str,
+    kafka_topic: str,
+    db: str,
+    clip_events: list[bytes],
+    pets09_site: SiteConfig,
+    tmp_path: Path,
+) -> None:
+    produce(kafka_bootstrap, kafka_topic, clip_events)
+    site_yaml = tmp_path / "site.yaml"
+    site_yaml.write_text(yaml.safe_dump(pets09_site.model_dump(mode="json")))
+    command = [
+        sys.executable,
+        "-m",
+        "shared.cli.main",
+        "cloud",
+        "run",
+        "--config",
+        str(site_yaml),
+        "--bootstrap",
+        kafka_bootstrap,
+        "--db",
+        db,
+        "--topic",
+        kafka_topic,
+        "--group",
+        f"g-{uuid.uuid4()}",
+        # One envelope per transaction: a slow consumer, so that it can be killed mid-stream.
+        "--max-batch",
+        "1",
+        "--metrics-port",
+        "0",
+        "--idle-exit",
+        "5",
+        "--session-timeout-ms",
+        "6000",
+    ]
+    engine = create_db_engine(db)
+
+    def applied() -> int:
+        with engine.connect() as conn:
+            return conn.execute(select(func.coalesce(func.max(CameraProgress.last_seq), 0))).scalar_one()
+
+    kills = 0
+    for _ in range(2):
+        before = applied()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        # Kill once this incarnation has committed something, mid-stream.
+        while applied() <= before and proc.poll() is None:
+            assert time.monotonic() < deadline, "the consumer made no progress"
+            time.sleep(0.05)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=30)
+    assert kills >= 2
+    final = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert final.returncode == 0, final.stderr
+    with session_factory(engine)() as session:
         assert totals(session) == expected_totals(clip_events, pets09_site, tmp_path)

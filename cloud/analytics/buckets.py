@@ -1,0 +1,116 @@
+"""Time ranges and the site-local minute/hour/day buckets the analytics report in.
+
+Storage keeps UTC (epoch ns for facts, epoch seconds of the UTC minute or hour start for
+rollups); the operator reads local time. Bucket edges are computed once per query with
+zoneinfo, so DST days have 23 or 25 hourly buckets and a local day is 23-25 hours long;
+rows are then placed by bisection on those edges.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+NS = 1_000_000_000
+# Every current UTC offset and DST change is a multiple of 15 minutes, so a UTC quarter
+# hour never straddles a local hour or day edge: rows may be pre-summed to it in SQL.
+QUARTER_HOUR_S = 900
+# Longer than any local day (DST makes them 23-25 h), shorter than two: adding it to a
+# day's start always lands in the next day.
+_DAY_STEP_S = 26 * 3600
+
+
+class Bucket(StrEnum):
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
+
+
+def parse_bucket(value: str) -> Bucket:
+    try:
+        return Bucket(value)
+    except ValueError:
+        allowed = ", ".join(repr(b.value) for b in Bucket)
+        raise ValueError(f"bucket must be one of {allowed}, got {value!r}") from None
+
+
+def _ceil_s(ns: int) -> int:
+    return -(-ns // NS)
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """Half-open [start_ns, end_ns) in epoch nanoseconds; start == end is an empty range."""
+
+    start_ns: int
+    end_ns: int
+
+    def __post_init__(self) -> None:
+        for name in ("start_ns", "end_ns"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"{name} must be an integer of epoch nanoseconds, got {value!r}")
+        if self.end_ns < self.start_ns:
+            raise ValueError(f"time range ends (end_ns={self.end_ns}) before it starts (start_ns={self.start_ns})")
+
+    @property
+    def empty(self) -> bool:
+        return self.start_ns == self.end_ns
+
+    def bucket_bounds_s(self) -> tuple[int, int]:
+        """[lo, hi) of rollup `bucket_s` values whose bucket starts inside the range.
+
+        A rollup row belongs to the range its start falls in, so adjacent ranges never
+        count a row twice; ranges aligned to the rollup's resolution lose nothing.
+        """
+        return _ceil_s(self.start_ns), _ceil_s(self.end_ns)
+
+
+class LocalBuckets:
+    """The site-local buckets overlapping a range, and which one a UTC instant falls in."""
+
+    def __init__(self, span: TimeRange, bucket: str, timezone: str) -> None:
+        self.bucket = parse_bucket(bucket)
+        self.tz = ZoneInfo(timezone)
+        self.starts_s: tuple[int, ...] = () if span.empty else self._starts(span)
+
+    @property
+    def granule_s(self) -> int:
+        """Coarsest UTC step rows may be summed to in SQL without crossing a bucket edge."""
+        return 60 if self.bucket is Bucket.MINUTE else QUARTER_HOUR_S
+
+    def _floor(self, epoch_s: int) -> int:
+        """Epoch seconds of the start of the local hour or day holding `epoch_s`."""
+        local = datetime.fromtimestamp(epoch_s, self.tz)
+        if self.bucket is Bucket.HOUR:
+            # replace() keeps `fold`, so the repeated hour of a DST fall-back stays distinct.
+            local = local.replace(minute=0, second=0, microsecond=0)
+        else:
+            # A midnight skipped by DST resolves (fold=0) to the instant the day begins.
+            local = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return int(local.timestamp())
+
+    def _starts(self, span: TimeRange) -> tuple[int, ...]:
+        first_s = span.start_ns // NS
+        if self.bucket is Bucket.MINUTE:
+            # Offsets are whole minutes: local minutes are UTC minutes, no zoneinfo needed.
+            return tuple(range(first_s - first_s % 60, _ceil_s(span.end_ns), 60))
+        step = 3600 if self.bucket is Bucket.HOUR else _DAY_STEP_S
+        starts = [self._floor(first_s)]
+        while (nxt := self._floor(starts[-1] + step)) * NS < span.end_ns:
+            starts.append(nxt)
+        return tuple(starts)
+
+    def __len__(self) -> int:
+        return len(self.starts_s)
+
+    def index(self, epoch_s: int) -> int:
+        """Position of the bucket holding `epoch_s` (which must lie in the range)."""
+        return bisect.bisect_right(self.starts_s, epoch_s) - 1
+
+    def labels(self) -> tuple[datetime, ...]:
+        """Bucket starts as aware datetimes in the site's timezone."""
+        return tuple(datetime.fromtimestamp(s, self.tz) for s in self.starts_s)
