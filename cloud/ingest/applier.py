@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloud.ingest.registry import SiteRegistry
@@ -24,11 +24,10 @@ from cloud.storage.models import (
     HeatmapCell,
     LineCrossing,
     Occupancy,
-    OccupancyMinute,
     Tracklet,
     ZoneVisit,
 )
-from cloud.storage.upsert import increment, insert_ignore, upsert
+from cloud.storage.upsert import increment, insert_ignore, upsert, upsert_peak
 from shared.schema import pb
 
 _DIRECTION = {pb.DIRECTION_IN: "in", pb.DIRECTION_OUT: "out"}
@@ -101,15 +100,13 @@ class _Occupancy:
             ],
             update=["count", "updated_ns"],
         )
-        for (s, sc, i, b), (peak, last) in self.minutes.items():
-            row = self.session.get(OccupancyMinute, (s, sc, i, b))
-            if row is None:
-                self.session.add(
-                    OccupancyMinute(site_id=s, scope=sc, scope_id=i, bucket_s=b, max_count=peak, last_count=last)
-                )
-            else:
-                row.max_count = max(row.max_count, peak)
-                row.last_count = last
+        upsert_peak(
+            self.session,
+            [
+                {"site_id": s, "scope": sc, "scope_id": i, "bucket_s": b, "max_count": peak, "last_count": last}
+                for (s, sc, i, b), (peak, last) in self.minutes.items()
+            ],
+        )
 
 
 class EventApplier:
@@ -125,6 +122,8 @@ class EventApplier:
         heat: dict[tuple[str, str, int, int, int], float] = defaultdict(float)
         tracklets: list[dict[str, object]] = []
         health: dict[tuple[str, str], dict[str, object]] = {}
+        enters: list[dict[str, object]] = []
+        exits: list[dict[str, object]] = []
         # Event-time order across cameras, so occupancy moves as it did in the mall.
         for env in sorted(fresh, key=lambda e: (e.event_time_ns, e.camera_id, e.seq)):
             kind = env.WhichOneof("payload")
@@ -159,7 +158,7 @@ class EventApplier:
                         env.site_id, "site", env.site_id, 1 if direction == "in" else -1, env.event_time_ns
                     )
             elif kind == "zone_transition":
-                self._zone(session, env, occupancy)
+                self._zone(env, enters, exits, occupancy)
             elif kind == "camera_status":
                 st = env.camera_status
                 health[(env.site_id, env.camera_id)] = {
@@ -177,6 +176,8 @@ class EventApplier:
                 }
         insert_ignore(session, LineCrossing, crossings)
         insert_ignore(session, Tracklet, tracklets)
+        insert_ignore(session, ZoneVisit, enters)
+        upsert(session, ZoneVisit, exits, update=["exited_ns", "dwell_s"])
         increment(
             session,
             FootfallMinute,
@@ -280,29 +281,19 @@ class EventApplier:
             "visitor_id": None,
         }
 
-    def _zone(self, session: Session, env: pb.Envelope, occupancy: _Occupancy) -> None:
+    @staticmethod
+    def _zone(
+        env: pb.Envelope, enters: list[dict[str, object]], exits: list[dict[str, object]], occupancy: _Occupancy
+    ) -> None:
         zt = env.zone_transition
         key = {"site_id": env.site_id, "camera_id": env.camera_id, "zone_id": zt.zone_id, "track_id": zt.track_id}
         if zt.event == pb.ZONE_EVENT_ENTER:
-            insert_ignore(
-                session,
-                ZoneVisit,
-                [{**key, "entered_ns": env.event_time_ns, "exited_ns": None, "dwell_s": None}],
-            )
+            enters.append({**key, "entered_ns": env.event_time_ns, "exited_ns": None, "dwell_s": None})
             occupancy.change(env.site_id, "zone", zt.zone_id, 1, env.event_time_ns)
         elif zt.event == pb.ZONE_EVENT_EXIT:
+            # The exit names its visit's start, so it completes the enter's row by primary
+            # key; when the enter went missing (retention, an outage) it inserts the visit whole.
             entered = zt.entered_time_ns or env.event_time_ns
             dwell = max(0.0, (env.event_time_ns - entered) / NS)
-            done = session.execute(
-                update(ZoneVisit)
-                .where(*(getattr(ZoneVisit, k) == v for k, v in key.items()), ZoneVisit.entered_ns == entered)
-                .values(exited_ns=env.event_time_ns, dwell_s=dwell)
-            )
-            if done.rowcount == 0:  # type: ignore[attr-defined]
-                # The enter went missing (retention, an outage): the exit alone has the whole visit.
-                insert_ignore(
-                    session,
-                    ZoneVisit,
-                    [{**key, "entered_ns": entered, "exited_ns": env.event_time_ns, "dwell_s": dwell}],
-                )
+            exits.append({**key, "entered_ns": entered, "exited_ns": env.event_time_ns, "dwell_s": dwell})
             occupancy.change(env.site_id, "zone", zt.zone_id, -1, env.event_time_ns)

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cloud.storage.models import Base
+from cloud.storage.models import Base, OccupancyMinute
 
 Row = Mapping[str, Any]
 
@@ -59,5 +59,23 @@ def increment(session: Session, model: type[Base], rows: Sequence[Row], add: Seq
         stmt = _insert(session, table)
         stmt = stmt.on_conflict_do_update(
             index_elements=_keys(table), set_={name: table.c[name] + stmt.excluded[name] for name in add}
+        )
+        session.execute(stmt, list(rows))
+
+
+def upsert_peak(session: Session, rows: Sequence[Row]) -> None:
+    """occupancy_minute rows: keep the larger max_count, take the newer last_count."""
+    table = _table(OccupancyMinute)
+    if rows:
+        stmt = _insert(session, table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=_keys(table),
+            set_={
+                # Portable GREATEST: SQLite's max() of two arguments is not PostgreSQL's.
+                "max_count": case(
+                    (table.c.max_count > stmt.excluded.max_count, table.c.max_count), else_=stmt.excluded.max_count
+                ),
+                "last_count": stmt.excluded.last_count,
+            },
         )
         session.execute(stmt, list(rows))

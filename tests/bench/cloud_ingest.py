@@ -1,0 +1,194 @@
+"""Cloud ingest throughput: Kafka → consumer service → PostgreSQL vs. naive per-row ORM inserts.
+
+    source deploy/local/env.sh && deploy/local/services.sh up
+    .venv/bin/python tests/bench/cloud_ingest.py [--events 200000] [--repeats 3]
+
+Both sides write the same synthetic stream (the edge's mix of payloads for a 20-camera
+site) into fresh PostgreSQL databases in this run. Mallflow: the consumer service
+(batches of up to 2000, one transaction per batch, multi-row upserts, seq-gated
+idempotence, offsets committed after the transaction). Baseline: decode each message and
+`session.add()` + `commit()` one ORM row per event (measured on a sample; rows/s does not
+depend on the sample size). Prints events/s (median of repeats) and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+
+from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+from prometheus_client import CollectorRegistry
+from sqlalchemy import create_engine, make_url, text
+
+from cloud.consumer.metrics import ConsumerMetrics
+from cloud.consumer.service import ConsumerService
+from cloud.consumer.settings import ConsumerSettings
+from cloud.ingest.registry import SiteRegistry
+from cloud.storage import create_db_engine, session_factory, upgrade
+from cloud.storage.models import LineCrossing
+from shared.config import SiteConfig
+from shared.messaging import KafkaSettings
+from shared.schema import decode_envelope, pb
+
+BOOTSTRAP = os.environ.get("MALLFLOW_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+PG = os.environ.get("MALLFLOW_PG_URL", "postgresql+psycopg://mallflow:mallflow@127.0.0.1:5433/mallflow")
+CAMERAS = 20
+
+
+def site() -> SiteConfig:
+    return SiteConfig.model_validate(
+        {
+            "site": {"id": "bench"},
+            "floors": [{"id": "f1", "extent": [0, 0, 100, 100], "heatmap_cell_m": 1.0}],
+            "cameras": [{"id": f"cam-{i}", "source": "/dev/null", "floor": "f1"} for i in range(CAMERAS)],
+            "lines": [{"id": f"door-{i}", "camera": f"cam-{i}", "points": [[0, 0], [10, 0]]} for i in range(CAMERAS)],
+            "zones": [
+                {"id": f"zone-{i}", "camera": f"cam-{i}", "polygon": [[0, 0], [10, 0], [10, 10]]} for i in range(CAMERAS)
+            ],
+        }
+    )
+
+
+def stream(n: int) -> list[bytes]:
+    """Per camera: mostly track updates, with crossings, zone transitions and closes mixed in."""
+    t0 = time.time_ns() - 3600 * 10**9
+    out = []
+    for i in range(n):
+        cam, seq = i % CAMERAS, i // CAMERAS + 1
+        env = pb.Envelope(
+            schema_version=1, site_id="bench", camera_id=f"cam-{cam}", edge_id="e", seq=seq,
+            event_time_ns=t0 + seq * 50_000_000, publish_time_ns=t0 + seq * 50_000_000,
+        )
+        kind = seq % 20
+        if kind == 0:
+            env.line_crossing.line_id = f"door-{cam}"
+            env.line_crossing.direction = pb.DIRECTION_IN if seq % 40 else pb.DIRECTION_OUT
+            env.line_crossing.track_id = seq
+        elif kind == 1:
+            env.zone_transition.zone_id = f"zone-{cam}"
+            env.zone_transition.event = pb.ZONE_EVENT_ENTER
+            env.zone_transition.track_id = seq
+        elif kind == 2:
+            env.zone_transition.zone_id = f"zone-{cam}"
+            env.zone_transition.event = pb.ZONE_EVENT_EXIT
+            env.zone_transition.track_id = seq - 1
+            env.zone_transition.entered_time_ns = env.event_time_ns - 50_000_000
+        elif kind == 3:
+            tc = env.track_closed
+            tc.track_id, tc.first_seen_ns, tc.last_seen_ns, tc.observations = seq, t0, env.event_time_ns, 10
+        else:
+            tu = env.track_update
+            tu.track_id = seq % 50
+            tu.bbox.x2, tu.bbox.y2, tu.confidence = 10, 30, 0.9
+            tu.floor_point.x, tu.floor_point.y = (seq % 97) * 1.0, (seq % 89) * 1.0
+            tu.floor_id = "f1"
+        out.append(env.SerializeToString())
+    return out
+
+
+def fresh_database() -> str:
+    name = f"mallflow_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(PG).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return url
+
+
+def drop_database(url: str) -> None:
+    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def produce(values: list[bytes]) -> str:
+    topic = f"bench.{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    admin.create_topics([NewTopic(topic, 1, 1)])
+    admin.close()
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, linger_ms=20, batch_size=512 * 1024, compression_type="lz4")
+    for v in values:
+        producer.send(topic, v, key=b"bench")
+    producer.flush()
+    producer.close()
+    return topic
+
+
+def mallflow_rate(topic: str, n: int) -> float:
+    url = fresh_database()
+    try:
+        service = ConsumerService(
+            SiteRegistry([site()]), create_db_engine(url), KafkaSettings(bootstrap_servers=BOOTSTRAP),
+            ConsumerSettings(group_id=f"bench-{uuid.uuid4()}", topic=topic, max_age_s=10 * 24 * 3600.0),
+            ConsumerMetrics(CollectorRegistry()),
+        )
+        start: list[float] = []
+
+        def first_batch(session: object, result: object) -> None:
+            if not start:
+                start.append(time.perf_counter())
+
+        service.hooks.append(first_batch)  # type: ignore[arg-type]
+        thread = threading.Thread(target=service.run, kwargs={"idle_exit_s": 2.0})
+        thread.start()
+        while service.applied < n and thread.is_alive():
+            time.sleep(0.01)
+        end = time.perf_counter()
+        service.stop.set()
+        thread.join()
+        assert service.applied == n, f"applied {service.applied} of {n}"
+        return n / (end - start[0])
+    finally:
+        drop_database(url)
+
+
+def naive_rate(values: list[bytes]) -> float:
+    url = fresh_database()
+    try:
+        sessions = session_factory(create_db_engine(url))
+        start = time.perf_counter()
+        with sessions() as session:
+            for v in values:
+                env = decode_envelope(v)
+                session.add(
+                    LineCrossing(
+                        site_id=env.site_id, camera_id=env.camera_id, seq=env.seq, line_id="x", direction="in",
+                        track_id=0, event_ns=env.event_time_ns,
+                    )
+                )
+                session.commit()
+        return len(values) / (time.perf_counter() - start)
+    finally:
+        drop_database(url)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--naive-sample", type=int, default=5_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    values = stream(args.events)
+    topic = produce(values)
+    print(f"{args.events} events on {topic}, {os.cpu_count()} cores")
+    ours, naive = [], []
+    for i in range(args.repeats):
+        ours.append(mallflow_rate(topic, args.events))
+        naive.append(naive_rate(values[: args.naive_sample]))
+        print(f"repeat {i + 1}: consumer service {ours[-1]:,.0f} ev/s, naive ORM {naive[-1]:,.0f} ev/s", flush=True)
+    o, b = statistics.median(ours), statistics.median(naive)
+    print(f"consumer service {o:,.0f} events/s, naive per-row ORM {b:,.0f} events/s, ratio {o / b:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
