@@ -49,7 +49,8 @@ def site() -> SiteConfig:
             "cameras": [{"id": f"cam-{i}", "source": "/dev/null", "floor": "f1"} for i in range(CAMERAS)],
             "lines": [{"id": f"door-{i}", "camera": f"cam-{i}", "points": [[0, 0], [10, 0]]} for i in range(CAMERAS)],
             "zones": [
-                {"id": f"zone-{i}", "camera": f"cam-{i}", "polygon": [[0, 0], [10, 0], [10, 10]]} for i in range(CAMERAS)
+                {"id": f"zone-{i}", "camera": f"cam-{i}", "polygon": [[0, 0], [10, 0], [10, 10]]}
+                for i in range(CAMERAS)
             ],
         }
     )
@@ -62,8 +63,13 @@ def stream(n: int) -> list[bytes]:
     for i in range(n):
         cam, seq = i % CAMERAS, i // CAMERAS + 1
         env = pb.Envelope(
-            schema_version=1, site_id="bench", camera_id=f"cam-{cam}", edge_id="e", seq=seq,
-            event_time_ns=t0 + seq * 50_000_000, publish_time_ns=t0 + seq * 50_000_000,
+            schema_version=1,
+            site_id="bench",
+            camera_id=f"cam-{cam}",
+            edge_id="e",
+            seq=seq,
+            event_time_ns=t0 + seq * 50_000_000,
+            publish_time_ns=t0 + seq * 50_000_000,
         )
         kind = seq % 20
         if kind == 0:
@@ -127,7 +133,9 @@ def mallflow_rate(topic: str, n: int) -> float:
     url = fresh_database()
     try:
         service = ConsumerService(
-            SiteRegistry([site()]), create_db_engine(url), KafkaSettings(bootstrap_servers=BOOTSTRAP),
+            SiteRegistry([site()]),
+            create_db_engine(url),
+            KafkaSettings(bootstrap_servers=BOOTSTRAP),
             ConsumerSettings(group_id=f"bench-{uuid.uuid4()}", topic=topic, max_age_s=10 * 24 * 3600.0),
             ConsumerMetrics(CollectorRegistry()),
         )
@@ -161,8 +169,13 @@ def naive_rate(values: list[bytes]) -> float:
                 env = decode_envelope(v)
                 session.add(
                     LineCrossing(
-                        site_id=env.site_id, camera_id=env.camera_id, seq=env.seq, line_id="x", direction="in",
-                        track_id=0, event_ns=env.event_time_ns,
+                        site_id=env.site_id,
+                        camera_id=env.camera_id,
+                        seq=env.seq,
+                        line_id="x",
+                        direction="in",
+                        track_id=0,
+                        event_ns=env.event_time_ns,
                     )
                 )
                 session.commit()

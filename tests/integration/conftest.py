@@ -11,6 +11,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,18 +61,24 @@ def _create_topic(bootstrap: str) -> str:
     return name
 
 
-@pytest.fixture
-def kafka_topic(kafka_bootstrap: str) -> Iterator[str]:
-    """A fresh single-use topic (3 partitions), deleted afterwards."""
+@contextmanager
+def _single_use_topic(bootstrap: str) -> Iterator[str]:
     from kafka.admin import KafkaAdminClient
 
-    name = _create_topic(kafka_bootstrap)
+    name = _create_topic(bootstrap)
     try:
         yield name
     finally:
-        admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
         admin.delete_topics([name])
         admin.close()
+
+
+@pytest.fixture
+def kafka_topic(kafka_bootstrap: str) -> Iterator[str]:
+    """A fresh single-use topic (3 partitions), deleted afterwards."""
+    with _single_use_topic(kafka_bootstrap) as name:
+        yield name
 
 
 class OutageBroker:
@@ -127,15 +134,8 @@ def outage_topic(outage_broker: OutageBroker) -> str:
 @pytest.fixture
 def dead_letter_topic(kafka_bootstrap: str) -> Iterator[str]:
     """A second fresh topic, for tests that need an events and a dead-letter topic."""
-    from kafka.admin import KafkaAdminClient
-
-    name = _create_topic(kafka_bootstrap)
-    try:
+    with _single_use_topic(kafka_bootstrap) as name:
         yield name
-    finally:
-        admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-        admin.delete_topics([name])
-        admin.close()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from support.db import totals
 
 from cloud.consumer.metrics import ConsumerMetrics
 from cloud.consumer.service import ConsumerService
@@ -26,32 +27,12 @@ from cloud.ingest.registry import SiteRegistry
 from cloud.storage import create_db_engine, session_factory, upgrade
 from cloud.storage.models import (
     CameraProgress,
-    FootfallMinute,
-    HeatmapCell,
-    LineCrossing,
-    Occupancy,
-    Tracklet,
-    ZoneVisit,
 )
 from shared.config import SiteConfig
 from shared.messaging import KafkaSettings
 from shared.schema import pb
 
 pytestmark = pytest.mark.integration
-
-
-def totals(session: Session) -> dict[str, object]:
-    def count(model: type) -> int:
-        return session.scalar(select(func.count()).select_from(model)) or 0
-
-    return {
-        "crossings": count(LineCrossing),
-        "tracklets": count(Tracklet),
-        "zone_visits": count(ZoneVisit),
-        "footfall": session.scalar(select(func.sum(FootfallMinute.count))),
-        "heat_s": round(session.scalar(select(func.sum(HeatmapCell.seconds))) or 0, 6),
-        "occupancy": sorted((o.scope, o.scope_id, o.count) for o in session.scalars(select(Occupancy))),
-    }
 
 
 def bad_messages() -> dict[str, bytes]:

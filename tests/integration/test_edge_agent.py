@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kafka_io import consume
 from prometheus_client import CollectorRegistry
+from support.kafka_io import consume
 
 from edge.agent.agent import AgentSettings, EdgeAgent
 from edge.inference.factory import create_detector, create_embedder
@@ -38,6 +38,14 @@ def site_file(tmp_path: Path, video: Path) -> Path:
     return path
 
 
+def agent_command(tmp_path: Path, video: Path, bootstrap: str, topic: str) -> list[str]:
+    return [
+        *MALLFLOW, "edge", "run", "--config", str(site_file(tmp_path, video)), "--bootstrap", bootstrap,
+        "--topic", topic, "--state-dir", str(tmp_path / "state"), "--spool-dir", str(tmp_path / "spool"),
+        "--metrics-port", "0", "--no-progress",
+    ]  # fmt: skip
+
+
 def check_stream(received: list[tuple[bytes, pb.Envelope]]) -> Counter[str]:
     """Keys, order and completeness of one agent run's events; returns counts per payload type."""
     assert received, "no events"
@@ -54,24 +62,7 @@ def test_agent_cli_publishes_a_complete_ordered_stream(
     tmp_path: Path, vtest_clip: Path, kafka_bootstrap: str, kafka_topic: str
 ) -> None:
     result = subprocess.run(
-        [
-            *MALLFLOW,
-            "edge",
-            "run",
-            "--config",
-            str(site_file(tmp_path, vtest_clip)),
-            "--bootstrap",
-            kafka_bootstrap,
-            "--topic",
-            kafka_topic,
-            "--state-dir",
-            str(tmp_path / "state"),
-            "--spool-dir",
-            str(tmp_path / "spool"),
-            "--metrics-port",
-            "0",
-            "--no-progress",
-        ],
+        agent_command(tmp_path, vtest_clip, kafka_bootstrap, kafka_topic),
         capture_output=True,
         text=True,
         timeout=300,
@@ -95,24 +86,7 @@ def test_agent_stops_cleanly_on_sigterm(
     tmp_path: Path, vtest_video: Path, kafka_bootstrap: str, kafka_topic: str
 ) -> None:
     proc = subprocess.Popen(
-        [
-            *MALLFLOW,
-            "edge",
-            "run",
-            "--config",
-            str(site_file(tmp_path, vtest_video)),
-            "--bootstrap",
-            kafka_bootstrap,
-            "--topic",
-            kafka_topic,
-            "--state-dir",
-            str(tmp_path / "state"),
-            "--spool-dir",
-            str(tmp_path / "spool"),
-            "--metrics-port",
-            "0",
-            "--no-progress",
-        ],
+        agent_command(tmp_path, vtest_video, kafka_bootstrap, kafka_topic),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

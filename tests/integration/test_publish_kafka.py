@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
-from kafka_io import consume
 from prometheus_client import CollectorRegistry
+from support.kafka_io import consume
 
 from edge.publish import DeliverySettings, DiskSpool, KafkaSink
 from shared.messaging import KafkaSettings

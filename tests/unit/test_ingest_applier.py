@@ -6,20 +6,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.db import totals
 
 from cloud.ingest.applier import EventApplier
 from cloud.ingest.registry import HeatmapGrid, SiteRegistry
 from cloud.storage import create_db_engine, session_factory, upgrade
 from cloud.storage.models import (
     CameraHealth,
-    CameraProgress,
-    FootfallMinute,
-    HeatmapCell,
-    LineCrossing,
     Occupancy,
-    Tracklet,
     ZoneVisit,
 )
 from shared.config import SiteConfig
@@ -37,21 +33,6 @@ def session(tmp_path: Path) -> Session:
 @pytest.fixture
 def envelopes(clip_events: list[bytes]) -> list[pb.Envelope]:
     return [decode_envelope(b) for b in clip_events]
-
-
-def totals(session: Session) -> dict[str, object]:
-    def count(model: type) -> int:
-        return session.scalar(select(func.count()).select_from(model)) or 0
-
-    return {
-        "crossings": count(LineCrossing),
-        "tracklets": count(Tracklet),
-        "zone_visits": count(ZoneVisit),
-        "footfall": session.scalar(select(func.sum(FootfallMinute.count))),
-        "heat_s": round(session.scalar(select(func.sum(HeatmapCell.seconds))) or 0, 6),
-        "occupancy": sorted((o.scope, o.scope_id, o.count) for o in session.scalars(select(Occupancy))),
-        "progress": sorted((p.camera_id, p.last_seq) for p in session.scalars(select(CameraProgress))),
-    }
 
 
 def test_stream_totals_match_the_events(
