@@ -12,7 +12,7 @@ import bisect
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 NS = 1_000_000_000
 # Every current UTC offset and DST change is a multiple of 15 minutes, so a UTC quarter
@@ -37,7 +37,8 @@ def parse_bucket(value: str) -> Bucket:
         raise ValueError(f"bucket must be one of {allowed}, got {value!r}") from None
 
 
-def _ceil_s(ns: int) -> int:
+def ceil_s(ns: int) -> int:
+    """The first whole epoch second at or after `ns`."""
     return -(-ns // NS)
 
 
@@ -66,7 +67,7 @@ class TimeRange:
         A rollup row belongs to the range its start falls in, so adjacent ranges never
         count a row twice; ranges aligned to the rollup's resolution lose nothing.
         """
-        return _ceil_s(self.start_ns), _ceil_s(self.end_ns)
+        return ceil_s(self.start_ns), ceil_s(self.end_ns)
 
 
 class LocalBuckets:
@@ -74,7 +75,10 @@ class LocalBuckets:
 
     def __init__(self, span: TimeRange, bucket: str, timezone: str) -> None:
         self.bucket = parse_bucket(bucket)
-        self.tz = ZoneInfo(timezone)
+        try:
+            self.tz = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {timezone!r} (an IANA name such as 'Europe/London')") from None
         self.starts_s: tuple[int, ...] = () if span.empty else self._starts(span)
 
     @property
@@ -97,7 +101,7 @@ class LocalBuckets:
         first_s = span.start_ns // NS
         if self.bucket is Bucket.MINUTE:
             # Offsets are whole minutes: local minutes are UTC minutes, no zoneinfo needed.
-            return tuple(range(first_s - first_s % 60, _ceil_s(span.end_ns), 60))
+            return tuple(range(first_s - first_s % 60, ceil_s(span.end_ns), 60))
         step = 3600 if self.bucket is Bucket.HOUR else _DAY_STEP_S
         starts = [self._floor(first_s)]
         while (nxt := self._floor(starts[-1] + step)) * NS < span.end_ns:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Float, select, type_coerce
 from sqlalchemy.orm import Session
 
 from cloud.analytics.buckets import TimeRange
@@ -42,7 +43,7 @@ def _check_edges(edges: Sequence[float]) -> tuple[float, ...]:
     out = tuple(float(e) for e in edges)
     if not out or out[0] != 0.0:
         raise ValueError(f"dwell bin edges must start at 0 seconds, got {list(edges)!r}")
-    if any(b <= a for a, b in zip(out, out[1:], strict=False)) or not np.isfinite(out).all():
+    if any(b <= a for a, b in pairwise(out)) or not np.isfinite(out).all():
         raise ValueError(f"dwell bin edges must be finite and strictly increasing, got {list(edges)!r}")
     return out
 
@@ -72,7 +73,8 @@ def dwell(
     site_id = site.site.id
     zones = [z.id for z in site.zones]
     rows = session.execute(
-        select(ZoneVisit.zone_id, ZoneVisit.dwell_s).where(
+        # Non-null by the filter below; the coerced type tells the type checker so.
+        select(ZoneVisit.zone_id, type_coerce(ZoneVisit.dwell_s, Float)).where(
             ZoneVisit.site_id == site_id,
             ZoneVisit.zone_id.in_(zones),
             ZoneVisit.entered_ns >= span.start_ns,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -61,7 +62,7 @@ def transitions(session: Session, site: SiteConfig, span: TimeRange) -> Transiti
     for visits in paths.values():
         # Ties in entry time order by zone id, so both databases give the same answer.
         zones = [zone for _, zone in sorted(visits)]
-        counts.update((a, b) for a, b in zip(zones, zones[1:], strict=False) if a != b)
+        counts.update((a, b) for a, b in pairwise(zones) if a != b)
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return Transitions(
         site_id=site_id,

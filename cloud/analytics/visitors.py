@@ -58,12 +58,15 @@ def _per_day(rows: Iterable[tuple[_Key, int, int]], span: TimeRange, days: Local
 def unique_visitors(session: Session, site: SiteConfig, span: TimeRange) -> VisitorsPerDay:
     site_id = site.site.id
     days = LocalBuckets(span, Bucket.DAY, site.site.timezone)
+    if span.empty:
+        # A stay around the instant would match the overlap test, yet has no day to count on.
+        return VisitorsPerDay(site_id, (), 0)
     stitched = session.execute(
         select(Visitor.visitor_id, Visitor.first_seen_ns, Visitor.last_seen_ns).where(
             Visitor.site_id == site_id, Visitor.first_seen_ns < span.end_ns, Visitor.last_seen_ns >= span.start_ns
         )
     )
-    by_visitor = _per_day(((v, f, la) for v, f, la in stitched), span, days)
+    by_visitor = _per_day(stitched, span, days)
     by_tracklet: list[set[_Key]] = [set() for _ in range(len(days))]
     if not all(by_visitor):
         tracklets = session.execute(

@@ -197,7 +197,12 @@ class Visitor(Base):
     """A stitched identity: tracklets across cameras that are the same person."""
 
     __tablename__ = "visitors"
-    __table_args__ = (Index("ix_visitors_site_first_seen", "site_id", "first_seen_ns"),)
+    # Both ends of a stay: "present during [a, b)" is first_seen < b and last_seen >= a,
+    # and recent ranges and retention are selective only on last_seen.
+    __table_args__ = (
+        Index("ix_visitors_site_first_seen", "site_id", "first_seen_ns"),
+        Index("ix_visitors_site_last_seen", "site_id", "last_seen_ns"),
+    )
 
     site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     visitor_id: Mapped[str] = mapped_column(String(200), primary_key=True)
