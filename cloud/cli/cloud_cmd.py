@@ -8,6 +8,8 @@ import signal
 from pathlib import Path
 from types import FrameType
 
+from cloud.cli import report_cmd
+
 log = logging.getLogger(__name__)
 
 
@@ -25,6 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument("--metrics-port", type=int, default=9109, help="Prometheus /metrics port (0: off)")
     r.add_argument("--idle-exit", type=float, default=None, help="stop after this many seconds without events")
     r.set_defaults(handler=_run)
+    report_cmd.add_parser(csub)
 
 
 def _run(args: argparse.Namespace) -> int:

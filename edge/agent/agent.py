@@ -288,7 +288,9 @@ class EdgeAgent:
             frames=cam.frames,
             dropped_frames=cam.reader.dropped,
             lag_ms=cam.lag_ms,
-            time_ns=cam.last_frame.capture_time_ns if cam.last_frame and state is SourceState.ONLINE else now,
+            # Never before the camera's newest frame: file timestamps can run ahead of the wall
+            # clock, and a final status must not sort before the frames it reports on.
+            time_ns=max(now, cam.last_frame.capture_time_ns) if cam.last_frame else now,
             model_versions=self._model_versions,
             message=message,
         )
