@@ -24,8 +24,10 @@ from edge.agent.metrics import AgentMetrics
 from edge.agent.perception import CameraPerception
 from edge.frames import Frame
 from edge.inference.base import Detector, Embedder
+from edge.privacy.snapshots import SnapshotPolicy
 from edge.publish.camera_publisher import CameraPublisher
 from edge.publish.envelopes import EnvelopeFactory
+from edge.publish.files import write_atomically
 from edge.publish.sequence import SequenceCounter
 from edge.publish.sink import EventSink
 from edge.publish.update_rate import UpdateThrottle
@@ -47,6 +49,8 @@ class AgentSettings:
     status_interval_s: float = 10.0
     backoff: Backoff = field(default_factory=Backoff)
     queue_size: int = 4
+    # Where blurred snapshots go when the site enables them (privacy.snapshots); never Kafka.
+    snapshot_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.edge_id:
@@ -79,6 +83,7 @@ class _Camera:
         self.last_status_ns = 0
         self.lag_ms = 0.0
         self.dropped_counted = 0
+        self.last_snapshot_ns = 0
         self.recent: deque[float] = deque(maxlen=64)
 
     def fps(self) -> float:
@@ -123,6 +128,9 @@ class EdgeAgent:
         if embedder is not None:
             self._model_versions["reid"] = embedder.model_id
         self._cameras = [self._camera(site, cid, opener) for cid in camera_ids]
+        self._snapshots = SnapshotPolicy(site.privacy) if site.privacy.snapshots else None
+        if self._snapshots is not None and settings.snapshot_dir is None:
+            raise ValueError("privacy.snapshots is on: give the agent a snapshot directory")
 
     def _camera(self, site: SiteConfig, camera_id: str, opener: Callable[[SourceSpec], FrameSource]) -> _Camera:
         cfg = site.camera(camera_id)
@@ -227,6 +235,7 @@ class EdgeAgent:
                 cam.message = f"processing failed: {exc}"
                 continue
             cam.perception.tracker.forget(closed)
+            self._maybe_snapshot(cam, frame, facts.detections.xyxy)
             cam.frames += 1
             cam.last_frame = frame
             now = time.time_ns()
@@ -241,6 +250,17 @@ class EdgeAgent:
                 self.metrics.fps.labels(cam.camera_id).set(cam.fps())
             if on_frame is not None:
                 on_frame(cam.camera_id, cam.frames, cam.fps(), cam.lag_ms)
+
+    def _maybe_snapshot(self, cam: _Camera, frame: Frame, person_xyxy: NDArray[np.float32]) -> None:
+        if self._snapshots is None or self.settings.snapshot_dir is None:
+            return
+        if frame.capture_time_ns - cam.last_snapshot_ns < self.settings.status_interval_s * 1e9:
+            return
+        data = self._snapshots.snapshot(frame.image, person_xyxy)
+        if data is not None:
+            cam.last_snapshot_ns = frame.capture_time_ns
+            self.settings.snapshot_dir.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.settings.snapshot_dir / f"{cam.camera_id}.jpg", data)
 
     def _handle_source_events(self) -> None:
         while True:

@@ -36,6 +36,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument("--state-dir", type=Path, default=None, help="sequence counters (default: cache dir)")
     r.add_argument("--spool-dir", type=Path, default=None, help="spool for events the broker could not take yet")
     r.add_argument("--spool-max-mb", type=int, default=1024, help="spool bound; the oldest events go beyond it")
+    r.add_argument(
+        "--snapshot-dir", type=Path, default=None, help="blurred snapshots, if the site enables them (default: cache)"
+    )
     r.add_argument("--metrics-port", type=int, default=9108, help="Prometheus /metrics port (0: off)")
     r.add_argument("--status-interval", type=float, default=10.0, help="seconds between camera-status events")
     r.add_argument("--engine", choices=ENGINES, default="onnxruntime")
@@ -91,7 +94,12 @@ def _run(args: argparse.Namespace) -> int:
         detector,
         embedder,
         sink,
-        AgentSettings(edge_id=args.edge_id, state_dir=state_dir, status_interval_s=args.status_interval),
+        AgentSettings(
+            edge_id=args.edge_id,
+            state_dir=state_dir,
+            status_interval_s=args.status_interval,
+            snapshot_dir=args.snapshot_dir or cache_dir() / "edge" / site.site.id / args.edge_id / "snapshots",
+        ),
         opener=lambda spec: open_source(spec, args.source_backend),
         metrics=metrics,
     )

@@ -129,3 +129,38 @@ def test_edge_run_rejects_an_unknown_camera(tmp_path: Path, vtest_clip: Path) ->
     )
     assert result.returncode == 2
     assert "no camera cam-nowhere" in result.stderr and "cam-left" in result.stderr
+
+
+def test_snapshots_only_when_enabled_and_always_blurred(
+    tmp_path: Path, vtest_clip: Path, detector: CountingDetector
+) -> None:
+    raw = yaml.safe_load(split_site(tmp_path, vtest_clip, broken=False).read_text())
+    raw["privacy"] = {"snapshots": True}
+    site = load_site_config(_write(tmp_path / "snap.yaml", raw))
+    snapshots = tmp_path / "snapshots"
+    agent = EdgeAgent(
+        site,
+        ["cam-left"],
+        detector,
+        create_embedder(),
+        InProcessSink(lambda env: None),
+        AgentSettings(edge_id="edge-test", state_dir=tmp_path / "state", snapshot_dir=snapshots),
+        opener=lambda spec: open_source(spec, "opencv"),
+    )
+    agent.run()
+    assert [p.name for p in snapshots.iterdir()] == ["cam-left.jpg"]
+    with pytest.raises(ValueError, match="snapshot directory"):
+        EdgeAgent(
+            site,
+            ["cam-left"],
+            detector,
+            None,
+            InProcessSink(lambda env: None),
+            AgentSettings(edge_id="edge-test", state_dir=tmp_path / "state2"),
+            opener=lambda spec: open_source(spec, "opencv"),
+        )
+
+
+def _write(path: Path, raw: dict[str, object]) -> Path:
+    path.write_text(yaml.safe_dump(raw))
+    return path

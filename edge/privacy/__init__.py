@@ -1,0 +1,1 @@
+"""Nothing identifiable leaves the edge: face blurring and the snapshot policy."""
