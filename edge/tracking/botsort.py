@@ -26,6 +26,7 @@ from shared.config.site import Tracking
 # the agent builds one per camera and per reconnect, so only its warnings get through.
 logging.getLogger("boxmot").setLevel(logging.WARNING)
 
+
 def visibility(boxes: NDArray[np.float32]) -> NDArray[np.float32]:
     """Fraction of each box not covered by the box in front of it (lower bottom edge = closer)."""
     n = len(boxes)
