@@ -37,6 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     from cloud.consumer.service import ConsumerService
     from cloud.consumer.settings import ConsumerSettings
     from cloud.ingest.registry import SiteRegistry
+    from cloud.stitching.hook import StitchingHook
     from cloud.storage import create_db_engine, session_factory, upgrade
     from cloud.storage.sites import sync_sites
     from shared.config import load_site_config
@@ -61,6 +62,7 @@ def _run(args: argparse.Namespace) -> int:
             session_timeout_ms=args.session_timeout_ms,
         ),
         ConsumerMetrics(),
+        hooks=[StitchingHook(registry)],
     )
 
     def shutdown(signum: int, _frame: FrameType | None) -> None:

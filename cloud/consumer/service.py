@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +34,25 @@ log = logging.getLogger(__name__)
 
 # Called inside the batch's transaction after the envelopes were applied (stitching hooks in here).
 BatchHook = Callable[[Session, ApplyResult], None]
+
+
+class _ResetOnRebalance(ConsumerRebalanceListener):
+    """Partitions moved: hooks with in-memory state (stitching) rebuild it from the database."""
+
+    def __init__(self, hooks: list[BatchHook]) -> None:
+        self.hooks = hooks
+
+    def on_partitions_revoked(self, revoked: object) -> None:
+        self._reset()
+
+    def on_partitions_assigned(self, assigned: object) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        for hook in self.hooks:
+            reset = getattr(hook, "reset", None)
+            if callable(reset):
+                reset()
 
 
 class ConsumerService:
@@ -72,7 +91,7 @@ class ConsumerService:
             # A batch may wait on a recovering database for a while; stay in the group.
             max_poll_interval_ms=600_000,
         )
-        consumer.subscribe([s.topic])
+        consumer.subscribe([s.topic], listener=_ResetOnRebalance(self.hooks))
         dead_letters = DeadLetterWriter(self.kafka, s.dead_letter_topic)
         last_record = time.monotonic()
         try:

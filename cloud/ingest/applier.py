@@ -55,6 +55,10 @@ class ApplyResult:
     by_type: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # Tracklets closed in this batch, for stitching.
     closed: list[pb.Envelope] = field(default_factory=list)
+    # Newest event time per site in this batch: stitching's clock.
+    latest_event_ns: dict[str, int] = field(default_factory=dict)
+    # Cameras that reported their stream ended or went offline: no more tracklets follow.
+    ended_cameras: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _point(
@@ -128,6 +132,7 @@ class EventApplier:
         for env in sorted(fresh, key=lambda e: (e.event_time_ns, e.camera_id, e.seq)):
             kind = env.WhichOneof("payload")
             result.by_type[kind or "none"] += 1
+            result.latest_event_ns[env.site_id] = max(result.latest_event_ns.get(env.site_id, 0), env.event_time_ns)
             if kind == "track_update":
                 self._heat(env, heat)
             elif kind == "track_closed":
@@ -161,6 +166,8 @@ class EventApplier:
                 self._zone(env, enters, exits, occupancy)
             elif kind == "camera_status":
                 st = env.camera_status
+                if st.state in (pb.CAMERA_STATE_ENDED, pb.CAMERA_STATE_OFFLINE):
+                    result.ended_cameras.append((env.site_id, env.camera_id))
                 health[(env.site_id, env.camera_id)] = {
                     "site_id": env.site_id,
                     "camera_id": env.camera_id,

@@ -1,0 +1,1 @@
+"""Cross-camera stitching: per-camera tracklets → global visitors (ReID + topology + transit time)."""

@@ -1,0 +1,140 @@
+"""Stitching inside the consumer's transaction: decisions are stored with the batch that caused them.
+
+Each site's Stitcher lives in memory and is rebuilt from the tracklets table the first
+time a site's events arrive after a start or a rebalance, so a restarted consumer makes
+the decisions an uninterrupted one would have made.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from cloud.ingest.applier import ApplyResult
+from cloud.ingest.registry import SiteRegistry
+from cloud.stitching.stitcher import Assignment, Stitcher, StitchSettings
+from cloud.stitching.tracklet import Tracklet
+from cloud.storage.models import Tracklet as TrackletRow
+from cloud.storage.models import Visitor
+
+
+def _from_row(row: TrackletRow) -> Tracklet:
+    embedding = None
+    if row.embedding:
+        vector = np.frombuffer(row.embedding, dtype="<f2").astype(np.float32)
+        norm = float(np.linalg.norm(vector))
+        embedding = vector / norm if norm > 0 else None
+    return Tracklet(
+        site_id=row.site_id,
+        camera_id=row.camera_id,
+        track_id=row.track_id,
+        first_seen_ns=row.first_seen_ns,
+        last_seen_ns=row.last_seen_ns,
+        first_floor=(row.first_x, row.first_y) if row.first_x is not None and row.first_y is not None else None,
+        last_floor=(row.last_x, row.last_y) if row.last_x is not None and row.last_y is not None else None,
+        floor_id=row.floor_id,
+        embedding=embedding,
+        embedding_model=row.embedding_model if embedding is not None else None,
+    )
+
+
+class StitchingHook:
+    def __init__(self, registry: SiteRegistry, settings: StitchSettings | None = None) -> None:
+        self.registry = registry
+        self.settings = settings or StitchSettings()
+        self._stitchers: dict[str, Stitcher] = {}
+
+    def __call__(self, session: Session, result: ApplyResult) -> None:
+        closed: dict[str, list[Tracklet]] = defaultdict(list)
+        for env in result.closed:
+            closed[env.site_id].append(Tracklet.from_envelope(env))
+        for site_id in set(closed) | set(result.latest_event_ns):
+            stitcher = self._stitcher(session, site_id, {t.key for t in closed[site_id]})
+            decided: list[Assignment] = []
+            for tracklet in sorted(closed[site_id], key=lambda t: t.last_seen_ns):
+                decided += stitcher.add(tracklet)
+            decided += stitcher.advance(result.latest_event_ns.get(site_id, 0))
+            for ended_site, camera_id in result.ended_cameras:
+                if ended_site == site_id:
+                    decided += stitcher.flush(camera_id=camera_id)
+            self._store(session, decided)
+
+    def reset(self) -> None:
+        """After a rebalance: state is rebuilt from the database on next use."""
+        self._stitchers.clear()
+
+    def _stitcher(self, session: Session, site_id: str, arriving: set[tuple[str, int]]) -> Stitcher:
+        """The site's stitcher; rebuilt from stored tracklets, except those arriving in this batch."""
+        stitcher = self._stitchers.get(site_id)
+        if stitcher is not None:
+            return stitcher
+        stitcher = Stitcher(self.registry.site(site_id), self.settings)
+        newest = session.scalar(
+            select(TrackletRow.last_seen_ns)
+            .where(TrackletRow.site_id == site_id)
+            .order_by(TrackletRow.last_seen_ns.desc())
+            .limit(1)
+        )
+        if newest is not None:
+            rows = session.scalars(
+                select(TrackletRow).where(
+                    TrackletRow.site_id == site_id, TrackletRow.last_seen_ns >= newest - stitcher.horizon_ns
+                )
+            ).all()
+            # Of each visitor only its latest tracklet can still be continued.
+            latest: dict[str, TrackletRow] = {}
+            for row in rows:
+                if row.visitor_id is not None and (
+                    row.visitor_id not in latest or row.first_seen_ns > latest[row.visitor_id].first_seen_ns
+                ):
+                    latest[row.visitor_id] = row
+            stitcher.restore(
+                [(_from_row(row), visitor) for visitor, row in latest.items()],
+                [
+                    _from_row(row)
+                    for row in rows
+                    if row.visitor_id is None and (row.camera_id, row.track_id) not in arriving
+                ],
+            )
+        self._stitchers[site_id] = stitcher
+        return stitcher
+
+    @staticmethod
+    def _store(session: Session, decided: list[Assignment]) -> None:
+        for a in decided:
+            # The applier inserted every closed tracklet earlier in this transaction.
+            row = session.get(TrackletRow, (a.site_id, a.camera_id, a.track_id))
+            if row is None:
+                raise LookupError(f"tracklet {a.site_id}/{a.camera_id}/{a.track_id} was decided but never stored")
+            first_ns, last_ns = row.first_seen_ns, row.last_seen_ns
+            session.execute(
+                update(TrackletRow)
+                .where(
+                    TrackletRow.site_id == a.site_id,
+                    TrackletRow.camera_id == a.camera_id,
+                    TrackletRow.track_id == a.track_id,
+                )
+                .values(visitor_id=a.visitor_id)
+            )
+            visitor = session.get(Visitor, (a.site_id, a.visitor_id))
+            if visitor is None:
+                session.add(
+                    Visitor(
+                        site_id=a.site_id,
+                        visitor_id=a.visitor_id,
+                        first_seen_ns=first_ns,
+                        last_seen_ns=last_ns,
+                        path=[a.camera_id],
+                        tracklets=1,
+                    )
+                )
+                session.flush()
+            else:
+                visitor.first_seen_ns = min(visitor.first_seen_ns, first_ns)
+                visitor.last_seen_ns = max(visitor.last_seen_ns, last_ns)
+                if visitor.path[-1] != a.camera_id:
+                    visitor.path = [*visitor.path, a.camera_id]
+                visitor.tracklets += 1

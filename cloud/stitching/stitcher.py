@@ -1,0 +1,207 @@
+"""Online multi-camera association of tracklets into visitors.
+
+A tracklet S continues a tracklet P (same person, later) when
+  * the site topology links P's camera to S's camera (or it is the same camera, re-entry),
+  * the gap S.first_seen − P.last_seen lies within the link's [min, max] transit seconds
+    (overlapping views may also overlap in time, then their floor positions must agree),
+  * their ReID vectors (same model) are at least `min_similarity` alike.
+Competing candidates are resolved together: every decision round solves one assignment
+problem (Hungarian, scipy's linear_sum_assignment) over all undecided tracklets and all
+open predecessors, maximising total similarity, instead of letting the first tracklet to
+arrive take the best match. A tracklet is decided once `window_s` of event time has passed
+after it closed, so successors that close a little later can still compete.
+
+Decisions depend only on the tracklets' contents and event times, and visitor ids are
+derived from the visitor's first tracklet, so replaying the same tracklets (or restoring
+from the database and continuing) gives the same visitors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from cloud.stitching.tracklet import Tracklet, TrackletKey
+from shared.config.site import Link, SiteConfig
+
+NS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class StitchSettings:
+    # Cosine similarity of aggregated OSNet x0.25 vectors. On the PETS09 split-view proxy
+    # (tests/unit/test_stitching.py, 51 GT tracklets) 0.65-0.8 give the same global IDF1
+    # (~71); 0.8 over-merges least (17 visitors for 19 people with 30 s re-entry, 14 at 0.65).
+    min_similarity: float = 0.8
+    # Event time a closed tracklet waits for competing successors before it is decided.
+    window_s: float = 5.0
+    # Overlapping views: floor positions of two simultaneous sightings agree within this.
+    max_floor_distance_m: float = 1.5
+    # Same-camera re-entry (left the view, came back): allowed within this gap.
+    reentry_max_gap_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not -1 <= self.min_similarity <= 1:
+            raise ValueError(f"min_similarity must be a cosine in [-1, 1], got {self.min_similarity}")
+        if self.window_s < 0 or self.max_floor_distance_m <= 0 or self.reentry_max_gap_s < 0:
+            raise ValueError("window_s and reentry_max_gap_s must be >= 0, max_floor_distance_m > 0")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    site_id: str
+    camera_id: str
+    track_id: int
+    visitor_id: str
+    # The tracklet this one continues, or None when it starts a new visitor.
+    linked_to: TrackletKey | None
+    similarity: float | None
+
+
+def visitor_id_of(tracklet: Tracklet) -> str:
+    return f"{tracklet.site_id}:{tracklet.camera_id}:{tracklet.track_id}"
+
+
+class Stitcher:
+    def __init__(self, site: SiteConfig, settings: StitchSettings | None = None) -> None:
+        self.site_id = site.site.id
+        self.settings = settings or StitchSettings()
+        self._links: dict[tuple[str, str], Link] = {}
+        for link in site.topology:
+            self._links[(link.a, link.b)] = link
+            if link.bidirectional:
+                self._links[(link.b, link.a)] = link
+        self._horizon_ns = int(
+            (
+                max([link.max_transit_s for link in site.topology] + [self.settings.reentry_max_gap_s])
+                + self.settings.window_s
+            )
+            * NS
+        )
+        self._pending: list[Tracklet] = []
+        # Decided tracklets that may still get a successor: key → (tracklet, visitor id).
+        self._open: dict[TrackletKey, tuple[Tracklet, str]] = {}
+        self._watermark_ns = 0
+
+    def restore(self, decided: Iterable[tuple[Tracklet, str]], pending: Iterable[Tracklet]) -> None:
+        """Reload state after a restart: decided tracklets that have no successor yet, and undecided ones."""
+        for tracklet, visitor in decided:
+            self._open[tracklet.key] = (tracklet, visitor)
+            self._watermark_ns = max(self._watermark_ns, tracklet.last_seen_ns)
+        for tracklet in pending:
+            self._pending.append(tracklet)
+            self._watermark_ns = max(self._watermark_ns, tracklet.last_seen_ns)
+
+    @property
+    def horizon_ns(self) -> int:
+        """How far back (event time) a tracklet can still be linked to; older state can go."""
+        return self._horizon_ns
+
+    def advance(self, time_ns: int) -> list[Assignment]:
+        """Event time moved on (any event of the site): decide what has waited long enough."""
+        self._watermark_ns = max(self._watermark_ns, time_ns)
+        return self.flush(self._watermark_ns - int(self.settings.window_s * NS))
+
+    def add(self, tracklet: Tracklet) -> list[Assignment]:
+        """Take a closed tracklet; returns the decisions that became final."""
+        if tracklet.site_id != self.site_id:
+            raise ValueError(f"tracklet of site {tracklet.site_id!r} given to the stitcher of {self.site_id!r}")
+        self._pending.append(tracklet)
+        self._watermark_ns = max(self._watermark_ns, tracklet.last_seen_ns)
+        return self.flush(self._watermark_ns - int(self.settings.window_s * NS))
+
+    def flush(self, until_ns: int | None = None, camera_id: str | None = None) -> list[Assignment]:
+        """Decide every pending tracklet closed at or before `until_ns` (all of them when None);
+        with `camera_id`, every pending tracklet of that camera (its stream ended)."""
+
+        def is_due(t: Tracklet) -> bool:
+            return (until_ns is None or t.last_seen_ns <= until_ns) if camera_id is None else t.camera_id == camera_id
+
+        due = [t for t in self._pending if is_due(t)]
+        if not due:
+            return []
+        due.sort(key=lambda t: (t.first_seen_ns, t.camera_id, t.track_id))
+        self._pending = [t for t in self._pending if not is_due(t)]
+        predecessors = [t for t, _ in self._open.values()] + due
+        links = self._solve(due, predecessors)
+        visitors = {key: visitor for key, (_, visitor) in self._open.items()}
+        out = []
+        for t in due:
+            link = links.get(t.key)
+            if link is None:
+                visitor, linked, sim = visitor_id_of(t), None, None
+            else:
+                linked, sim = link
+                visitor = visitors[linked]
+                self._open.pop(linked, None)
+            visitors[t.key] = visitor
+            self._open[t.key] = (t, visitor)
+            out.append(Assignment(self.site_id, t.camera_id, t.track_id, visitor, linked, sim))
+        self._expire()
+        return out
+
+    def _solve(
+        self, successors: list[Tracklet], predecessors: list[Tracklet]
+    ) -> dict[TrackletKey, tuple[TrackletKey, float]]:
+        scores = np.full((len(successors), len(predecessors)), -np.inf)
+        for i, s in enumerate(successors):
+            for j, p in enumerate(predecessors):
+                score = self._score(p, s)
+                if score is not None:
+                    scores[i, j] = score
+        feasible = np.isfinite(scores)
+        if not feasible.any():
+            return {}
+        # Maximise total similarity over feasible pairs; infeasible ones cost more than any
+        # feasible set of pairs could gain, so they are never chosen over leaving a row free.
+        cost = np.where(feasible, -scores, 1e6)
+        rows, cols = linear_sum_assignment(cost)
+        chosen: dict[TrackletKey, tuple[TrackletKey, float]] = {}
+        used: set[TrackletKey] = set()
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+            if feasible[i, j] and predecessors[j].key not in used:
+                chosen[successors[i].key] = (predecessors[j].key, float(scores[i, j]))
+                used.add(predecessors[j].key)
+        return chosen
+
+    def _score(self, p: Tracklet, s: Tracklet) -> float | None:
+        """Similarity if S may continue P, else None."""
+        if p.key == s.key:
+            return None
+        gap_s = (s.first_seen_ns - p.last_seen_ns) / NS
+        overlap_ok = False
+        if p.camera_id == s.camera_id:
+            if not 0 < gap_s <= self.settings.reentry_max_gap_s:
+                return None
+        else:
+            link = self._links.get((p.camera_id, s.camera_id))
+            if link is None:
+                return None
+            if link.overlapping and gap_s <= 0:
+                # Seen in both views at once: the floor positions must agree.
+                if p.last_floor is None or s.first_floor is None or p.floor_id != s.floor_id:
+                    return None
+                if (
+                    np.hypot(p.last_floor[0] - s.first_floor[0], p.last_floor[1] - s.first_floor[1])
+                    > self.settings.max_floor_distance_m
+                ):
+                    return None
+                if s.last_seen_ns <= p.last_seen_ns:
+                    return None
+                overlap_ok = True
+            elif not link.min_transit_s <= gap_s <= link.max_transit_s:
+                return None
+        if p.embedding is None or s.embedding is None or p.embedding_model != s.embedding_model:
+            # Without comparable appearance only a position-confirmed overlap may link.
+            return 1.0 if overlap_ok else None
+        similarity = float(np.dot(p.embedding, s.embedding))
+        return similarity if similarity >= self.settings.min_similarity else None
+
+    def _expire(self) -> None:
+        """Forget predecessors too old for any link to reach."""
+        cutoff = self._watermark_ns - self._horizon_ns
+        for key in [k for k, (t, _) in self._open.items() if t.last_seen_ns < cutoff]:
+            del self._open[key]

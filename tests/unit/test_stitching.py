@@ -1,0 +1,251 @@
+"""Cross-camera stitching: candidate rules, global assignment, replay determinism, and the
+split-view PETS09 proxy scored against ground-truth identities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from cloud.stitching.stitcher import Assignment, Stitcher, StitchSettings
+from cloud.stitching.tracklet import Tracklet
+from edge.evaluation.metrics import evaluate_tracking
+from edge.evaluation.mot import MotSequence
+from edge.inference.factory import create_embedder
+from shared.config import SiteConfig, parse_site_config
+
+NS = 1_000_000_000
+EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
+
+
+def site(links: list[dict[str, object]], cameras: tuple[str, ...] = ("a", "b", "c")) -> SiteConfig:
+    return SiteConfig.model_validate(
+        {
+            "site": {"id": "s"},
+            "floors": [{"id": "f1"}, {"id": "f5"}],
+            "cameras": [{"id": c, "source": "/dev/null", "floor": "f5" if c == "c" else "f1"} for c in cameras],
+            "topology": links,
+        }
+    )
+
+
+def unit(*values: float) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def tracklet(cam: str, tid: int, first_s: float, last_s: float, emb: np.ndarray | None, **kw: object) -> Tracklet:
+    return Tracklet("s", cam, tid, int(first_s * NS), int(last_s * NS), embedding=emb, embedding_model="m", **kw)  # type: ignore[arg-type]
+
+
+def stitch(
+    s: SiteConfig, tracklets: list[Tracklet], settings: StitchSettings | None = None
+) -> dict[tuple[str, int], str]:
+    stitcher = Stitcher(s, settings or StitchSettings(window_s=5))
+    out: list[Assignment] = []
+    for t in sorted(tracklets, key=lambda t: t.last_seen_ns):
+        out += stitcher.add(t)
+    out += stitcher.flush()
+    return {(a.camera_id, a.track_id): a.visitor_id for a in out}
+
+
+LINK_AB = {"a": "a", "b": "b", "min_transit_s": 2, "max_transit_s": 10}
+SAME = unit(1, 0.1, 0)
+
+
+@pytest.mark.parametrize(
+    ("links", "successor", "linked"),
+    [
+        ([LINK_AB], tracklet("b", 2, 15, 20, SAME), True),
+        ([], tracklet("b", 2, 15, 20, SAME), False),  # no topology link
+        ([LINK_AB], tracklet("b", 2, 11, 20, SAME), False),  # 1 s: faster than min_transit
+        ([LINK_AB], tracklet("b", 2, 30, 40, SAME), False),  # 20 s: slower than max_transit
+        ([LINK_AB], tracklet("b", 2, 15, 20, unit(0, 1, 0)), False),  # someone else
+        ([LINK_AB], tracklet("b", 2, 15, 20, None), False),  # no appearance
+        ([LINK_AB], replace(tracklet("b", 2, 15, 20, SAME), embedding_model="other"), False),  # other model
+        ([{**LINK_AB, "bidirectional": False, "a": "b", "b": "a"}], tracklet("b", 2, 15, 20, SAME), False),
+        ([LINK_AB], tracklet("c", 2, 15, 20, SAME), False),  # floor 5, no link from a
+        ([LINK_AB], tracklet("a", 2, 15, 20, SAME), True),  # re-entry into the same view
+    ],
+)
+def test_candidate_rules(links: list[dict[str, object]], successor: Tracklet, linked: bool) -> None:
+    first = tracklet("a", 1, 0, 10, SAME)
+    visitors = stitch(site(links), [first, successor])
+    assert (visitors[successor.key] == visitors[first.key]) is linked
+
+
+@pytest.mark.parametrize(("distance_m", "linked"), [(0.5, True), (3.0, False)])
+def test_overlapping_views_link_by_floor_position(distance_m: float, linked: bool) -> None:
+    s = site([{"a": "a", "b": "b", "max_transit_s": 5, "overlapping": True}])
+    p = tracklet("a", 1, 0, 10, None, last_floor=(1.0, 1.0), floor_id="f1")
+    q = tracklet("b", 2, 8, 20, None, first_floor=(1.0 + distance_m, 1.0), floor_id="f1")
+    visitors = stitch(s, [p, q])
+    assert (visitors[p.key] == visitors[q.key]) is linked
+
+
+def test_global_assignment_beats_greedy() -> None:
+    # b/1 closes first and likes a/1 best (0.950) but a/2 almost as much (0.948); b/2
+    # resembles only a/1 (0.941; 0.753 with a/2). Greedy gives a/1 to b/1 and leaves b/2
+    # unlinked; the assignment links both: b/1-a/2 and b/2-a/1.
+    s = site([LINK_AB])
+    a1, a2 = tracklet("a", 1, 0, 10, unit(1, 0, 0)), tracklet("a", 2, 0, 10, unit(1, 0.75, 0))
+    b1, b2 = tracklet("b", 11, 13, 14, unit(1, 0.33, 0)), tracklet("b", 12, 13, 16, unit(1, 0, 0.36))
+    visitors = stitch(s, [a1, a2, b1, b2], StitchSettings(min_similarity=0.9, window_s=5))
+    assert visitors[b1.key] == visitors[a2.key]
+    assert visitors[b2.key] == visitors[a1.key]
+
+
+def test_replay_and_restore_give_the_same_visitors() -> None:
+    s = site([LINK_AB])
+    rng = np.random.default_rng(1)
+    people = [unit(*rng.normal(size=16)) for _ in range(6)]
+    tracklets = []
+    for i, emb in enumerate(people):
+        tracklets.append(tracklet("a", 10 + i, i * 3, i * 3 + 4, emb))
+        tracklets.append(tracklet("b", 20 + i, i * 3 + 7, i * 3 + 9, unit(*(emb + 0.05 * rng.normal(size=16)))))
+    once = stitch(s, tracklets)
+    assert once == stitch(s, tracklets)
+    assert len(set(once.values())) == 6
+    # Restart half-way: decided tracklets come back from the database, the rest replays.
+    ordered = sorted(tracklets, key=lambda t: t.last_seen_ns)
+    first = Stitcher(s, StitchSettings(window_s=5))
+    decided: list[Assignment] = []
+    for t in ordered[:6]:
+        decided += first.add(t)
+    decided_keys = {(a.camera_id, a.track_id): a.visitor_id for a in decided}
+    by_key = {t.key: t for t in tracklets}
+    successors = {a.linked_to for a in decided if a.linked_to}
+    restored = Stitcher(s, StitchSettings(window_s=5))
+    restored.restore(
+        [(by_key[k], v) for k, v in decided_keys.items() if k not in successors],
+        [t for t in ordered[:6] if t.key not in decided_keys],
+    )
+    rest: list[Assignment] = []
+    for t in ordered[6:]:
+        rest += restored.add(t)
+    rest += restored.flush()
+    assert {**decided_keys, **{(a.camera_id, a.track_id): a.visitor_id for a in rest}} == once
+
+
+# --- The split-view proxy: PETS09-S2L1 cut into two cameras with a blind strip. ---
+
+
+@dataclass(frozen=True)
+class SplitView:
+    left: tuple[int, int]
+    right: tuple[int, int]
+
+
+def gt_tracklets(
+    gt: MotSequence, video: Path, view: SplitView, fps: float
+) -> tuple[list[Tracklet], list[tuple[int, str, int, np.ndarray]]]:
+    """Tracklets of GT identities per camera (split at gaps > 1 s), OSNet vectors from ≤ 5 crops each."""
+    feet = gt.foot_points()
+    rows: list[tuple[int, str, int, np.ndarray]] = []  # frame, camera, gt id, xywh
+    for cam, (x0, x1) in (("cam-left", view.left), ("cam-right", view.right)):
+        inside = (feet[:, 0] >= x0) & (feet[:, 0] < x1)
+        rows += [
+            (int(f), cam, int(i), b)
+            for f, i, b in zip(gt.frame[inside], gt.track_id[inside], gt.xywh[inside], strict=True)
+        ]
+    runs: dict[tuple[str, int], list[list[int]]] = {}
+    for idx in sorted(range(len(rows)), key=lambda k: (rows[k][1], rows[k][2], rows[k][0])):
+        frame, cam, gid, _ = rows[idx]
+        seq = runs.setdefault((cam, gid), [])
+        if not seq or frame - rows[seq[-1][-1]][0] > fps:
+            seq.append([])
+        seq[-1].append(idx)
+    frames_needed: dict[int, list[tuple[int, int]]] = {}
+    tracklet_rows: list[tuple[str, int, list[int]]] = []
+    for (cam, _gid), seqs in runs.items():
+        for run in seqs:
+            tid = len(tracklet_rows) + 1
+            tracklet_rows.append((cam, tid, run))
+            for k in np.linspace(0, len(run) - 1, min(5, len(run))).astype(int):
+                frames_needed.setdefault(rows[run[k]][0], []).append((tid, run[k]))
+    embedder = create_embedder(threads=1)
+    vectors: dict[int, list[np.ndarray]] = {}
+    cap = cv2.VideoCapture(str(video))
+    for frame_no in range(1, int(gt.frame.max()) + 1):
+        ok, image = cap.read()
+        assert ok
+        for tid, row in frames_needed.get(frame_no, []):
+            x, y, w, h = rows[row][3]
+            vectors.setdefault(tid, []).append(embedder.embed(image, np.array([[x, y, x + w, y + h]]))[0])
+    cap.release()
+    world = {
+        (int(f), int(i)): (float(wx), float(wy)) for f, i, (wx, wy) in zip(gt.frame, gt.track_id, gt.world, strict=True)
+    }
+    tracklets = []
+    labelled = []
+    for cam, tid, run in tracklet_rows:
+        first, last = rows[run[0]], rows[run[-1]]
+        mean = np.mean(vectors[tid], axis=0)
+        tracklets.append(
+            Tracklet(
+                "pets09-split",
+                cam,
+                tid,
+                int((first[0] - 1) / fps * NS),
+                int((last[0] - 1) / fps * NS),
+                first_floor=world.get((first[0], first[2])),
+                last_floor=world.get((last[0], last[2])),
+                floor_id="ground",
+                embedding=(mean / np.linalg.norm(mean)).astype(np.float32),
+                embedding_model="osnet",
+            )
+        )
+        labelled += [(rows[k][0], cam, tid, rows[k][3]) for k in run]
+    return tracklets, labelled
+
+
+def global_idf1(rows: list[tuple[int, str, int, int, np.ndarray]], visitor_of: dict[tuple[str, int], str]) -> float:
+    """rows: (frame, camera, tracklet id, gt id, xywh); cam-right boxes shifted so the views never overlap."""
+    ids = {v: i + 1 for i, v in enumerate(sorted(set(visitor_of.values())))}
+    gt_rows, pred_rows = [], []
+    for frame, cam, tid, gid, (x, y, w, h) in rows:
+        shift = 2000 if cam == "cam-right" else 0
+        gt_rows.append([frame, gid, x + shift, y, w, h, 1, -1, -1, -1])
+        pred_rows.append([frame, ids[visitor_of[(cam, tid)]], x + shift, y, w, h, 1, -1, -1, -1])
+    scores = evaluate_tracking(MotSequence.from_array(np.array(gt_rows)), MotSequence.from_array(np.array(pred_rows)))
+    return scores.idf1
+
+
+@pytest.mark.parametrize(
+    "view", [SplitView((0, 360), (420, 768)), SplitView((0, 300), (400, 768))], ids=["60px-gap", "100px-gap"]
+)
+def test_split_view_proxy(view: SplitView, pets09_gt: Path, vtest_video: Path) -> None:
+    gt = MotSequence.load(pets09_gt)
+    gt = gt.select(gt.confidence > 0)
+    tracklets, labelled = gt_tracklets(gt, vtest_video, view, fps=7.0)
+    gid_of = {}
+    feet_rows = []
+    for frame, cam, tid, box in labelled:
+        gid = int(gt.track_id[(gt.frame == frame) & np.all(gt.xywh == box, axis=1)][0])
+        gid_of[(cam, tid)] = gid
+        feet_rows.append((frame, cam, tid, gid, box))
+    raw = yaml.safe_load((EXAMPLES / "pets09-split.yaml").read_text())
+    for cam in raw["cameras"]:
+        cam["source"] = "/dev/null"
+    split_site = parse_site_config(raw)
+    visitors = stitch(split_site, tracklets, StitchSettings())
+    baseline = {t.key: f"t{t.track_id}" for t in tracklets}
+    stitched_idf1, baseline_idf1 = global_idf1(feet_rows, visitors), global_idf1(feet_rows, baseline)
+    unique = len(set(visitors.values()))
+    print(
+        f"{view}: tracklets {len(tracklets)}, global IDF1 {stitched_idf1:.1f} (no stitching {baseline_idf1:.1f}), visitors {unique} vs 19"
+    )
+    assert stitched_idf1 > baseline_idf1 + 10
+    assert stitched_idf1 >= FLOOR_IDF1
+    assert abs(unique - 19) <= FLOOR_VISITOR_ERROR
+
+
+# Measured 2026-11-22 with the defaults: 60 px gap IDF1 71.5 (55.4 unstitched), 17 visitors;
+# 100 px gap see BENCHMARKS.md. GT identities also span long absences (people leave and come
+# back minutes later), which no topology link covers: that caps the proxy's IDF1.
+FLOOR_IDF1 = 67.0
+FLOOR_VISITOR_ERROR = 4
