@@ -91,6 +91,15 @@ class ConsumerService:
             # A batch may wait on a recovering database for a while; stay in the group.
             max_poll_interval_ms=600_000,
         )
+        # Join the group only once the topic's partitions are known: an assignment made
+        # without metadata (a broker that just started) leaves this member idle.
+        deadline = time.monotonic() + s.topic_wait_s
+        while not consumer.partitions_for_topic(s.topic):
+            if time.monotonic() > deadline or self.stop.wait(0.5):
+                consumer.close(autocommit=False)
+                raise RuntimeError(
+                    f"topic {s.topic!r} has no partitions on {self.kafka.bootstrap_servers} (does it exist?)"
+                )
         consumer.subscribe([s.topic], listener=_ResetOnRebalance(self.hooks))
         dead_letters = DeadLetterWriter(self.kafka, s.dead_letter_topic)
         last_record = time.monotonic()

@@ -29,6 +29,8 @@ class ConsumerSettings:
     # How soon the group notices a dead member (SIGKILL, power loss) and hands its
     # partitions on; the broker's group.min.session.timeout.ms (6 s) is the floor.
     session_timeout_ms: int = 10_000
+    # How long to wait at start for the topic's metadata before giving up with an error.
+    topic_wait_s: float = 60.0
     # Wait between retries when the database is unavailable.
     retry_backoff_s: float = 1.0
     retry_backoff_max_s: float = 30.0
