@@ -33,8 +33,8 @@ NS = 1_000_000_000
 @dataclass(frozen=True)
 class StitchSettings:
     # Cosine similarity of aggregated OSNet x0.25 vectors. On the PETS09 split-view proxy
-    # (tests/unit/test_stitching.py, 51 GT tracklets) 0.65-0.8 give the same global IDF1
-    # (~71); 0.8 over-merges least (17 visitors for 19 people with 30 s re-entry, 14 at 0.65).
+    # (tests/unit/test_stitching.py, 51 GT tracklets) 0.65-0.8 gave the same global IDF1
+    # (~71); 0.8 over-merged least (17 visitors for 19 people with 30 s re-entry, 14 at 0.65).
     min_similarity: float = 0.8
     # Event time a closed tracklet waits for competing successors before it is decided.
     window_s: float = 5.0
@@ -42,11 +42,13 @@ class StitchSettings:
     max_floor_distance_m: float = 1.5
     # Same-camera re-entry (left the view, came back): allowed within this gap.
     reentry_max_gap_s: float = 30.0
+    # Longest a tracklet may stay open at the edge and still be linked to its predecessor.
+    max_track_s: float = 3600.0
 
     def __post_init__(self) -> None:
         if not -1 <= self.min_similarity <= 1:
             raise ValueError(f"min_similarity must be a cosine in [-1, 1], got {self.min_similarity}")
-        if self.window_s < 0 or self.max_floor_distance_m <= 0 or self.reentry_max_gap_s < 0:
+        if self.window_s < 0 or self.max_floor_distance_m <= 0 or self.reentry_max_gap_s < 0 or self.max_track_s <= 0:
             raise ValueError("window_s and reentry_max_gap_s must be >= 0, max_floor_distance_m > 0")
 
 
@@ -74,6 +76,10 @@ class Stitcher:
             self._links[(link.a, link.b)] = link
             if link.bidirectional:
                 self._links[(link.b, link.a)] = link
+        # The longest gap any rule allows between a predecessor's end and a successor's start.
+        self._reach_ns = int(
+            max([link.max_transit_s for link in site.topology] + [self.settings.reentry_max_gap_s]) * NS
+        )
         self._horizon_ns = int(
             (
                 max([link.max_transit_s for link in site.topology] + [self.settings.reentry_max_gap_s])
@@ -147,8 +153,12 @@ class Stitcher:
         self, successors: list[Tracklet], predecessors: list[Tracklet]
     ) -> dict[TrackletKey, tuple[TrackletKey, float]]:
         scores = np.full((len(successors), len(predecessors)), -np.inf)
+        ends = np.array([p.last_seen_ns for p in predecessors], dtype=np.int64)
         for i, s in enumerate(successors):
-            for j, p in enumerate(predecessors):
+            # Only predecessors that ended within reach of this start (vectorised prefilter).
+            near = np.flatnonzero((ends >= s.first_seen_ns - self._reach_ns) & (ends <= s.last_seen_ns))
+            for j in near.tolist():
+                p = predecessors[j]
                 score = self._score(p, s)
                 if score is not None:
                     scores[i, j] = score
@@ -201,7 +211,11 @@ class Stitcher:
         return similarity if similarity >= self.settings.min_similarity else None
 
     def _expire(self) -> None:
-        """Forget predecessors too old for any link to reach."""
-        cutoff = self._watermark_ns - self._horizon_ns
+        """Forget predecessors no pending or future tracklet can continue.
+
+        A successor is only seen once it closes, which may be long after it started (a
+        shopper standing in view): predecessors stay until `max_track_s` has passed too.
+        """
+        cutoff = self._watermark_ns - self._horizon_ns - int(self.settings.max_track_s * NS)
         for key in [k for k, (t, _) in self._open.items() if t.last_seen_ns < cutoff]:
             del self._open[key]
