@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from cloud.analytics.buckets import TimeRange
+    from shared.config.site import SiteConfig
 
 
 def add_parser(csub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,18 +23,7 @@ def add_parser(csub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _report(args: argparse.Namespace) -> int:
-    import numpy as np
-    from rich.console import Console
-    from rich.table import Table
-
     from cloud.analytics.buckets import TimeRange
-    from cloud.analytics.camera_health import camera_health
-    from cloud.analytics.dwell import dwell
-    from cloud.analytics.footfall import footfall
-    from cloud.analytics.heatmap import heatmap
-    from cloud.analytics.occupancy import live_occupancy
-    from cloud.analytics.transitions import transitions
-    from cloud.analytics.visitors import unique_visitors
     from cloud.storage import create_db_engine, session_factory
     from shared.config import load_site_config
 
@@ -36,39 +32,53 @@ def _report(args: argparse.Namespace) -> int:
     site = load_site_config(args.config)
     now = time.time_ns()
     span = TimeRange(now - int(args.hours * 3600e9), now)
-    console = Console()
     with session_factory(create_db_engine(args.db))() as session:
-        ff = footfall(session, site, span, "hour", all_lines=True)
-        table = Table(title=f"{site.site.id}: last {args.hours:g} h")
-        table.add_column("measure")
-        table.add_column("value")
-        for series in ff.series:
-            table.add_row(f"footfall {series.line_id} {series.direction}", str(series.total))
-        visitors = unique_visitors(session, site, span)
-        table.add_row("unique visitors", f"{visitors.total} ({', '.join(sorted({d.source for d in visitors.days}))})")
-        for now_count in live_occupancy(session, site).zones:
-            table.add_row(f"occupancy {now_count.scope} {now_count.scope_id}", str(now_count.count))
-        for zone in dwell(session, site, span).zones:
-            stats = (
-                "no visits"
-                if not zone.visits
-                else (
-                    f"{zone.visits} visits, mean {zone.mean_s:.1f} s, "
-                    f"median {zone.median_s:.1f} s, p90 {zone.p90_s:.1f} s"
-                )
-            )
-            table.add_row(f"dwell {zone.zone_id}", stats)
-        for floor in site.floors:
-            grid = heatmap(session, site, floor.id, span)
-            busiest = float(np.max(grid.seconds)) if grid.seconds.size else 0.0
-            table.add_row(
-                f"heatmap {floor.id}",
-                f"{float(np.sum(grid.seconds)):.0f} person-seconds, busiest {grid.cell_m:g} m cell {busiest:.0f} s",
-            )
-        for t in transitions(session, site, span).transitions:
-            table.add_row(f"transition {t.from_zone} → {t.to_zone}", str(t.count))
-        for cam in camera_health(session, site, now):
-            fps = f"{cam.fps:.1f} fps" if cam.fps is not None else "no status"
-            table.add_row(f"camera {cam.camera_id}", f"{cam.state}, {fps}{', stale' if cam.stale else ''}")
-    console.print(table)
+        print_site_report(session, site, span, f"{site.site.id}: last {args.hours:g} h")
     return 0
+
+
+def print_site_report(session: Session, site: SiteConfig, span: TimeRange, title: str) -> None:
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    from cloud.analytics.camera_health import camera_health
+    from cloud.analytics.dwell import dwell
+    from cloud.analytics.footfall import footfall
+    from cloud.analytics.heatmap import heatmap
+    from cloud.analytics.occupancy import live_occupancy
+    from cloud.analytics.transitions import transitions
+    from cloud.analytics.visitors import unique_visitors
+
+    ff = footfall(session, site, span, "hour", all_lines=True)
+    table = Table(title=title)
+    table.add_column("measure")
+    table.add_column("value")
+    for series in ff.series:
+        table.add_row(f"footfall {series.line_id} {series.direction}", str(series.total))
+    visitors = unique_visitors(session, site, span)
+    table.add_row("unique visitors", f"{visitors.total} ({', '.join(sorted({d.source for d in visitors.days}))})")
+    for now_count in live_occupancy(session, site).zones:
+        table.add_row(f"occupancy {now_count.scope} {now_count.scope_id}", str(now_count.count))
+    for zone in dwell(session, site, span).zones:
+        stats = (
+            "no visits"
+            if not zone.visits
+            else (
+                f"{zone.visits} visits, mean {zone.mean_s:.1f} s, median {zone.median_s:.1f} s, p90 {zone.p90_s:.1f} s"
+            )
+        )
+        table.add_row(f"dwell {zone.zone_id}", stats)
+    for floor in site.floors:
+        grid = heatmap(session, site, floor.id, span)
+        busiest = float(np.max(grid.seconds)) if grid.seconds.size else 0.0
+        table.add_row(
+            f"heatmap {floor.id}",
+            f"{float(np.sum(grid.seconds)):.0f} person-seconds, busiest {grid.cell_m:g} m cell {busiest:.0f} s",
+        )
+    for t in transitions(session, site, span).transitions:
+        table.add_row(f"transition {t.from_zone} → {t.to_zone}", str(t.count))
+    for cam in camera_health(session, site, span.end_ns):
+        fps = f"{cam.fps:.1f} fps" if cam.fps is not None else "no status"
+        table.add_row(f"camera {cam.camera_id}", f"{cam.state}, {fps}{', stale' if cam.stale else ''}")
+    Console().print(table)

@@ -1,12 +1,13 @@
-"""Keep the sites and cameras tables in line with the site files the cloud runs on."""
+"""Keep the sites and cameras tables in line with the site files the cloud runs on; clear a site's data."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from cloud.storage.models import Camera, Site
+from cloud.storage.models import Base, Camera, Site
 from shared.config.site import SiteConfig
 
 
@@ -23,3 +24,14 @@ def sync_sites(session: Session, sites: Iterable[SiteConfig]) -> None:
         for cam in site.cameras:
             cam.floor_id = wanted[cam.id]
         session.add(site)
+
+
+def clear_site_data(session: Session, site_id: str) -> dict[str, int]:
+    """Delete every event, rollup and visitor row of a site (not its config): rows deleted per table."""
+    deleted: dict[str, int] = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name in (Site.__tablename__, Camera.__tablename__) or "site_id" not in table.c:
+            continue
+        result = session.execute(delete(table).where(table.c.site_id == site_id))
+        deleted[table.name] = getattr(result, "rowcount", 0)
+    return deleted

@@ -67,6 +67,11 @@ class CameraReport:
     error: str | None = None
     events: dict[str, int] = field(default_factory=dict)
 
+    def describe(self) -> str:
+        events = ", ".join(f"{k}={v}" for k, v in sorted(self.events.items())) or "no events"
+        outcome = f"failed: {self.error}" if self.error else "done"
+        return f"{self.camera_id}: {self.frames} frames, {events}; {outcome}"
+
 
 class _Camera:
     """Runtime state of one camera inside the agent."""

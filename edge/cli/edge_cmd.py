@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import socket
 from pathlib import Path
@@ -64,44 +63,32 @@ def _kafka_sink(args: argparse.Namespace, site_id: str) -> EventSink:
 def _run(args: argparse.Namespace) -> int:
     from prometheus_client import start_http_server
 
-    from edge.agent.agent import AgentSettings, EdgeAgent
+    from edge.agent.assemble import AgentOptions, assemble_agent, enabled_cameras
     from edge.agent.metrics import AgentMetrics
     from edge.agent.progress import AgentProgress
-    from edge.inference.factory import create_detector, create_embedder
-    from edge.sources.factory import open_source
     from shared.config import load_site_config
 
     site = load_site_config(args.config)
-    known = [c.id for c in site.cameras if c.enabled]
-    unknown = sorted(set(args.camera) - {c.id for c in site.cameras})
-    if unknown:
-        raise ValueError(f"{args.config}: no camera {', '.join(unknown)} (cameras: {', '.join(known)})")
-    cameras = args.camera or known
-    # Detection of the next frame runs while the current one is tracked (and embedded):
-    # giving each model half the cores avoids oversubscription. On PETS09, 2 cores:
-    # 1+1 threads 45 fps, 2+2 threads 23 fps (tests/bench/edge_fps.py).
-    threads = args.threads or max(1, (os.cpu_count() or 2) // 2)
-    detector = create_detector(args.engine, threads=threads)
-    embedder = create_embedder(args.engine, threads=threads) if site.tracking.reid else None
+    cameras = enabled_cameras(site, args.camera, args.config)
     metrics = AgentMetrics()
     if args.metrics_port:
         start_http_server(args.metrics_port, addr="127.0.0.1")
-    state_dir = args.state_dir or cache_dir() / "edge" / site.site.id / args.edge_id / "state"
+    root = cache_dir() / "edge" / site.site.id / args.edge_id
     sink = _kafka_sink(args, site.site.id)
-    agent = EdgeAgent(
+    agent = assemble_agent(
         site,
         cameras,
-        detector,
-        embedder,
         sink,
-        AgentSettings(
+        AgentOptions(
             edge_id=args.edge_id,
-            state_dir=state_dir,
+            state_dir=args.state_dir or root / "state",
+            snapshot_dir=args.snapshot_dir or root / "snapshots",
+            engine=args.engine,
+            source_backend=args.source_backend,
+            threads=args.threads,
             status_interval_s=args.status_interval,
-            snapshot_dir=args.snapshot_dir or cache_dir() / "edge" / site.site.id / args.edge_id / "snapshots",
         ),
-        opener=lambda spec: open_source(spec, args.source_backend),
-        metrics=metrics,
+        metrics,
     )
 
     def shutdown(signum: int, _frame: FrameType | None) -> None:
@@ -119,6 +106,4 @@ def _run(args: argparse.Namespace) -> int:
 
 def _print_reports(reports: list[CameraReport]) -> None:
     for r in reports:
-        events = ", ".join(f"{k}={v}" for k, v in sorted(r.events.items())) or "no events"
-        outcome = f"failed: {r.error}" if r.error else "done"
-        print(f"{r.camera_id}: {r.frames} frames, {events}; {outcome}")
+        print(r.describe())

@@ -1,0 +1,1 @@
+"""Query API and dashboard (FastAPI): reads the analytics for operators and integrators."""

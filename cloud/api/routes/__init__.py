@@ -1,0 +1,1 @@
+"""One router per concern: sites, the analytics reads, live occupancy, the dashboard page."""

@@ -1,0 +1,131 @@
+"""Per-site reads over a time range: footfall, visitors, dwell, heatmap, transitions, cameras."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from cloud.analytics.camera_health import camera_health
+from cloud.analytics.dwell import DwellReport, dwell
+from cloud.analytics.footfall import footfall
+from cloud.analytics.heatmap import Heatmap, heatmap
+from cloud.analytics.occupancy import OccupancyHistory, occupancy_history
+from cloud.analytics.transitions import transitions
+from cloud.analytics.visitors import VisitorsPerDay, unique_visitors
+from cloud.api.deps import DbSession, Paging, Reader, Site, TimeSpan
+from cloud.api.heatmap_image import render_heatmap_png
+from cloud.api.schemas import CamerasPage, FootfallPage, HeatmapGrid, TransitionsPage
+from shared.config.site import SiteConfig
+
+router = APIRouter(prefix="/api/v1/sites/{site_id}", tags=["analytics"])
+
+
+@router.get("/footfall", response_model=FootfallPage, summary="crossings per entrance line and direction per bucket")
+def get_footfall(
+    _: Reader,
+    site: Site,
+    span: TimeSpan,
+    session: DbSession,
+    paging: Paging,
+    all_lines: Annotated[bool, Query(description="every counting line, not only entrances")] = False,
+) -> FootfallPage:
+    result = footfall(session, site, span.range, span.bucket, all_lines=all_lines)
+    return FootfallPage(
+        site_id=result.site_id,
+        bucket=result.bucket,
+        buckets=list(result.buckets),
+        total_in=result.total_in,
+        total_out=result.total_out,
+        series_total=len(result.series),
+        series=list(result.series[paging.offset : paging.offset + paging.limit]),
+    )
+
+
+@router.get("/visitors", response_model=VisitorsPerDay, summary="unique visitors per site-local day")
+def get_visitors(_: Reader, site: Site, span: TimeSpan, session: DbSession) -> VisitorsPerDay:
+    return unique_visitors(session, site, span.range)
+
+
+@router.get("/occupancy/history", response_model=OccupancyHistory, summary="peak occupancy per bucket")
+def get_occupancy_history(_: Reader, site: Site, span: TimeSpan, session: DbSession) -> OccupancyHistory:
+    return occupancy_history(session, site, span.range, span.bucket)
+
+
+@router.get("/dwell", response_model=DwellReport, summary="dwell-time statistics and histogram per zone")
+def get_dwell(_: Reader, site: Site, span: TimeSpan, session: DbSession) -> DwellReport:
+    return dwell(session, site, span.range)
+
+
+def _grid(site: SiteConfig, floor_id: str, span: TimeSpan, session: DbSession) -> Heatmap:
+    if floor_id not in {f.id for f in site.floors}:
+        raise HTTPException(404, f"site {site.site.id!r} has no floor {floor_id!r}")
+    return heatmap(session, site, floor_id, span.range)
+
+
+@router.get("/floors/{floor_id}/heatmap", response_model=HeatmapGrid, summary="occupancy-seconds per floor cell")
+def get_heatmap(_: Reader, site: Site, floor_id: str, span: TimeSpan, session: DbSession) -> HeatmapGrid:
+    grid = _grid(site, floor_id, span, session)
+    ny, nx = grid.seconds.shape
+    return HeatmapGrid(
+        site_id=site.site.id,
+        floor_id=floor_id,
+        origin=grid.origin,
+        cell_m=grid.cell_m,
+        width=nx,
+        height=ny,
+        seconds=grid.seconds.round(3).tolist(),
+        total_seconds=float(grid.seconds.sum()),
+        max_seconds=float(grid.seconds.max()) if grid.seconds.size else 0.0,
+    )
+
+
+@router.get(
+    "/floors/{floor_id}/heatmap.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "the heatmap over the plan or a neutral grid"}},
+    summary="heatmap as a PNG",
+)
+def get_heatmap_png(
+    _: Reader,
+    site: Site,
+    floor_id: str,
+    span: TimeSpan,
+    session: DbSession,
+    cell_px: Annotated[int, Query(ge=1, le=64, description="pixels per cell on the neutral grid")] = 16,
+) -> Response:
+    grid = _grid(site, floor_id, span, session)
+    try:
+        png = render_heatmap_png(grid, site.floor(floor_id), cell_px)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/transitions", response_model=TransitionsPage, summary="zone-to-zone transitions, most frequent first")
+def get_transitions(_: Reader, site: Site, span: TimeSpan, session: DbSession, paging: Paging) -> TransitionsPage:
+    result = transitions(session, site, span.range)
+    return TransitionsPage(
+        site_id=result.site_id,
+        visitor_paths=result.visitor_paths,
+        track_paths=result.track_paths,
+        total=len(result.transitions),
+        items=list(result.transitions[paging.offset : paging.offset + paging.limit]),
+    )
+
+
+@router.get("/cameras", response_model=CamerasPage, summary="camera health: last status, fps, lag, last event")
+def get_cameras(
+    _: Reader,
+    site: Site,
+    session: DbSession,
+    paging: Paging,
+    stale_after_s: Annotated[float, Query(gt=0, le=86_400, description="no event for this long: stale")] = 60.0,
+) -> CamerasPage:
+    cameras = camera_health(session, site, time.time_ns(), stale_after_s)
+    return CamerasPage(
+        site_id=site.site.id,
+        total=len(cameras),
+        items=list(cameras[paging.offset : paging.offset + paging.limit]),
+    )

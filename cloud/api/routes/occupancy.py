@@ -1,0 +1,89 @@
+"""Live occupancy: the current counts, a server-sent-events stream of them, and rebasing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from cloud.analytics.occupancy import LiveOccupancy, OccupancyNow, live_occupancy, rebase
+from cloud.api.deps import Admin, DbSession, Reader, Site
+from cloud.api.schemas import RebaseRequest
+from cloud.api.settings import ApiSettings
+from shared.config.site import SiteConfig
+
+router = APIRouter(prefix="/api/v1/sites/{site_id}/occupancy", tags=["occupancy"])
+
+
+@router.get("/live", response_model=LiveOccupancy, summary="people in the site and in each zone now")
+def get_live(_: Reader, site: Site, session: DbSession) -> LiveOccupancy:
+    return live_occupancy(session, site)
+
+
+def _snapshot(sessions: sessionmaker[Session], site: SiteConfig) -> str:
+    with sessions() as session:
+        return json.dumps(asdict(live_occupancy(session, site)), separators=(",", ":"))
+
+
+async def _events(
+    request: Request, site: SiteConfig, settings: ApiSettings, max_events: int | None
+) -> AsyncIterator[str]:
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    last: str | None = None
+    sent = 0
+    quiet_since = time.monotonic()
+    while not await request.is_disconnected():
+        data = await run_in_threadpool(_snapshot, sessions, site)
+        if data != last:
+            last = data
+            sent += 1
+            quiet_since = time.monotonic()
+            yield f"event: occupancy\nid: {sent}\ndata: {data}\n\n"
+            if max_events is not None and sent >= max_events:
+                return
+        elif time.monotonic() - quiet_since >= settings.stream_heartbeat_s:
+            # A comment line keeps proxies from closing a quiet connection.
+            quiet_since = time.monotonic()
+            yield ": keep-alive\n\n"
+        await asyncio.sleep(settings.stream_poll_s)
+
+
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "`occupancy` events, one per change"}},
+    summary="live occupancy as server-sent events (the current counts first, then every change)",
+)
+def stream(
+    _: Reader,
+    site: Site,
+    request: Request,
+    max_events: Annotated[int | None, Query(ge=1, le=1_000_000, description="close after this many events")] = None,
+) -> StreamingResponse:
+    settings: ApiSettings = request.app.state.settings
+    return StreamingResponse(
+        _events(request, site, settings, max_events),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post("/rebase", response_model=OccupancyNow, summary="set a verified live count (admin)")
+def post_rebase(_: Admin, site: Site, body: RebaseRequest, session: DbSession) -> OccupancyNow:
+    scope_ids = {site.site.id} if body.scope == "site" else {z.id for z in site.zones}
+    if body.scope_id not in scope_ids:
+        raise HTTPException(404, f"site {site.site.id!r} has no {body.scope} {body.scope_id!r}")
+    try:
+        result = rebase(session, site.site.id, body.scope, body.scope_id, body.count)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    session.commit()
+    return result

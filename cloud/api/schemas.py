@@ -1,0 +1,87 @@
+"""Response bodies that are not analytics results as they come (those are served as they are)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from cloud.analytics.buckets import Bucket
+from cloud.analytics.camera_health import CameraHealthStatus
+from cloud.analytics.footfall import FootfallSeries
+from cloud.analytics.transitions import Transition
+
+
+class FloorInfo(BaseModel):
+    id: str
+    name: str
+    has_plan: bool
+    extent: tuple[float, float, float, float] | None
+    heatmap_cell_m: float
+
+
+class SiteInfo(BaseModel):
+    """What a dashboard needs of a site; camera sources (which may hold credentials) stay out."""
+
+    id: str
+    name: str
+    timezone: str
+    floors: list[FloorInfo]
+    cameras: list[str]
+    entrance_lines: list[str]
+    lines: list[str]
+    zones: list[str]
+
+
+class SitesPage(BaseModel):
+    total: int
+    items: list[SiteInfo]
+
+
+class FootfallPage(BaseModel):
+    site_id: str
+    bucket: Bucket
+    buckets: list[datetime]
+    total_in: int
+    total_out: int
+    # Series (line × direction) in this page, of `series_total`.
+    series_total: int
+    series: list[FootfallSeries]
+
+
+class TransitionsPage(BaseModel):
+    site_id: str
+    visitor_paths: int
+    track_paths: int
+    total: int
+    items: list[Transition]
+
+
+class CamerasPage(BaseModel):
+    site_id: str
+    total: int
+    items: list[CameraHealthStatus]
+
+
+class HeatmapGrid(BaseModel):
+    site_id: str
+    floor_id: str
+    origin: tuple[float, float] = Field(description="floor metres of the corner of cell [0][0]")
+    cell_m: float
+    width: int
+    height: int
+    # seconds[y][x]: occupancy-seconds of each cell over the range.
+    seconds: list[list[float]]
+    total_seconds: float
+    max_seconds: float
+
+
+class RebaseRequest(BaseModel):
+    scope: str = Field(pattern="^(site|zone)$")
+    scope_id: str = Field(min_length=1, max_length=64)
+    count: int = Field(ge=0, le=1_000_000)
+
+
+class Health(BaseModel):
+    status: str
+    sites: int

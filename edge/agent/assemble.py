@@ -1,0 +1,63 @@
+"""Build an edge agent for a site: engines, sources and settings chosen in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge.agent.agent import AgentSettings, EdgeAgent
+from edge.agent.metrics import AgentMetrics
+from edge.publish.sink import EventSink
+from shared.config.site import SiteConfig
+
+
+@dataclass(frozen=True)
+class AgentOptions:
+    edge_id: str
+    state_dir: Path
+    snapshot_dir: Path | None = None
+    engine: str = "onnxruntime"
+    source_backend: str = "auto"
+    # ONNX Runtime threads per model; None: half the cores each.
+    threads: int | None = None
+    status_interval_s: float = 10.0
+
+
+def enabled_cameras(site: SiteConfig, wanted: list[str], where: object) -> list[str]:
+    """`wanted` checked against the site (all enabled cameras when empty)."""
+    known = [c.id for c in site.cameras if c.enabled]
+    unknown = sorted(set(wanted) - {c.id for c in site.cameras})
+    if unknown:
+        raise ValueError(f"{where}: no camera {', '.join(unknown)} (cameras: {', '.join(known)})")
+    return wanted or known
+
+
+def assemble_agent(
+    site: SiteConfig, cameras: list[str], sink: EventSink, options: AgentOptions, metrics: AgentMetrics | None = None
+) -> EdgeAgent:
+    # Imported here: the engines load onnxruntime (or TensorRT) and the sources GStreamer.
+    from edge.inference.factory import create_detector, create_embedder
+    from edge.sources.factory import open_source
+
+    # Detection of the next frame runs while the current one is tracked (and embedded):
+    # giving each model half the cores avoids oversubscription. On PETS09, 2 cores:
+    # 1+1 threads 45 fps, 2+2 threads 23 fps (tests/bench/edge_fps.py).
+    threads = options.threads or max(1, (os.cpu_count() or 2) // 2)
+    detector = create_detector(options.engine, threads=threads)
+    embedder = create_embedder(options.engine, threads=threads) if site.tracking.reid else None
+    return EdgeAgent(
+        site,
+        cameras,
+        detector,
+        embedder,
+        sink,
+        AgentSettings(
+            edge_id=options.edge_id,
+            state_dir=options.state_dir,
+            status_interval_s=options.status_interval_s,
+            snapshot_dir=options.snapshot_dir,
+        ),
+        opener=lambda spec: open_source(spec, options.source_backend),
+        metrics=metrics,
+    )
