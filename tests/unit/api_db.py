@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from analytics_db import NS, make_site, ns, seconds
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
-from analytics_db import NS, make_site, ns, seconds
 from cloud.api.app import create_app
 from cloud.api.auth import KeyRing
 from cloud.api.settings import ApiSettings

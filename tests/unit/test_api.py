@@ -8,9 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
-
 from api_db import ADMIN, DAY, READ, make_app, make_database
+from fastapi.testclient import TestClient
 
 BASE = "/api/v1/sites/mall"
 

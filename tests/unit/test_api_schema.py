@@ -6,9 +6,8 @@ import tempfile
 from pathlib import Path
 
 import schemathesis
-from hypothesis import HealthCheck, settings
-
 from api_db import ADMIN, make_app, make_database
+from hypothesis import HealthCheck, settings
 
 # Built at import: parametrize needs the schema at collection time (schemathesis' lazy
 # fixture loader does not run on pytest 9). Removed when the interpreter exits.
