@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
-# The README's demo command: set up, start Kafka + PostgreSQL, run the edge agent on
-# PETS09-S2L1 (vtest.avi) with deploy/examples/pets09.yaml publishing to Kafka, consume the
-# events into the embedded SQLite database (MALLFLOW_DB_URL selects PostgreSQL instead) and
-# print the site's numbers.
+# The README's demo command: set up, start Kafka + PostgreSQL, then `mallflow demo` on the
+# split-view PETS09 site (two cameras cut from vtest.avi): edge → in-process sink → cloud
+# ingest and stitching → the embedded SQLite database, a printed summary, and the dashboard
+# on 127.0.0.1 (Ctrl-C stops it). Arguments go to `mallflow demo`, e.g.
+#   deploy/local/demo.sh --bootstrap 127.0.0.1:9092 --db postgresql://mallflow:mallflow@127.0.0.1:5433/mallflow
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 source deploy/local/env.sh
 deploy/local/setup.sh
 deploy/local/services.sh up
-echo "[demo] edge agent: cam-main of site pets09 -> Kafka ${MALLFLOW_KAFKA_BOOTSTRAP_SERVERS}"
-.venv/bin/mallflow edge run --config deploy/examples/pets09.yaml --edge-id demo-edge --metrics-port 0 "$@"
-echo "[demo] cloud consumer: Kafka -> ${MALLFLOW_DB_URL:-embedded SQLite}"
-.venv/bin/mallflow cloud run --config deploy/examples/pets09.yaml --metrics-port 0 --idle-exit 5
-.venv/bin/mallflow cloud report --config deploy/examples/pets09.yaml
+exec .venv/bin/mallflow demo "$@"
