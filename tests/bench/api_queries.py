@@ -42,10 +42,10 @@ def site(cameras: int) -> SiteConfig:
     return SiteConfig.model_validate(
         {
             "site": {"id": "bench-mall", "timezone": TZ},
-            "floors": [
-                {"id": f"f{k}", "extent": [0, 0, 200, 100], "heatmap_cell_m": 2.0} for k in (1, 2)
+            "floors": [{"id": f"f{k}", "extent": [0, 0, 200, 100], "heatmap_cell_m": 2.0} for k in (1, 2)],
+            "cameras": [
+                {"id": f"cam-{i:03d}", "source": "/dev/null", "floor": f"f{1 + i % 2}"} for i in range(cameras)
             ],
-            "cameras": [{"id": f"cam-{i:03d}", "source": "/dev/null", "floor": f"f{1 + i % 2}"} for i in range(cameras)],
             "lines": [{"id": f"door-{i:03d}", "camera": f"cam-{i:03d}", "points": [[0, 0], [10, 0]]} for i in lines],
             "zones": [
                 {"id": f"zone-{i:03d}", "camera": f"cam-{i:03d}", "polygon": [[0, 0], [10, 0], [10, 10]]}
@@ -172,7 +172,7 @@ def main() -> None:
                 results[label] = (statistics.median(times), percentile(times, 95))
         base_p50 = results["baseline /healthz (SELECT 1)"][0]
         print(f"\nrows: {', '.join(f'{t} {n:,}' for t, n in rows.items())}")
-        print(f"\n| endpoint and query | p50 ms | p95 ms | p50 / baseline |\n|---|---|---|---|")
+        print("\n| endpoint and query | p50 ms | p95 ms | p50 / baseline |\n|---|---|---|---|")
         for label, (p50, p95) in results.items():
             print(f"| {label} | {p50:.1f} | {p95:.1f} | {p50 / base_p50:.1f}× |")
     finally:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from sqlalchemy import func, select
@@ -17,6 +21,12 @@ from cloud.storage.models import FootfallMinute, LineCrossing, Tracklet, Visitor
 
 REPO = Path(__file__).resolve().parents[2]
 MALLFLOW = Path(sys.executable).with_name("mallflow")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _split_site_on(clip: Path, tmp_path: Path) -> Path:
@@ -61,15 +71,41 @@ def test_embedded_demo_runs_end_to_end_and_a_rerun_starts_afresh(vtest_clip: Pat
     crossings, footfall, tracklets, visitors = _db_counts(url)
     assert crossings == _edge_crossings(out) and footfall == crossings
     assert tracklets > 0 and 0 < visitors <= tracklets
-    # A second run replaces the first run's data instead of adding to it.
-    again = _demo(tmp_path, "--config", str(site), "--db", url)
-    assert _db_counts(url)[0] == _edge_crossings(again)
+    # A second run replaces the first run's data instead of adding to it, and serves the dashboard.
+    port = _free_port()
+    env = {**os.environ, "MALLFLOW_CACHE_DIR": str(tmp_path / "cache"), "PYTHONUNBUFFERED": "1"}
+    cmd = [str(MALLFLOW), "demo", "--config", str(site), "--db", url, "--port", str(port)]
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            lines = []
+            for line in proc.stdout:
+                lines.append(line)
+                if "[demo] dashboard: " in line:
+                    break
+            again = "".join(lines)
+            found = re.search(r"dashboard: (http://127\.0\.0\.1:\d+)/#site=pets09-split&key=(\S+)", again)
+            assert found, again
+            assert _db_counts(url)[0] == _edge_crossings(again)
+            base, key = found.groups()
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    response = httpx.get(f"{base}/api/v1/sites", headers={"X-API-Key": key}, timeout=5)
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "the demo's dashboard did not come up"
+                    time.sleep(0.5)
+            assert response.status_code == 200 and response.json()["items"][0]["id"] == "pets09-split"
+            assert httpx.get(f"{base}/api/v1/sites", timeout=5).status_code == 401
+            assert "<title>Mallflow dashboard</title>" in httpx.get(f"{base}/", timeout=5).text
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
 
 
 @pytest.mark.integration
-def test_demo_through_kafka_into_postgres(
-    vtest_clip: Path, tmp_path: Path, kafka_bootstrap: str, pg_url: str
-) -> None:
+def test_demo_through_kafka_into_postgres(vtest_clip: Path, tmp_path: Path, kafka_bootstrap: str, pg_url: str) -> None:
     site = _split_site_on(vtest_clip, tmp_path)
     out = _demo(tmp_path, "--config", str(site), "--db", pg_url, "--bootstrap", kafka_bootstrap, "--idle-exit", "3")
     assert f"edge → Kafka {kafka_bootstrap}" in out
