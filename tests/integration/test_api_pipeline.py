@@ -7,7 +7,6 @@ the API serves is checked against what the edge published.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -19,10 +18,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from support.split_site import free_port, split_site_on
 
 from cloud.api.app import create_app
 from cloud.api.auth import KeyRing
@@ -60,11 +59,7 @@ def pipeline(pg_server_url: str, vtest_video: Path, tmp_path_factory: pytest.Tem
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     db_url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
     tmp = tmp_path_factory.mktemp("api-pipeline")
-    raw = yaml.safe_load((REPO / "deploy" / "examples" / "pets09-split.yaml").read_text())
-    for camera in raw["cameras"]:
-        camera["source"] = str(vtest_video)
-    config = tmp / "site.yaml"
-    config.write_text(yaml.safe_dump(raw))
+    config = split_site_on(vtest_video, tmp)
     options = DemoOptions(config=config, db_url=db_url, bootstrap=None, edge_id="api-test", state_dir=tmp / "state")
     edge, cloud = load_halves()
     crossings: Counter[tuple[str, str]] = Counter()
@@ -184,17 +179,11 @@ def test_rebase_on_postgres(client: TestClient) -> None:
 # --- the dashboard in a real browser -------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(pipeline: Pipeline) -> Iterator[str]:
     import uvicorn
 
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(_app(pipeline.db_url), host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,29 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 from sqlalchemy import func, select
+from support.split_site import free_port, split_site_on
 
 from cloud.storage import create_db_engine, session_factory
 from cloud.storage.models import FootfallMinute, LineCrossing, Tracklet, Visitor
 
-REPO = Path(__file__).resolve().parents[2]
 MALLFLOW = Path(sys.executable).with_name("mallflow")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _split_site_on(clip: Path, tmp_path: Path) -> Path:
-    raw = yaml.safe_load((REPO / "deploy" / "examples" / "pets09-split.yaml").read_text())
-    for camera in raw["cameras"]:
-        camera["source"] = str(clip)
-    path = tmp_path / "site.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    return path
 
 
 def _demo(tmp_path: Path, *args: str) -> str:
@@ -64,7 +47,7 @@ def _db_counts(url: str) -> tuple[int, int, int, int]:
 
 
 def test_embedded_demo_runs_end_to_end_and_a_rerun_starts_afresh(vtest_clip: Path, tmp_path: Path) -> None:
-    site = _split_site_on(vtest_clip, tmp_path)
+    site = split_site_on(vtest_clip, tmp_path)
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     out = _demo(tmp_path, "--config", str(site), "--db", url)
     assert "edge → in process → cloud" in out and "unique visitors" in out and "dwell left-centre" in out
@@ -72,7 +55,7 @@ def test_embedded_demo_runs_end_to_end_and_a_rerun_starts_afresh(vtest_clip: Pat
     assert crossings == _edge_crossings(out) and footfall == crossings
     assert tracklets > 0 and 0 < visitors <= tracklets
     # A second run replaces the first run's data instead of adding to it, and serves the dashboard.
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "MALLFLOW_CACHE_DIR": str(tmp_path / "cache"), "PYTHONUNBUFFERED": "1"}
     cmd = [str(MALLFLOW), "demo", "--config", str(site), "--db", url, "--port", str(port)]
     with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proc:
@@ -106,7 +89,7 @@ def test_embedded_demo_runs_end_to_end_and_a_rerun_starts_afresh(vtest_clip: Pat
 
 @pytest.mark.integration
 def test_demo_through_kafka_into_postgres(vtest_clip: Path, tmp_path: Path, kafka_bootstrap: str, pg_url: str) -> None:
-    site = _split_site_on(vtest_clip, tmp_path)
+    site = split_site_on(vtest_clip, tmp_path)
     out = _demo(tmp_path, "--config", str(site), "--db", pg_url, "--bootstrap", kafka_bootstrap, "--idle-exit", "3")
     assert f"edge → Kafka {kafka_bootstrap}" in out
     crossings, footfall, tracklets, _ = _db_counts(pg_url)
