@@ -6,11 +6,10 @@ Zones are those of the site config (a zone without any event reads 0).
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloud.analytics.buckets import NS, Bucket, LocalBuckets, TimeRange
@@ -71,74 +70,53 @@ def live_occupancy(session: Session, site: SiteConfig) -> LiveOccupancy:
 
 
 def _peaks(
-    session: Session, site_id: str, scopes: list[tuple[str, str]], span: TimeRange, buckets: LocalBuckets
-) -> dict[tuple[str, str], tuple[int, ...]]:
-    """Peaks per bucket for every scope at once: two queries whatever the number of zones."""
+    session: Session, site_id: str, scope: str, scope_id: str, span: TimeRange, buckets: LocalBuckets
+) -> tuple[int, ...]:
+    key = (OccupancyMinute.site_id == site_id, OccupancyMinute.scope == scope, OccupancyMinute.scope_id == scope_id)
     lo, hi = span.bucket_bounds_s()
-    site_rows = OccupancyMinute.site_id == site_id
     # A minute without a change has no row: the count entering the range is the last
     # one written before it, and it carries through every quiet bucket after.
-    before = (
-        select(OccupancyMinute.scope, OccupancyMinute.scope_id, func.max(OccupancyMinute.bucket_s).label("bucket_s"))
-        .where(site_rows, OccupancyMinute.bucket_s < lo)
-        .group_by(OccupancyMinute.scope, OccupancyMinute.scope_id)
-        .subquery()
-    )
-    level: dict[tuple[str, str], int] = {
-        (scope, scope_id): count
-        for scope, scope_id, count in session.execute(
-            select(OccupancyMinute.scope, OccupancyMinute.scope_id, OccupancyMinute.last_count).join(
-                before,
-                and_(
-                    site_rows,
-                    OccupancyMinute.scope == before.c.scope,
-                    OccupancyMinute.scope_id == before.c.scope_id,
-                    OccupancyMinute.bucket_s == before.c.bucket_s,
-                ),
-            )
+    level = (
+        session.scalar(
+            select(OccupancyMinute.last_count)
+            .where(*key, OccupancyMinute.bucket_s < lo)
+            .order_by(OccupancyMinute.bucket_s.desc())
+            .limit(1)
         )
-    }
-    top: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
-    last: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+        or 0
+    )
+    top: dict[int, int] = {}
+    last: dict[int, int] = {}
     rows = session.execute(
-        select(
-            OccupancyMinute.scope,
-            OccupancyMinute.scope_id,
-            OccupancyMinute.bucket_s,
-            OccupancyMinute.max_count,
-            OccupancyMinute.last_count,
-        )
-        .where(site_rows, OccupancyMinute.bucket_s >= lo, OccupancyMinute.bucket_s < hi)
-        .order_by(OccupancyMinute.scope, OccupancyMinute.scope_id, OccupancyMinute.bucket_s)
+        select(OccupancyMinute.bucket_s, OccupancyMinute.max_count, OccupancyMinute.last_count)
+        .where(*key, OccupancyMinute.bucket_s >= lo, OccupancyMinute.bucket_s < hi)
+        .order_by(OccupancyMinute.bucket_s)
     )
-    for scope, scope_id, bucket_s, max_count, last_count in rows:
-        key, i = (scope, scope_id), buckets.index(bucket_s)
-        top[key][i] = max(top[key].get(i, 0), max_count)
-        last[key][i] = last_count
-    out: dict[tuple[str, str], tuple[int, ...]] = {}
-    for key in scopes:
-        carried = level.get(key, 0)
-        peaks = []
-        for i in range(len(buckets)):
-            # A minute's max_count misses the count it started with; the carried level has it.
-            peaks.append(max(carried, top[key].get(i, 0)))
-            carried = last[key].get(i, carried)
-        out[key] = tuple(peaks)
-    return out
+    for bucket_s, max_count, last_count in rows:
+        i = buckets.index(bucket_s)
+        top[i] = max(top.get(i, 0), max_count)
+        last[i] = last_count
+    peaks = []
+    for i in range(len(buckets)):
+        # A minute's max_count misses the count it started with; the carried level has it.
+        peaks.append(max(level, top.get(i, 0)))
+        level = last.get(i, level)
+    return tuple(peaks)
 
 
 def occupancy_history(session: Session, site: SiteConfig, span: TimeRange, bucket: str) -> OccupancyHistory:
     site_id = site.site.id
     buckets = LocalBuckets(span, bucket, site.site.timezone)
-    scopes = [("site", site_id)] + [("zone", z.id) for z in site.zones]
-    peaks = _peaks(session, site_id, scopes, span, buckets)
-    series = [OccupancySeries(scope, scope_id, peaks[(scope, scope_id)]) for scope, scope_id in scopes]
+
+    def series(scope: str, scope_id: str) -> OccupancySeries:
+        return OccupancySeries(scope, scope_id, _peaks(session, site_id, scope, scope_id, span, buckets))
+
     return OccupancyHistory(
         site_id=site_id,
         bucket=buckets.bucket,
         buckets=buckets.labels(),
-        site=series[0],
-        zones=tuple(series[1:]),
+        site=series("site", site_id),
+        zones=tuple(series("zone", z.id) for z in site.zones),
     )
 
 
