@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
+from sqlalchemy import Engine
+
 from cloud.analytics.buckets import TimeRange
 from cloud.api.auth import KeyRing, Role
 from cloud.api.settings import ApiSettings
@@ -17,27 +19,34 @@ from shared.config import load_site_config
 from shared.embedded import CloudHalf, DemoOptions, EnvelopeHandler
 
 
-def _prepare(options: DemoOptions) -> SiteRegistry:
-    registry = SiteRegistry([load_site_config(options.config)])
-    upgrade(options.db_url)
-    with session_factory(create_db_engine(options.db_url)).begin() as session:
-        sync_sites(session, registry.sites())
-    return registry
-
-
 class CloudDemoHalf(CloudHalf):
+    def __init__(self) -> None:
+        self._prepared: dict[DemoOptions, tuple[SiteRegistry, Engine]] = {}
+
+    def _prepare(self, options: DemoOptions) -> tuple[SiteRegistry, Engine]:
+        """The site loaded, the database migrated and told about it: once per options."""
+        if options not in self._prepared:
+            registry = SiteRegistry([load_site_config(options.config)])
+            upgrade(options.db_url)
+            engine = create_db_engine(options.db_url)
+            with session_factory(engine).begin() as session:
+                sync_sites(session, registry.sites())
+            self._prepared[options] = (registry, engine)
+        return self._prepared[options]
+
     def reset(self, options: DemoOptions) -> None:
-        site_id = _prepare(options).sites()[0].site.id
-        with session_factory(create_db_engine(options.db_url)).begin() as session:
-            clear_site_data(session, site_id)
+        registry, engine = self._prepare(options)
+        with session_factory(engine).begin() as session:
+            for site in registry.sites():
+                clear_site_data(session, site.site.id)
 
     def ingest(self, options: DemoOptions) -> AbstractContextManager[EnvelopeHandler]:
         return self._ingest(options)
 
     @contextmanager
     def _ingest(self, options: DemoOptions) -> Iterator[EnvelopeHandler]:
-        registry = _prepare(options)
-        with InProcessIngest(registry, create_db_engine(options.db_url), hooks=[StitchingHook(registry)]) as ingest:
+        registry, engine = self._prepare(options)
+        with InProcessIngest(registry, engine, hooks=[StitchingHook(registry)]) as ingest:
             yield ingest
         rejected = ", ".join(f"{k}={v}" for k, v in sorted(ingest.rejected.items())) or "none rejected"
         print(f"[demo] cloud: applied {ingest.applied} events in {ingest.batches} batches, {rejected}")
@@ -47,10 +56,10 @@ class CloudDemoHalf(CloudHalf):
         from cloud.consumer.settings import ConsumerSettings
         from shared.messaging.settings import KafkaSettings
 
-        registry = _prepare(options)
+        registry, engine = self._prepare(options)
         service = ConsumerService(
             registry,
-            create_db_engine(options.db_url),
+            engine,
             KafkaSettings.from_env(options.bootstrap),
             ConsumerSettings(group_id="mallflow-demo"),
             hooks=[StitchingHook(registry)],
@@ -61,9 +70,10 @@ class CloudDemoHalf(CloudHalf):
     def summary(self, options: DemoOptions, start_ns: int, end_ns: int) -> None:
         from cloud.cli.report_cmd import print_site_report
 
-        site = load_site_config(options.config)
-        with session_factory(create_db_engine(options.db_url))() as session:
-            print_site_report(session, site, TimeRange(start_ns, end_ns), f"{site.site.id}: this demo run")
+        registry, engine = self._prepare(options)
+        with session_factory(engine)() as session:
+            for site in registry.sites():
+                print_site_report(session, site, TimeRange(start_ns, end_ns), f"{site.site.id}: this demo run")
 
     def serve(self, options: DemoOptions, host: str, port: int, api_key: str | None) -> None:
         from cloud.api.server import serve

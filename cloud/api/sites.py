@@ -38,11 +38,14 @@ class SiteCatalog:
         self._sites = sites
         self._loaded = time.monotonic()
 
-    def all(self) -> list[SiteConfig]:
+    def _current(self) -> dict[str, SiteConfig]:
         with self._lock:
             if time.monotonic() - self._loaded > self._max_age_s:
                 self._refresh()
-            return list(self._sites.values())
+            return self._sites
+
+    def all(self) -> list[SiteConfig]:
+        return list(self._current().values())
 
     def get(self, site_id: str) -> SiteConfig | None:
-        return next((s for s in self.all() if s.site.id == site_id), None)
+        return self._current().get(site_id)

@@ -26,12 +26,8 @@ def sync_sites(session: Session, sites: Iterable[SiteConfig]) -> None:
         session.add(site)
 
 
-def clear_site_data(session: Session, site_id: str) -> dict[str, int]:
-    """Delete every event, rollup and visitor row of a site (not its config): rows deleted per table."""
-    deleted: dict[str, int] = {}
+def clear_site_data(session: Session, site_id: str) -> None:
+    """Delete every event, rollup and visitor row of a site (not its config)."""
     for table in Base.metadata.sorted_tables:
-        if table.name in (Site.__tablename__, Camera.__tablename__) or "site_id" not in table.c:
-            continue
-        result = session.execute(delete(table).where(table.c.site_id == site_id))
-        deleted[table.name] = getattr(result, "rowcount", 0)
-    return deleted
+        if table.name not in (Site.__tablename__, Camera.__tablename__) and "site_id" in table.c:
+            session.execute(delete(table).where(table.c.site_id == site_id))

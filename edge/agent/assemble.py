@@ -8,8 +8,28 @@ from pathlib import Path
 
 from edge.agent.agent import AgentSettings, EdgeAgent
 from edge.agent.metrics import AgentMetrics
+from edge.publish.delivery import DeliverySettings
+from edge.publish.kafka_sink import KafkaSink
 from edge.publish.sink import EventSink
 from shared.config.site import SiteConfig
+from shared.messaging.settings import KafkaSettings
+from shared.paths import cache_dir
+from shared.schema.topics import EVENTS_TOPIC
+
+
+def agent_dir(site_id: str, edge_id: str) -> Path:
+    """Default home of one agent's sequence counters, spool and snapshots."""
+    return cache_dir() / "edge" / site_id / edge_id
+
+
+def kafka_sink(
+    bootstrap: str | None,
+    spool_dir: Path,
+    topic: str | None = None,
+    spool_max_bytes: int = DeliverySettings.spool_max_bytes,
+) -> EventSink:
+    delivery = DeliverySettings(spool_dir=spool_dir, spool_max_bytes=spool_max_bytes)
+    return KafkaSink(KafkaSettings.from_env(bootstrap), delivery=delivery, topic=topic or EVENTS_TOPIC)
 
 
 @dataclass(frozen=True)

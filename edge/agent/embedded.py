@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from edge.agent.assemble import AgentOptions, assemble_agent, enabled_cameras
+from edge.agent.assemble import AgentOptions, agent_dir, assemble_agent, enabled_cameras, kafka_sink
 from edge.publish.memory_sink import InProcessSink
-from edge.publish.sink import EventSink
 from shared.config import load_site_config
 from shared.embedded import DemoOptions, EdgeHalf, EnvelopeHandler
-from shared.paths import cache_dir
 
 
 class EdgeDemoHalf(EdgeHalf):
     def run(self, options: DemoOptions, handler: EnvelopeHandler | None) -> list[str]:
         site = load_site_config(options.config)
-        sink: EventSink
-        if handler is not None:
-            sink = InProcessSink(handler)
-        else:
-            from edge.publish.delivery import DeliverySettings
-            from edge.publish.kafka_sink import KafkaSink
-            from shared.messaging.settings import KafkaSettings
-
-            spool = cache_dir() / "edge" / site.site.id / options.edge_id / "spool"
-            sink = KafkaSink(KafkaSettings.from_env(options.bootstrap), delivery=DeliverySettings(spool_dir=spool))
+        root = agent_dir(site.site.id, options.edge_id)
+        sink = InProcessSink(handler) if handler is not None else kafka_sink(options.bootstrap, root / "spool")
         agent = assemble_agent(
             site,
             enabled_cameras(site, [], options.config),
             sink,
-            AgentOptions(edge_id=options.edge_id, state_dir=options.state_dir),
+            AgentOptions(edge_id=options.edge_id, state_dir=options.state_dir or root / "state"),
         )
         try:
             reports = agent.run()

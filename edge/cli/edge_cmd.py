@@ -10,11 +10,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from shared.paths import cache_dir
-
 if TYPE_CHECKING:
     from edge.agent.agent import CameraReport
-    from edge.publish.sink import EventSink
 
 log = logging.getLogger(__name__)
 
@@ -49,21 +46,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.set_defaults(handler=_run)
 
 
-def _kafka_sink(args: argparse.Namespace, site_id: str) -> EventSink:
-    from edge.publish.delivery import DeliverySettings
-    from edge.publish.kafka_sink import KafkaSink
-    from shared.messaging.settings import KafkaSettings
-    from shared.schema.topics import EVENTS_TOPIC
-
-    spool_dir = args.spool_dir or cache_dir() / "edge" / site_id / args.edge_id / "spool"
-    delivery = DeliverySettings(spool_dir=spool_dir, spool_max_bytes=args.spool_max_mb * 1024 * 1024)
-    return KafkaSink(KafkaSettings.from_env(args.bootstrap), delivery=delivery, topic=args.topic or EVENTS_TOPIC)
-
-
 def _run(args: argparse.Namespace) -> int:
     from prometheus_client import start_http_server
 
-    from edge.agent.assemble import AgentOptions, assemble_agent, enabled_cameras
+    from edge.agent.assemble import AgentOptions, agent_dir, assemble_agent, enabled_cameras, kafka_sink
     from edge.agent.metrics import AgentMetrics
     from edge.agent.progress import AgentProgress
     from shared.config import load_site_config
@@ -73,8 +59,8 @@ def _run(args: argparse.Namespace) -> int:
     metrics = AgentMetrics()
     if args.metrics_port:
         start_http_server(args.metrics_port, addr="127.0.0.1")
-    root = cache_dir() / "edge" / site.site.id / args.edge_id
-    sink = _kafka_sink(args, site.site.id)
+    root = agent_dir(site.site.id, args.edge_id)
+    sink = kafka_sink(args.bootstrap, args.spool_dir or root / "spool", args.topic, args.spool_max_mb * 1024 * 1024)
     agent = assemble_agent(
         site,
         cameras,

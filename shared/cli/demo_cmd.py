@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 from shared.cli.errors import UsageError
-from shared.paths import cache_dir
 
 # The split-view PETS09 site: two cameras cut from vtest.avi with a blind strip, so
 # that cross-camera stitching really happens.
@@ -51,7 +50,6 @@ def _demo(args: argparse.Namespace) -> int:
         db_url=args.db,
         bootstrap=args.bootstrap,
         edge_id=args.edge_id,
-        state_dir=cache_dir() / "edge" / site.site.id / args.edge_id / "state",
     )
     edge, cloud = load_halves()
     if not args.keep:

@@ -25,8 +25,9 @@ class DemoOptions:
     # None: edge and cloud meet in process; otherwise both go through this Kafka broker.
     bootstrap: str | None
     edge_id: str
-    # Sequence counters of the demo's edge; kept across runs so seq keeps increasing.
-    state_dir: Path
+    # Sequence counters of the demo's edge (None: the agent's default under the cache);
+    # kept across runs so seq keeps increasing.
+    state_dir: Path | None = None
 
 
 class EdgeHalf(ABC):

@@ -18,7 +18,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from selenium.webdriver.remote.webdriver import WebDriver
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from support.split_site import free_port, split_site_on
@@ -88,14 +90,14 @@ def pipeline(pg_server_url: str, vtest_video: Path, tmp_path_factory: pytest.Tem
         admin.dispose()
 
 
-def _app(db_url: str) -> object:
+def _app(db_url: str) -> FastAPI:
     keys = KeyRing.parse(f"read:{READ_KEY},admin:{ADMIN_KEY}")
     return create_app(create_db_engine(db_url), ApiSettings(keys=keys))
 
 
 @pytest.fixture(scope="module")
 def client(pipeline: Pipeline) -> Iterator[TestClient]:
-    with TestClient(_app(pipeline.db_url)) as c:  # type: ignore[arg-type]
+    with TestClient(_app(pipeline.db_url)) as c:
         yield c
 
 
@@ -184,7 +186,7 @@ def server(pipeline: Pipeline) -> Iterator[str]:
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(_app(pipeline.db_url), host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
+    config = uvicorn.Config(_app(pipeline.db_url), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -198,7 +200,7 @@ def server(pipeline: Pipeline) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[WebDriver]:
     chromium, driver_path = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
     if not (chromium.exists() and driver_path.exists()):
         pytest.fail("Debian's chromium and chromium-driver are needed (deploy/local/setup.sh installs them)")
@@ -223,14 +225,14 @@ def browser() -> Iterator[object]:
         driver.quit()
 
 
-def _wait_renders(driver: object, n: int) -> None:
+def _wait_renders(driver: WebDriver, n: int) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
-    def rendered(d: object) -> bool:
-        value = d.execute_script("return document.body.dataset.renders || '0'")  # type: ignore[attr-defined]
+    def rendered(d: WebDriver) -> bool:
+        value = d.execute_script("return document.body.dataset.renders || '0'")
         error = d.execute_script(
             "return document.getElementById('error').hidden ? '' : document.getElementById('error').textContent"
-        )  # type: ignore[attr-defined]
+        )
         assert not error, f"dashboard error: {error}"
         return int(value) >= n
 
@@ -238,12 +240,12 @@ def _wait_renders(driver: object, n: int) -> None:
 
 
 def test_dashboard_renders_the_pipeline_numbers_and_follows_the_date_picker(
-    browser: object, server: str, client: TestClient, pipeline: Pipeline
+    browser: WebDriver, server: str, client: TestClient, pipeline: Pipeline
 ) -> None:
     driver = browser
-    driver.get(f"{server}/#site=pets09-split&key={READ_KEY}")  # type: ignore[attr-defined]
+    driver.get(f"{server}/#site=pets09-split&key={READ_KEY}")
     _wait_renders(driver, 1)
-    js = driver.execute_script  # type: ignore[attr-defined]
+    js = driver.execute_script
     today = datetime.now(TZ).date()
     expected = client.get(
         f"{SITE}/footfall",
@@ -262,7 +264,7 @@ def test_dashboard_renders_the_pipeline_numbers_and_follows_the_date_picker(
     # The key never stays in the address bar.
     assert READ_KEY not in js("return location.href")
     ARTIFACTS.mkdir(exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / "dashboard.png"))  # type: ignore[attr-defined]
+    driver.save_screenshot(str(ARTIFACTS / "dashboard.png"))
 
     # A day without data: every number drops to zero.
     js(
@@ -273,4 +275,4 @@ def test_dashboard_renders_the_pipeline_numbers_and_follows_the_date_picker(
     _wait_renders(driver, 2)
     assert js("return document.getElementById('footfall-total-in').textContent") == "0"
     assert js("return document.getElementById('visitors-total').textContent") == "0"
-    driver.save_screenshot(str(ARTIFACTS / "dashboard-empty-day.png"))  # type: ignore[attr-defined]
+    driver.save_screenshot(str(ARTIFACTS / "dashboard-empty-day.png"))

@@ -39,7 +39,7 @@ def get_footfall(
         total_in=result.total_in,
         total_out=result.total_out,
         series_total=len(result.series),
-        series=list(result.series[paging.offset : paging.offset + paging.limit]),
+        series=paging.take(result.series),
     )
 
 
@@ -95,11 +95,8 @@ def get_heatmap_png(
     session: DbSession,
     cell_px: Annotated[int, Query(ge=1, le=64, description="pixels per cell on the neutral grid")] = 16,
 ) -> Response:
-    grid = _grid(site, floor_id, span, session)
-    try:
-        png = render_heatmap_png(grid, site.floor(floor_id), cell_px)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    # A grid too large to draw raises ValueError: the app answers 422 with its message.
+    png = render_heatmap_png(_grid(site, floor_id, span, session), site.floor(floor_id), cell_px)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
@@ -111,7 +108,7 @@ def get_transitions(_: Reader, site: Site, span: TimeSpan, session: DbSession, p
         visitor_paths=result.visitor_paths,
         track_paths=result.track_paths,
         total=len(result.transitions),
-        items=list(result.transitions[paging.offset : paging.offset + paging.limit]),
+        items=paging.take(result.transitions),
     )
 
 
@@ -127,5 +124,5 @@ def get_cameras(
     return CamerasPage(
         site_id=site.site.id,
         total=len(cameras),
-        items=list(cameras[paging.offset : paging.offset + paging.limit]),
+        items=paging.take(cameras),
     )

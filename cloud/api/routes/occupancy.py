@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from cloud.analytics.occupancy import LiveOccupancy, OccupancyNow, live_occupancy, rebase
-from cloud.api.deps import Admin, DbSession, Reader, Site
+from cloud.api.deps import Admin, DbSession, Reader, Settings, Site
 from cloud.api.schemas import RebaseRequest
 from cloud.api.settings import ApiSettings
 from shared.config.site import SiteConfig
@@ -66,9 +66,9 @@ def stream(
     _: Reader,
     site: Site,
     request: Request,
+    settings: Settings,
     max_events: Annotated[int | None, Query(ge=1, le=1_000_000, description="close after this many events")] = None,
 ) -> StreamingResponse:
-    settings: ApiSettings = request.app.state.settings
     return StreamingResponse(
         _events(request, site, settings, max_events),
         media_type="text/event-stream",
@@ -81,9 +81,6 @@ def post_rebase(_: Admin, site: Site, body: RebaseRequest, session: DbSession) -
     scope_ids = {site.site.id} if body.scope == "site" else {z.id for z in site.zones}
     if body.scope_id not in scope_ids:
         raise HTTPException(404, f"site {site.site.id!r} has no {body.scope} {body.scope_id!r}")
-    try:
-        result = rebase(session, site.site.id, body.scope, body.scope_id, body.count)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    result = rebase(session, site.site.id, body.scope, body.scope_id, body.count)
     session.commit()
     return result

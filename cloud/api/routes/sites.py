@@ -39,8 +39,7 @@ def site_info(site: SiteConfig) -> SiteInfo:
 @router.get("/api/v1/sites", response_model=SitesPage, summary="sites, paged")
 def list_sites(_: Reader, paging: Paging, sites: Catalog) -> SitesPage:
     everything = sites.all()
-    chosen = everything[paging.offset : paging.offset + paging.limit]
-    return SitesPage(total=len(everything), items=[site_info(s) for s in chosen])
+    return SitesPage(total=len(everything), items=[site_info(s) for s in paging.take(everything)])
 
 
 @router.get("/api/v1/sites/{site_id}", response_model=SiteInfo, summary="one site")
