@@ -82,7 +82,9 @@ class _Camera:
         self.publisher = publisher
         self.perception: CameraPerception | None = None
         self.frames = 0
-        self.state = SourceState.ONLINE
+        # Until the source reports that it opened: a camera that never did is not ONLINE,
+        # and no periodic status may say so before its OFFLINE event is handled.
+        self.state = SourceState.RECONNECTING
         self.message = ""
         self.last_frame: Frame | None = None
         self.last_status_ns = 0
