@@ -12,12 +12,12 @@ import bisect
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cloud.storage.rollups import QUARTER_S, Resolution
+
 NS = 1_000_000_000
-# Every current UTC offset and DST change is a multiple of 15 minutes, so a UTC quarter
-# hour never straddles a local hour or day edge: rows may be pre-summed to it in SQL.
-QUARTER_HOUR_S = 900
 # Longer than any local day (DST makes them 23-25 h), shorter than two: adding it to a
 # day's start always lands in the next day.
 _DAY_STEP_S = 26 * 3600
@@ -70,6 +70,19 @@ class TimeRange:
         return ceil_s(self.start_ns), ceil_s(self.end_ns)
 
 
+@dataclass(frozen=True)
+class RollupPiece:
+    """Rows of one rollup resolution whose bucket starts in [lo_s, hi_s)."""
+
+    resolution: Resolution
+    lo_s: int
+    hi_s: int
+
+
+def _nonempty(pieces: list[RollupPiece]) -> tuple[RollupPiece, ...]:
+    return tuple(p for p in pieces if p.lo_s < p.hi_s)
+
+
 class LocalBuckets:
     """The site-local buckets overlapping a range, and which one a UTC instant falls in."""
 
@@ -80,11 +93,6 @@ class LocalBuckets:
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {timezone!r} (an IANA name such as 'Europe/London')") from None
         self.starts_s: tuple[int, ...] = () if span.empty else self._starts(span)
-
-    @property
-    def granule_s(self) -> int:
-        """Coarsest UTC step rows may be summed to in SQL without crossing a bucket edge."""
-        return 60 if self.bucket is Bucket.MINUTE else QUARTER_HOUR_S
 
     def _floor(self, epoch_s: int) -> int:
         """Epoch seconds of the start of the local hour or day holding `epoch_s`."""
@@ -107,6 +115,35 @@ class LocalBuckets:
         while (nxt := self._floor(starts[-1] + step)) * NS < span.end_ns:
             starts.append(nxt)
         return tuple(starts)
+
+    def cover(self, span: TimeRange) -> tuple[RollupPiece, ...]:
+        """The coarsest rollup rows that exactly make up the range, as time-ordered pieces.
+
+        Each piece's rows start in [lo_s, hi_s) and fall wholly inside one bucket: whole
+        local days (day buckets only), then UTC quarter hours (never a minute bucket),
+        then minutes at the ragged edges.
+        """
+        lo, hi = span.bucket_bounds_s()
+        if self.bucket is Bucket.MINUTE or lo >= hi:
+            return _nonempty([RollupPiece(Resolution.MINUTE, lo, hi)])
+        q_lo, q_hi = -(-lo // QUARTER_S) * QUARTER_S, hi // QUARTER_S * QUARTER_S
+        if q_lo >= q_hi:
+            return _nonempty([RollupPiece(Resolution.MINUTE, lo, hi)])
+        d_lo = d_hi = q_hi
+        if self.bucket is Bucket.DAY:
+            edges = [*self.starts_s, self._floor(self.starts_s[-1] + _DAY_STEP_S)]
+            whole = [(s, e) for s, e in pairwise(edges) if s >= q_lo and e <= q_hi]
+            if whole:
+                d_lo, d_hi = whole[0][0], whole[-1][1]
+        return _nonempty(
+            [
+                RollupPiece(Resolution.MINUTE, lo, q_lo),
+                RollupPiece(Resolution.QUARTER, q_lo, d_lo),
+                RollupPiece(Resolution.DAY, d_lo, d_hi),
+                RollupPiece(Resolution.QUARTER, d_hi, q_hi),
+                RollupPiece(Resolution.MINUTE, q_hi, hi),
+            ]
+        )
 
     def __len__(self) -> int:
         return len(self.starts_s)

@@ -1,4 +1,4 @@
-"""Footfall: line crossings per line and direction per site-local bucket, from footfall_minute."""
+"""Footfall: line crossings per line and direction per site-local bucket, from the footfall rollup ladder."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloud.analytics.buckets import Bucket, LocalBuckets, TimeRange
-from cloud.storage.models import FootfallMinute
+from cloud.storage.rollups import FOOTFALL
 from shared.config.site import SiteConfig
 
 DIRECTIONS = ("in", "out")
@@ -44,25 +44,21 @@ def footfall(session: Session, site: SiteConfig, span: TimeRange, bucket: str, *
     """
     site_id = site.site.id
     buckets = LocalBuckets(span, bucket, site.site.timezone)
-    lo, hi = span.bucket_bounds_s()
-    granule = (FootfallMinute.bucket_s // buckets.granule_s) * buckets.granule_s
-    # direction IN (...) lets the primary key (site, line, direction, bucket) bound bucket_s too.
-    stmt = (
-        select(FootfallMinute.line_id, FootfallMinute.direction, granule, func.sum(FootfallMinute.count))
-        .where(
-            FootfallMinute.site_id == site_id,
-            FootfallMinute.direction.in_(DIRECTIONS),
-            FootfallMinute.bucket_s >= lo,
-            FootfallMinute.bucket_s < hi,
-        )
-        .group_by(FootfallMinute.line_id, FootfallMinute.direction, granule)
-    )
     lines = [ln.id for ln in site.lines if all_lines or ln.entrance]
-    if not all_lines:
-        stmt = stmt.where(FootfallMinute.line_id.in_(lines))
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * len(buckets))
-    for line_id, direction, start_s, n in session.execute(stmt):
-        counts[(line_id, direction)][buckets.index(start_s)] += int(n)
+    for piece in buckets.cover(span):
+        table = FOOTFALL[piece.resolution]
+        # direction IN (...) lets the primary key (site, line, direction, bucket) bound bucket_s too.
+        stmt = select(table.line_id, table.direction, table.bucket_s, table.count).where(
+            table.site_id == site_id,
+            table.direction.in_(DIRECTIONS),
+            table.bucket_s >= piece.lo_s,
+            table.bucket_s < piece.hi_s,
+        )
+        if not all_lines:
+            stmt = stmt.where(table.line_id.in_(lines))
+        for line_id, direction, start_s, n in session.execute(stmt):
+            counts[(line_id, direction)][buckets.index(start_s)] += int(n)
     keys = [(ln, d) for ln in lines for d in DIRECTIONS]
     configured = set(keys)
     keys += sorted(k for k in counts if k not in configured)

@@ -6,14 +6,16 @@ Zones are those of the site config (a zone without any event reads 0).
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from cloud.analytics.buckets import NS, Bucket, LocalBuckets, TimeRange
 from cloud.storage.models import Occupancy, OccupancyMinute
+from cloud.storage.rollups import OCCUPANCY, OccupancyLevel, record_occupancy
 from cloud.storage.upsert import upsert
 from shared.config.site import SiteConfig
 
@@ -69,65 +71,75 @@ def live_occupancy(session: Session, site: SiteConfig) -> LiveOccupancy:
     return LiveOccupancy(site=now("site", site_id), zones=tuple(now("zone", z.id) for z in site.zones))
 
 
-def _peaks(
-    session: Session, site_id: str, scope: str, scope_id: str, span: TimeRange, buckets: LocalBuckets
-) -> tuple[int, ...]:
-    key = (OccupancyMinute.site_id == site_id, OccupancyMinute.scope == scope, OccupancyMinute.scope_id == scope_id)
-    lo, hi = span.bucket_bounds_s()
-    # A minute without a change has no row: the count entering the range is the last
-    # one written before it, and it carries through every quiet bucket after.
-    level = (
-        session.scalar(
-            select(OccupancyMinute.last_count)
-            .where(*key, OccupancyMinute.bucket_s < lo)
-            .order_by(OccupancyMinute.bucket_s.desc())
-            .limit(1)
-        )
-        or 0
+def _levels_before(session: Session, site_id: str, lo_s: int) -> dict[tuple[str, str], int]:
+    """Each scope's count as the range begins: the last minute written before it.
+
+    One statement, an index probe per scope; the live table lists the scopes, since
+    every change writes both.
+    """
+    m = aliased(OccupancyMinute)
+    last = (
+        select(m.last_count)
+        .where(m.site_id == Occupancy.site_id, m.scope == Occupancy.scope, m.scope_id == Occupancy.scope_id)
+        .where(m.bucket_s < lo_s)
+        .order_by(m.bucket_s.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    top: dict[int, int] = {}
-    last: dict[int, int] = {}
-    rows = session.execute(
-        select(OccupancyMinute.bucket_s, OccupancyMinute.max_count, OccupancyMinute.last_count)
-        .where(*key, OccupancyMinute.bucket_s >= lo, OccupancyMinute.bucket_s < hi)
-        .order_by(OccupancyMinute.bucket_s)
-    )
-    for bucket_s, max_count, last_count in rows:
-        i = buckets.index(bucket_s)
-        top[i] = max(top.get(i, 0), max_count)
-        last[i] = last_count
-    peaks = []
-    for i in range(len(buckets)):
-        # A minute's max_count misses the count it started with; the carried level has it.
-        peaks.append(max(level, top.get(i, 0)))
-        level = last.get(i, level)
-    return tuple(peaks)
+    rows = session.execute(select(Occupancy.scope, Occupancy.scope_id, last).where(Occupancy.site_id == site_id))
+    return {(scope, scope_id): level or 0 for scope, scope_id, level in rows}
 
 
 def occupancy_history(session: Session, site: SiteConfig, span: TimeRange, bucket: str) -> OccupancyHistory:
     site_id = site.site.id
     buckets = LocalBuckets(span, bucket, site.site.timezone)
+    scopes = [("site", site_id), *(("zone", z.id) for z in site.zones)]
+    # A bucket without a change has no row: the count entering the range carries through
+    # every quiet bucket after it.
+    level = _levels_before(session, site_id, span.bucket_bounds_s()[0])
+    top: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    last: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    for piece in buckets.cover(span):
+        table = OCCUPANCY[piece.resolution]
+        rows = session.execute(
+            select(table.scope, table.scope_id, table.bucket_s, table.max_count, table.last_count)
+            .where(table.site_id == site_id, table.bucket_s >= piece.lo_s, table.bucket_s < piece.hi_s)
+            .order_by(table.bucket_s)
+        )
+        for scope, scope_id, bucket_s, max_count, last_count in rows:
+            i = buckets.index(bucket_s)
+            key = (scope, scope_id)
+            top[key][i] = max(top[key].get(i, 0), max_count)
+            last[key][i] = last_count
 
     def series(scope: str, scope_id: str) -> OccupancySeries:
-        return OccupancySeries(scope, scope_id, _peaks(session, site_id, scope, scope_id, span, buckets))
+        key = (scope, scope_id)
+        carried = level.get(key, 0)
+        peaks = []
+        for i in range(len(buckets)):
+            # A bucket's max_count misses the count it started with; the carried level has it.
+            peaks.append(max(carried, top[key].get(i, 0)))
+            carried = last[key].get(i, carried)
+        return OccupancySeries(scope, scope_id, tuple(peaks))
 
     return OccupancyHistory(
         site_id=site_id,
         bucket=buckets.bucket,
         buckets=buckets.labels(),
-        site=series("site", site_id),
-        zones=tuple(series("zone", z.id) for z in site.zones),
+        site=series(*scopes[0]),
+        zones=tuple(series(*scope) for scope in scopes[1:]),
     )
 
 
 def rebase(
-    session: Session, site_id: str, scope: str, scope_id: str, count: int, *, now_ns: int | None = None
+    session: Session, site: SiteConfig, scope: str, scope_id: str, count: int, *, now_ns: int | None = None
 ) -> OccupancyNow:
     """Set a live count an operator has verified, correcting drift from missed crossings.
 
-    Also written to the minute rollup, so the history carries the corrected count
-    forward. Runs in the caller's transaction.
+    Also written to the rollups, so the history carries the corrected count forward.
+    Runs in the caller's transaction.
     """
+    site_id = site.site.id
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
     if scope == "site" and scope_id != site_id:
@@ -141,15 +153,7 @@ def rebase(
         [{"site_id": site_id, "scope": scope, "scope_id": scope_id, "count": count, "updated_ns": now}],
         update=["count", "updated_ns"],
     )
-    minute = now // NS // 60 * 60
-    row = session.get(OccupancyMinute, (site_id, scope, scope_id, minute))
-    if row is None:
-        session.add(
-            OccupancyMinute(
-                site_id=site_id, scope=scope, scope_id=scope_id, bucket_s=minute, max_count=count, last_count=count
-            )
-        )
-    else:
-        row.max_count = max(row.max_count, count)
-        row.last_count = count
+    record_occupancy(
+        session, {site_id: site.site.timezone}, [OccupancyLevel(site_id, scope, scope_id, now // NS, count, count)]
+    )
     return OccupancyNow(scope, scope_id, count, now)

@@ -3,10 +3,9 @@
 * embeddings (the only biometric-like data) after `embeddings_days`: nulled in place,
   the tracklet's summary stays;
 * raw detail (tracklets, line crossings, zone visits) after `tracklet_detail_days`;
-* aggregates (minute rollups, heatmap hours, stitched visitors) after `aggregates_days`.
+* aggregates (every level of the footfall and occupancy rollups, per-day visitor counts,
+  heatmap hours, stitched visitors) after `aggregates_days`.
 
-No hour rollup is kept beyond the minute rows: `aggregates_days` is the horizon of every
-aggregate, and the queries pre-sum minute rows in SQL, so long ranges stay cheap.
 "Older" is strict: a row exactly at the cutoff stays. Runs in the caller's transaction.
 """
 
@@ -20,14 +19,14 @@ from sqlalchemy.orm import Session
 
 from cloud.analytics.buckets import NS, ceil_s
 from cloud.storage.models import (
-    FootfallMinute,
     HeatmapCell,
     LineCrossing,
-    OccupancyMinute,
     Tracklet,
     Visitor,
+    VisitorsDay,
     ZoneVisit,
 )
+from cloud.storage.rollups import FOOTFALL, OCCUPANCY
 from shared.config.site import SiteConfig
 
 DAY_NS = 86_400 * NS
@@ -41,8 +40,10 @@ class RetentionResult:
     tracklets: int
     line_crossings: int
     zone_visits: int
-    footfall_minute: int
-    occupancy_minute: int
+    # Summed over the rollup levels.
+    footfall_rollups: int
+    occupancy_rollups: int
+    visitors_day: int
     heatmap_cells: int
     visitors: int
 
@@ -87,13 +88,14 @@ def apply_retention(session: Session, site: SiteConfig, now_ns: int) -> Retentio
         zone_visits=_rows(
             session, delete(ZoneVisit).where(ZoneVisit.site_id == site_id, ZoneVisit.entered_ns < detail)
         ),
-        footfall_minute=_rows(
-            session,
-            delete(FootfallMinute).where(FootfallMinute.site_id == site_id, FootfallMinute.bucket_s < rollup_s),
+        footfall_rollups=sum(
+            _rows(session, delete(m).where(m.site_id == site_id, m.bucket_s < rollup_s)) for m in FOOTFALL.values()
         ),
-        occupancy_minute=_rows(
-            session,
-            delete(OccupancyMinute).where(OccupancyMinute.site_id == site_id, OccupancyMinute.bucket_s < rollup_s),
+        occupancy_rollups=sum(
+            _rows(session, delete(m).where(m.site_id == site_id, m.bucket_s < rollup_s)) for m in OCCUPANCY.values()
+        ),
+        visitors_day=_rows(
+            session, delete(VisitorsDay).where(VisitorsDay.site_id == site_id, VisitorsDay.day_s < rollup_s)
         ),
         heatmap_cells=_rows(
             session, delete(HeatmapCell).where(HeatmapCell.site_id == site_id, HeatmapCell.bucket_s < rollup_s)

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cloud.analytics.buckets import NS, Bucket, LocalBuckets, TimeRange
-from cloud.storage.models import Tracklet, Visitor
+from cloud.storage.models import Tracklet, Visitor, VisitorsDay
+from cloud.storage.rollups import Resolution
 from shared.config.site import SiteConfig
 
 Source = Literal["visitors", "tracklets"]
@@ -55,34 +56,73 @@ def _per_day(rows: Iterable[tuple[_Key, int, int]], span: TimeRange, days: Local
     return seen
 
 
+def _stays(session: Session, site_id: str, part: TimeRange) -> list[tuple[_Key, int, int]]:
+    rows = session.execute(
+        select(Visitor.visitor_id, Visitor.first_seen_ns, Visitor.last_seen_ns).where(
+            Visitor.site_id == site_id, Visitor.first_seen_ns < part.end_ns, Visitor.last_seen_ns >= part.start_ns
+        )
+    )
+    return [(v, f, la) for v, f, la in rows]
+
+
+def _tracks(session: Session, site_id: str, part: TimeRange) -> list[tuple[_Key, int, int]]:
+    rows = session.execute(
+        select(Tracklet.camera_id, Tracklet.track_id, Tracklet.first_seen_ns, Tracklet.last_seen_ns).where(
+            Tracklet.site_id == site_id, Tracklet.first_seen_ns < part.end_ns, Tracklet.last_seen_ns >= part.start_ns
+        )
+    )
+    return [((c, t), f, la) for c, t, f, la in rows]
+
+
 def unique_visitors(session: Session, site: SiteConfig, span: TimeRange) -> VisitorsPerDay:
     site_id = site.site.id
     days = LocalBuckets(span, Bucket.DAY, site.site.timezone)
     if span.empty:
         # A stay around the instant would match the overlap test, yet has no day to count on.
         return VisitorsPerDay(site_id, (), 0)
-    stitched = session.execute(
-        select(Visitor.visitor_id, Visitor.first_seen_ns, Visitor.last_seen_ns).where(
-            Visitor.site_id == site_id, Visitor.first_seen_ns < span.end_ns, Visitor.last_seen_ns >= span.start_ns
-        )
-    )
-    by_visitor = _per_day(stitched, span, days)
-    by_tracklet: list[set[_Key]] = [set() for _ in range(len(days))]
-    if not all(by_visitor):
-        tracklets = session.execute(
-            select(Tracklet.camera_id, Tracklet.track_id, Tracklet.first_seen_ns, Tracklet.last_seen_ns).where(
-                Tracklet.site_id == site_id,
-                Tracklet.first_seen_ns < span.end_ns,
-                Tracklet.last_seen_ns >= span.start_ns,
+    counts = [0] * len(days)
+    # Whole local days come from the per-day rollup; a day the range cuts is counted from
+    # the stays themselves, since only the part inside the range counts.
+    whole = next((p for p in days.cover(span) if p.resolution is Resolution.DAY), None)
+    edges = [span]
+    if whole is not None:
+        edges = [TimeRange(span.start_ns, whole.lo_s * NS), TimeRange(whole.hi_s * NS, span.end_ns)]
+    if whole is not None:
+        for day_s, n in session.execute(
+            select(VisitorsDay.day_s, VisitorsDay.visitors).where(
+                VisitorsDay.site_id == site_id, VisitorsDay.day_s >= whole.lo_s, VisitorsDay.day_s < whole.hi_s
+            )
+        ):
+            counts[days.index(day_s)] = n
+    for part in edges:
+        if not part.empty:
+            # Parts and whole days never share a day, so their counts add.
+            for i, keys in enumerate(_per_day(_stays(session, site_id, part), part, days)):
+                counts[i] += len(keys)
+    # Each visitor once over the whole range; an index-only count (ix_visitors_site_seen).
+    total = (
+        session.scalar(
+            select(func.count()).where(
+                Visitor.site_id == site_id, Visitor.last_seen_ns >= span.start_ns, Visitor.first_seen_ns < span.end_ns
             )
         )
-        by_tracklet = _per_day((((c, t), f, la) for c, t, f, la in tracklets), span, days)
-    chosen = [v or t for v, t in zip(by_visitor, by_tracklet, strict=True)]
+        or 0
+    )
+    source: list[Source] = ["visitors" if n else "tracklets" for n in counts]
+    if not all(counts):
+        # Days without stitched visitors, from their first to their last: tracklets instead.
+        missing = [i for i, n in enumerate(counts) if not n]
+        after = missing[-1] + 1
+        part = TimeRange(
+            max(span.start_ns, days.starts_s[missing[0]] * NS),
+            min(span.end_ns, days.starts_s[after] * NS) if after < len(days) else span.end_ns,
+        )
+        by_day = _per_day(_tracks(session, site_id, part), part, days)
+        for i in missing:
+            counts[i] = len(by_day[i])
+        total += len(set[_Key]().union(*(by_day[i] for i in missing)))
     return VisitorsPerDay(
         site_id=site_id,
-        days=tuple(
-            VisitorDay(day, len(keys), "visitors" if by_visitor[i] else "tracklets")
-            for i, (day, keys) in enumerate(zip(days.labels(), chosen, strict=True))
-        ),
-        total=len(set[_Key]().union(*chosen)),
+        days=tuple(VisitorDay(day, n, src) for day, n, src in zip(days.labels(), counts, source, strict=True)),
+        total=total,
     )

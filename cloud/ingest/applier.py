@@ -20,14 +20,14 @@ from cloud.ingest.registry import SiteRegistry
 from cloud.storage.models import (
     CameraHealth,
     CameraProgress,
-    FootfallMinute,
     HeatmapCell,
     LineCrossing,
     Occupancy,
     Tracklet,
     ZoneVisit,
 )
-from cloud.storage.upsert import increment, insert_ignore, upsert, upsert_peak
+from cloud.storage.rollups import FootfallCount, OccupancyLevel, add_footfall, record_occupancy
+from cloud.storage.upsert import increment, insert_ignore, upsert
 from shared.schema import pb
 
 _DIRECTION = {pb.DIRECTION_IN: "in", pb.DIRECTION_OUT: "out"}
@@ -38,10 +38,6 @@ _STATE = {
     pb.CAMERA_STATE_ENDED: "ended",
 }
 NS = 1_000_000_000
-
-
-def minute_of(ns: int) -> int:
-    return ns // NS // 60 * 60
 
 
 def hour_of(ns: int) -> int:
@@ -73,10 +69,11 @@ def _point(
 class _Occupancy:
     """Live counts touched by one batch: loaded once, changed in event order, written back."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, registry: SiteRegistry) -> None:
         self.session = session
+        self.registry = registry
         self.counts: dict[tuple[str, str, str], tuple[int, int]] = {}
-        self.minutes: dict[tuple[str, str, str, int], tuple[int, int]] = {}
+        self.levels: list[OccupancyLevel] = []
 
     def _current(self, key: tuple[str, str, str]) -> int:
         if key not in self.counts:
@@ -90,9 +87,7 @@ class _Occupancy:
         # camera outage) must not drive the count below zero.
         value = max(0, self._current(key) + delta)
         self.counts[key] = (value, time_ns)
-        bucket = (site_id, scope, scope_id, minute_of(time_ns))
-        peak, _ = self.minutes.get(bucket, (0, 0))
-        self.minutes[bucket] = (max(peak, value), value)
+        self.levels.append(OccupancyLevel(site_id, scope, scope_id, time_ns // NS, value, value))
 
     def write(self) -> None:
         upsert(
@@ -104,13 +99,7 @@ class _Occupancy:
             ],
             update=["count", "updated_ns"],
         )
-        upsert_peak(
-            self.session,
-            [
-                {"site_id": s, "scope": sc, "scope_id": i, "bucket_s": b, "max_count": peak, "last_count": last}
-                for (s, sc, i, b), (peak, last) in self.minutes.items()
-            ],
-        )
+        record_occupancy(self.session, self.registry.timezones(), self.levels)
 
 
 class EventApplier:
@@ -120,9 +109,9 @@ class EventApplier:
     def apply(self, session: Session, envelopes: Sequence[pb.Envelope]) -> ApplyResult:
         result = ApplyResult()
         fresh = self._new_only(session, envelopes, result)
-        occupancy = _Occupancy(session)
+        occupancy = _Occupancy(session, self.registry)
         crossings: list[dict[str, object]] = []
-        footfall: dict[tuple[str, str, str, int], int] = defaultdict(int)
+        footfall: list[FootfallCount] = []
         heat: dict[tuple[str, str, int, int, int], float] = defaultdict(float)
         tracklets: list[dict[str, object]] = []
         health: dict[tuple[str, str], dict[str, object]] = {}
@@ -157,7 +146,7 @@ class EventApplier:
                         "floor_y": floor[1] if floor else None,
                     }
                 )
-                footfall[(env.site_id, lc.line_id, direction, minute_of(env.event_time_ns))] += 1
+                footfall.append(FootfallCount(env.site_id, lc.line_id, direction, env.event_time_ns // NS, 1))
                 if self.registry.is_entrance(env.site_id, lc.line_id):
                     occupancy.change(
                         env.site_id, "site", env.site_id, 1 if direction == "in" else -1, env.event_time_ns
@@ -185,15 +174,7 @@ class EventApplier:
         insert_ignore(session, Tracklet, tracklets)
         insert_ignore(session, ZoneVisit, enters)
         upsert(session, ZoneVisit, exits, update=["exited_ns", "dwell_s"])
-        increment(
-            session,
-            FootfallMinute,
-            [
-                {"site_id": s, "line_id": ln, "direction": d, "bucket_s": b, "count": n}
-                for (s, ln, d, b), n in footfall.items()
-            ],
-            add=["count"],
-        )
+        add_footfall(session, self.registry.timezones(), footfall)
         increment(
             session,
             HeatmapCell,

@@ -41,6 +41,7 @@ class SiteRegistry:
             if site.site.id in self._sites:
                 raise ValueError(f"site {site.site.id!r} is configured twice")
             self._sites[site.site.id] = site
+        self._timezones = {sid: site.site.timezone for sid, site in self._sites.items()}
         self._grids = {
             (sid, floor.id): HeatmapGrid.of(floor) for sid, site in self._sites.items() for floor in site.floors
         }
@@ -57,6 +58,10 @@ class SiteRegistry:
     def has_camera(self, site_id: str, camera_id: str) -> bool:
         site = self._sites.get(site_id)
         return site is not None and any(c.id == camera_id for c in site.cameras)
+
+    def timezones(self) -> dict[str, str]:
+        """Site id → IANA timezone: what the local-day rollups are keyed by."""
+        return self._timezones
 
     def grid(self, site_id: str, floor_id: str) -> HeatmapGrid | None:
         return self._grids.get((site_id, floor_id))

@@ -19,6 +19,7 @@ from cloud.stitching.stitcher import Assignment, Stitcher, StitchSettings
 from cloud.stitching.tracklet import Tracklet
 from cloud.storage.models import Tracklet as TrackletRow
 from cloud.storage.models import Visitor
+from cloud.storage.rollups import count_visitor_days
 
 
 def _from_row(row: TrackletRow) -> Tracklet:
@@ -102,8 +103,9 @@ class StitchingHook:
         self._stitchers[site_id] = stitcher
         return stitcher
 
-    @staticmethod
-    def _store(session: Session, decided: list[Assignment]) -> None:
+    def _store(self, session: Session, decided: list[Assignment]) -> None:
+        # (before, after) stays per visitor, for the per-day visitor counts.
+        stays: dict[tuple[str, str], tuple[tuple[int, int] | None, tuple[int, int]]] = {}
         for a in decided:
             # The applier inserted every closed tracklet earlier in this transaction.
             row = session.get(TrackletRow, (a.site_id, a.camera_id, a.track_id))
@@ -121,20 +123,28 @@ class StitchingHook:
             )
             visitor = session.get(Visitor, (a.site_id, a.visitor_id))
             if visitor is None:
-                session.add(
-                    Visitor(
-                        site_id=a.site_id,
-                        visitor_id=a.visitor_id,
-                        first_seen_ns=first_ns,
-                        last_seen_ns=last_ns,
-                        path=[a.camera_id],
-                        tracklets=1,
-                    )
+                visitor = Visitor(
+                    site_id=a.site_id,
+                    visitor_id=a.visitor_id,
+                    first_seen_ns=first_ns,
+                    last_seen_ns=last_ns,
+                    path=[a.camera_id],
+                    tracklets=1,
                 )
+                session.add(visitor)
                 session.flush()
+                before = None
             else:
+                before = (visitor.first_seen_ns, visitor.last_seen_ns)
                 visitor.first_seen_ns = min(visitor.first_seen_ns, first_ns)
                 visitor.last_seen_ns = max(visitor.last_seen_ns, last_ns)
                 if visitor.path[-1] != a.camera_id:
                     visitor.path = [*visitor.path, a.camera_id]
                 visitor.tracklets += 1
+            key = (a.site_id, a.visitor_id)
+            stays[key] = (stays[key][0] if key in stays else before, (visitor.first_seen_ns, visitor.last_seen_ns))
+        by_site: dict[str, list[tuple[tuple[int, int] | None, tuple[int, int]]]] = defaultdict(list)
+        for (site_id, _), stay in stays.items():
+            by_site[site_id].append(stay)
+        for site_id, site_stays in by_site.items():
+            count_visitor_days(session, site_id, self.registry.timezones()[site_id], site_stays)

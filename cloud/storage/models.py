@@ -147,14 +147,28 @@ class ZoneVisit(Base):
     dwell_s: Mapped[float | None] = mapped_column(Float)
 
 
-class FootfallMinute(Base):
-    __tablename__ = "footfall_minute"
+# Rollup ladders (cloud/storage/rollups.py): one table shape per measure, at minute,
+# UTC quarter-hour and site-local day resolution.
 
+
+class _FootfallColumns:
     site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     line_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     direction: Mapped[str] = mapped_column(String(3), primary_key=True)
     bucket_s: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class FootfallMinute(_FootfallColumns, Base):
+    __tablename__ = "footfall_minute"
+
+
+class FootfallQuarter(_FootfallColumns, Base):
+    __tablename__ = "footfall_quarter"
+
+
+class FootfallDay(_FootfallColumns, Base):
+    __tablename__ = "footfall_day"
 
 
 class Occupancy(Base):
@@ -169,15 +183,26 @@ class Occupancy(Base):
     updated_ns: Mapped[int] = mapped_column(BigInteger)
 
 
-class OccupancyMinute(Base):
-    __tablename__ = "occupancy_minute"
-
+class _OccupancyColumns:
     site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     scope: Mapped[str] = mapped_column(String(8), primary_key=True)
     scope_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     bucket_s: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # The highest count in the bucket, and the count at its end.
     max_count: Mapped[int] = mapped_column(Integer)
     last_count: Mapped[int] = mapped_column(Integer)
+
+
+class OccupancyMinute(_OccupancyColumns, Base):
+    __tablename__ = "occupancy_minute"
+
+
+class OccupancyQuarter(_OccupancyColumns, Base):
+    __tablename__ = "occupancy_quarter"
+
+
+class OccupancyDay(_OccupancyColumns, Base):
+    __tablename__ = "occupancy_day"
 
 
 class HeatmapCell(Base):
@@ -201,7 +226,8 @@ class Visitor(Base):
     # and recent ranges and retention are selective only on last_seen.
     __table_args__ = (
         Index("ix_visitors_site_first_seen", "site_id", "first_seen_ns"),
-        Index("ix_visitors_site_last_seen", "site_id", "last_seen_ns"),
+        # first_seen too, so counting the stays in a range never reads the table.
+        Index("ix_visitors_site_seen", "site_id", "last_seen_ns", "first_seen_ns"),
     )
 
     site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -211,3 +237,14 @@ class Visitor(Base):
     # Camera ids in the order visited.
     path: Mapped[list[str]] = mapped_column(JSON)
     tracklets: Mapped[int] = mapped_column(Integer)
+
+
+class VisitorsDay(Base):
+    """Stitched visitors present on each site-local day, kept by stitching as stays grow."""
+
+    __tablename__ = "visitors_day"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Epoch seconds of the local midnight that starts the day.
+    day_s: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    visitors: Mapped[int] = mapped_column(Integer)

@@ -8,12 +8,17 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from cloud.storage.models import Base, Camera, Site
+from cloud.storage.rollups import rebuild_days
 from shared.config.site import SiteConfig
 
 
 def sync_sites(session: Session, sites: Iterable[SiteConfig]) -> None:
     for config in sites:
-        site = session.get(Site, config.site.id) or Site(id=config.site.id)
+        site = session.get(Site, config.site.id)
+        if site is not None and site.timezone != config.site.timezone:
+            # Local days moved: the day rollups are re-keyed from the quarter rows.
+            rebuild_days(session, config.site.id, config.site.timezone)
+        site = site or Site(id=config.site.id)
         site.name = config.site.name
         site.timezone = config.site.timezone
         site.config = config.model_dump(mode="json")

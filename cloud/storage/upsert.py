@@ -12,7 +12,7 @@ from sqlalchemy import Table, case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cloud.storage.models import Base, OccupancyMinute
+from cloud.storage.models import Base
 
 Row = Mapping[str, Any]
 
@@ -63,9 +63,9 @@ def increment(session: Session, model: type[Base], rows: Sequence[Row], add: Seq
         session.execute(stmt, list(rows))
 
 
-def upsert_peak(session: Session, rows: Sequence[Row]) -> None:
-    """occupancy_minute rows: keep the larger max_count, take the newer last_count."""
-    table = _table(OccupancyMinute)
+def upsert_peak(session: Session, model: type[Base], rows: Sequence[Row]) -> None:
+    """Occupancy rollup rows: keep the larger max_count, take the newer last_count."""
+    table = _table(model)
     if rows:
         stmt = _insert(session, table)
         stmt = stmt.on_conflict_do_update(

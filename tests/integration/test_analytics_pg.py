@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
+from support.rollup_rows import add_footfall_rows, add_occupancy_rows, add_visitors
 
 from cloud.analytics.buckets import TimeRange
 from cloud.analytics.camera_health import camera_health
@@ -21,7 +22,7 @@ from cloud.analytics.visitors import unique_visitors
 from cloud.ingest.applier import EventApplier
 from cloud.ingest.registry import SiteRegistry
 from cloud.storage import create_db_engine, session_factory, upgrade
-from cloud.storage.models import FootfallMinute, HeatmapCell, OccupancyMinute, Tracklet, Visitor
+from cloud.storage.models import HeatmapCell, Tracklet, Visitor
 from shared.config import SiteConfig
 from shared.schema import decode_envelope
 
@@ -45,7 +46,9 @@ def load(url: str, clip_events: list[bytes], site: SiteConfig) -> Engine:
         tracks = sorted(e.track_closed.track_id for e in envelopes if e.HasField("track_closed"))[:2]
         s.execute(update(Tracklet).where(Tracklet.track_id.in_(tracks)).values(visitor_id="v-clip"))
         first = min(e.event_time_ns for e in envelopes)
-        s.add_all(
+        add_visitors(
+            s,
+            site.site.timezone,
             [
                 Visitor(
                     site_id="pets09",
@@ -63,28 +66,17 @@ def load(url: str, clip_events: list[bytes], site: SiteConfig) -> Engine:
                     path=["cam-main"],
                     tracklets=1,
                 ),
-            ]
+            ],
         )
-        for offset_s, count in ((1800, 3), (5400, 4), (9000, 5), (-60, 7)):
-            s.add(
-                FootfallMinute(
-                    site_id="pets09",
-                    line_id="mid-vertical",
-                    direction="in",
-                    bucket_s=DST_START_S + offset_s,
-                    count=count,
-                )
-            )
-            s.add(
-                OccupancyMinute(
-                    site_id="pets09",
-                    scope="site",
-                    scope_id="pets09",
-                    bucket_s=DST_START_S + offset_s,
-                    max_count=count,
-                    last_count=count - 1,
-                )
-            )
+        offsets = ((1800, 3), (5400, 4), (9000, 5), (-60, 7))
+        rows = [("pets09", "mid-vertical", "in", DST_START_S + offset_s, count) for offset_s, count in offsets]
+        add_footfall_rows(s, site.site.timezone, rows)
+        add_occupancy_rows(
+            s,
+            site.site.timezone,
+            sorted((("pets09", "site", "pets09", DST_START_S + o, n, n - 1) for o, n in offsets), key=lambda r: r[3]),
+        )
+        for offset_s, count in offsets:
             s.add(
                 HeatmapCell(
                     site_id="pets09",
@@ -125,7 +117,7 @@ def test_postgresql_answers_as_sqlite(
         engine = load(url, clip_events, pets09_site)
         with session_factory(engine)() as s:
             before = answers(s, pets09_site, spans, last + 30 * NS)
-            rebased = rebase(s, "pets09", "zone", "centre", 2, now_ns=last + NS)
+            rebased = rebase(s, pets09_site, "zone", "centre", 2, now_ns=last + NS)
             s.commit()
             # A year after the clip: the embeddings and the detail go, the aggregates stay.
             kept = apply_retention(s, pets09_site, last + 365 * 24 * HOUR_NS)

@@ -7,6 +7,7 @@ from pathlib import Path
 from analytics_db import NS, make_site, ns, seconds
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
+from support.rollup_rows import add_footfall_rows, add_visitors
 
 from cloud.api.app import create_app
 from cloud.api.auth import KeyRing
@@ -15,7 +16,6 @@ from cloud.storage import create_db_engine, session_factory, upgrade
 from cloud.storage.models import (
     CameraHealth,
     CameraProgress,
-    FootfallMinute,
     HeatmapCell,
     Occupancy,
     Tracklet,
@@ -36,25 +36,17 @@ DAY = {"start": "2026-06-10", "end": "2026-06-11"}
 def _fill(session: Session) -> None:
     sync_sites(session, [make_site()])
     m = seconds
-    session.add_all(
+    add_footfall_rows(
+        session,
+        "Europe/London",
         [
-            FootfallMinute(
-                site_id="mall", line_id="door", direction="in", bucket_s=m("2026-06-10T09:00:00+01:00"), count=3
-            ),
-            FootfallMinute(
-                site_id="mall", line_id="door", direction="out", bucket_s=m("2026-06-10T09:30:00+01:00"), count=2
-            ),
-            FootfallMinute(
-                site_id="mall", line_id="door", direction="in", bucket_s=m("2026-06-10T10:15:00+01:00"), count=1
-            ),
-            FootfallMinute(
-                site_id="mall", line_id="passage", direction="in", bucket_s=m("2026-06-10T10:15:00+01:00"), count=5
-            ),
+            ("mall", "door", "in", m("2026-06-10T09:00:00+01:00"), 3),
+            ("mall", "door", "out", m("2026-06-10T09:30:00+01:00"), 2),
+            ("mall", "door", "in", m("2026-06-10T10:15:00+01:00"), 1),
+            ("mall", "passage", "in", m("2026-06-10T10:15:00+01:00"), 5),
             # The day before: outside DAY.
-            FootfallMinute(
-                site_id="mall", line_id="door", direction="in", bucket_s=m("2026-06-09T23:59:00+01:00"), count=7
-            ),
-        ]
+            ("mall", "door", "in", m("2026-06-09T23:59:00+01:00"), 7),
+        ],
     )
     for i, dwell in enumerate((10.0, 20.0, 30.0, 40.0)):
         entered = ns("2026-06-10T11:00:00+01:00") + i * 60 * NS
@@ -94,15 +86,19 @@ def _fill(session: Session) -> None:
                     visitor_id=f"v{i}",
                 )
             )
-        session.add(
-            Visitor(
-                site_id="mall",
-                visitor_id=f"v{i}",
-                first_seen_ns=entered,
-                last_seen_ns=entered + 200 * NS,
-                path=["cam-a", "cam-b"],
-                tracklets=2,
-            )
+        add_visitors(
+            session,
+            "Europe/London",
+            [
+                Visitor(
+                    site_id="mall",
+                    visitor_id=f"v{i}",
+                    first_seen_ns=entered,
+                    last_seen_ns=entered + 200 * NS,
+                    path=["cam-a", "cam-b"],
+                    tracklets=2,
+                )
+            ],
         )
     session.add_all(
         [

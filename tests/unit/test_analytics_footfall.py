@@ -1,4 +1,4 @@
-"""Footfall on hand-built minute rows: DST days in Europe/London, line selection, empty and invalid input."""
+"""Footfall on hand-built rollup rows: DST days in Europe/London, line selection, empty and invalid input."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from analytics_db import make_site, ns, seconds, sqlite_session
 from sqlalchemy.orm import Session
+from support.rollup_rows import add_footfall_rows
 
 from cloud.analytics.buckets import TimeRange
 from cloud.analytics.footfall import footfall
-from cloud.storage.models import FootfallMinute
 
 ROWS = [
     # line, direction, UTC minute, count
@@ -30,11 +30,8 @@ ROWS = [
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Session]:
     with sqlite_session(tmp_path) as s:
-        s.add_all(
-            FootfallMinute(site_id="mall", line_id=ln, direction=d, bucket_s=seconds(t), count=n)
-            for ln, d, t, n in ROWS
-        )
-        s.add(FootfallMinute(site_id="other", line_id="door", direction="in", bucket_s=seconds(ROWS[1][2]), count=99))
+        add_footfall_rows(s, "Europe/London", (("mall", ln, d, seconds(t), n) for ln, d, t, n in ROWS))
+        add_footfall_rows(s, "Europe/London", [("other", "door", "in", seconds(ROWS[1][2]), 99)])
         s.commit()
         yield s
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from analytics_db import make_site, ns, seconds, sqlite_session
 from sqlalchemy.orm import Session
+from support.rollup_rows import add_occupancy_rows
 
 from cloud.analytics.buckets import TimeRange
 from cloud.analytics.occupancy import OccupancyNow, live_occupancy, occupancy_history, rebase
-from cloud.storage.models import Occupancy, OccupancyMinute
+from cloud.storage.models import Occupancy, OccupancyMinute, OccupancyQuarter
 
 MINUTES = [
     # scope, id, UTC minute, max, last
@@ -27,17 +28,13 @@ MINUTES = [
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Session]:
     with sqlite_session(tmp_path) as s:
-        s.add_all(
-            OccupancyMinute(site_id="mall", scope=sc, scope_id=i, bucket_s=seconds(t), max_count=m, last_count=la)
-            for sc, i, t, m, la in MINUTES
-        )
-        s.add_all(
-            [
-                Occupancy(site_id="mall", scope="site", scope_id="mall", count=40, updated_ns=7),
-                Occupancy(site_id="mall", scope="zone", scope_id="food", count=0, updated_ns=8),
-                Occupancy(site_id="mall", scope="zone", scope_id="removed", count=3, updated_ns=9),
-            ]
-        )
+        add_occupancy_rows(s, "Europe/London", (("mall", sc, i, seconds(t), m, la) for sc, i, t, m, la in MINUTES))
+        for live in (
+            Occupancy(site_id="mall", scope="site", scope_id="mall", count=40, updated_ns=7),
+            Occupancy(site_id="mall", scope="zone", scope_id="food", count=0, updated_ns=8),
+            Occupancy(site_id="mall", scope="zone", scope_id="removed", count=3, updated_ns=9),
+        ):
+            s.merge(live)
         s.commit()
         yield s
 
@@ -75,7 +72,7 @@ def test_history_peaks_carry_the_count_through_quiet_buckets(
 def test_rebase_sets_the_live_count_and_the_history_carries_it(session: Session) -> None:
     site = make_site()
     now = ns("2024-06-01T12:30:10+00:00")
-    assert rebase(session, "mall", "zone", "food", 4, now_ns=now) == OccupancyNow("zone", "food", 4, now)
+    assert rebase(session, make_site(), "zone", "food", 4, now_ns=now) == OccupancyNow("zone", "food", 4, now)
     session.commit()
     assert live_occupancy(session, site).zones[0] == OccupancyNow("zone", "food", 4, now)
     span = TimeRange(ns("2024-06-01T12:00:00+00:00"), ns("2024-06-01T14:00:00+00:00"))
@@ -83,10 +80,14 @@ def test_rebase_sets_the_live_count_and_the_history_carries_it(session: Session)
 
 
 def test_rebase_into_a_minute_with_a_higher_peak_keeps_the_peak(session: Session) -> None:
-    rebase(session, "mall", "zone", "food", 1, now_ns=ns("2024-06-01T10:05:30+00:00"))
+    rebase(session, make_site(), "zone", "food", 1, now_ns=ns("2024-06-01T10:05:30+00:00"))
     session.commit()
-    row = session.get(OccupancyMinute, ("mall", "zone", "food", seconds("2024-06-01T10:05:00+00:00")))
-    assert row is not None and (row.max_count, row.last_count) == (5, 1)
+    for model, start in (
+        (OccupancyMinute, "2024-06-01T10:05:00+00:00"),
+        (OccupancyQuarter, "2024-06-01T10:00:00+00:00"),
+    ):
+        row = session.get(model, ("mall", "zone", "food", seconds(start)))
+        assert row is not None and (row.max_count, row.last_count) == (5, 1)
 
 
 @pytest.mark.parametrize(
@@ -101,5 +102,5 @@ def test_rebase_into_a_minute_with_a_higher_peak_keeps_the_peak(session: Session
 )
 def test_rebase_rejects(session: Session, scope: str, scope_id: str, count: int, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
-        rebase(session, "mall", scope, scope_id, count)
+        rebase(session, make_site(), scope, scope_id, count)
     assert session.get(Occupancy, ("mall", "zone", "food")).count == 0  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ import yaml
 from analytics_db import NS, make_site, sqlite_session
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from support.rollup_rows import add_footfall_rows, add_occupancy_rows, add_visitors
 
 from cloud.analytics.retention import RetentionResult, apply_retention
 from cloud.storage import create_db_engine, session_factory
@@ -70,21 +71,23 @@ def fill(session: Session, embeddings: int, detail: int, aggregates: int, site_i
             )
         )
         session.add(ZoneVisit(site_id=site_id, camera_id="cam-a", zone_id="food", track_id=1, entered_ns=at))
-        session.add(
-            Visitor(
-                site_id=site_id,
-                visitor_id=f"v{i}",
-                first_seen_ns=aggregates - 10 * NS,
-                last_seen_ns=aggregates - 1 + i,
-                path=["cam-a"],
-                tracklets=1,
-            )
+        add_visitors(
+            session,
+            "UTC",
+            [
+                Visitor(
+                    site_id=site_id,
+                    visitor_id=f"v{i}",
+                    first_seen_ns=aggregates - 10 * NS,
+                    last_seen_ns=aggregates - 1 + i,
+                    path=["cam-a"],
+                    tracklets=1,
+                )
+            ],
         )
     for start in (agg_s - 60, agg_s):
-        session.add(FootfallMinute(site_id=site_id, line_id="door", direction="in", bucket_s=start, count=1))
-        session.add(
-            OccupancyMinute(site_id=site_id, scope="site", scope_id=site_id, bucket_s=start, max_count=1, last_count=1)
-        )
+        add_footfall_rows(session, "UTC", [(site_id, "door", "in", start, 1)])
+        add_occupancy_rows(session, "UTC", [(site_id, "site", site_id, start, 1, 1)])
     for start in (agg_s - 3600, agg_s):
         session.add(HeatmapCell(site_id=site_id, floor_id="ground", bucket_s=start, cell_x=0, cell_y=0, seconds=1.0))
     session.commit()
@@ -121,8 +124,10 @@ def test_deletes_exactly_what_is_older(session: Session, retention: dict[str, fl
         tracklets=1,
         line_crossings=1,
         zone_visits=1,
-        footfall_minute=1,
-        occupancy_minute=1,
+        # One row at each of the minute, quarter and day levels.
+        footfall_rollups=3,
+        occupancy_rollups=3,
+        visitors_day=1,
         heatmap_cells=1,
         visitors=1,
     )
@@ -140,7 +145,7 @@ def test_deletes_exactly_what_is_older(session: Session, retention: dict[str, fl
     # The other site is left alone: one row fewer per table, from this site only.
     assert {m: count(session, m) for m in before} == {m: n - 1 for m, n in before.items()}
     assert count(session, Tracklet) == 9
-    assert apply_retention(session, site, NOW) == RetentionResult(0, 0, 0, 0, 0, 0, 0, 0)
+    assert apply_retention(session, site, NOW) == RetentionResult(0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 @pytest.mark.parametrize("now_ns", [-1, 1.5, True])
@@ -166,7 +171,10 @@ def test_cli(
 ) -> None:
     path = site_file
     # A day beyond each horizon: every row but the tracklets' summaries goes, whenever the CLI runs.
-    now = time.time_ns()
+    # A whole hour other than midnight (UTC), so the rows fall in two quarters of one day.
+    hour_ns = 3600 * NS
+    now = time.time_ns() // hour_ns * hour_ns
+    now -= hour_ns if now % DAY == 0 else 0
     fill(session, now - 2 * DAY, now - 31 * DAY, now - 366 * DAY)
     url = str(session.get_bind().url)
     session.close()
@@ -178,8 +186,8 @@ def test_cli(
     assert main(args) == 0
     out = capsys.readouterr().out
     assert out.strip() == (
-        "mall: embeddings_cleared 2, tracklets 2, line_crossings 2, zone_visits 2, footfall_minute 2, "
-        "occupancy_minute 2, heatmap_cells 2, visitors 2"
+        "mall: embeddings_cleared 2, tracklets 2, line_crossings 2, zone_visits 2, footfall_rollups 5, "
+        "occupancy_rollups 5, visitors_day 1, heatmap_cells 2, visitors 2"
     )
     engine = create_db_engine(url)
     with session_factory(engine)() as after:

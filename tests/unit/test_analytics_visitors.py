@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from analytics_db import make_site, ns, sqlite_session
 from sqlalchemy.orm import Session
+from support.rollup_rows import add_visitors
 
 from cloud.analytics.buckets import TimeRange
 from cloud.analytics.visitors import unique_visitors
@@ -30,9 +31,15 @@ TRACKLETS = [
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Session]:
     with sqlite_session(tmp_path) as s:
-        s.add_all(
-            Visitor(site_id="mall", visitor_id=v, first_seen_ns=ns(a), last_seen_ns=ns(b), path=["cam-a"], tracklets=1)
-            for v, a, b in VISITORS
+        add_visitors(
+            s,
+            "Europe/London",
+            (
+                Visitor(
+                    site_id="mall", visitor_id=v, first_seen_ns=ns(a), last_seen_ns=ns(b), path=["cam-a"], tracklets=1
+                )
+                for v, a, b in VISITORS
+            ),
         )
         s.add_all(
             Tracklet(

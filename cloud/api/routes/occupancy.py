@@ -81,6 +81,6 @@ def post_rebase(_: Admin, site: Site, body: RebaseRequest, session: DbSession) -
     scope_ids = {site.site.id} if body.scope == "site" else {z.id for z in site.zones}
     if body.scope_id not in scope_ids:
         raise HTTPException(404, f"site {site.site.id!r} has no {body.scope} {body.scope_id!r}")
-    result = rebase(session, site.site.id, body.scope, body.scope_id, body.count)
+    result = rebase(session, site, body.scope, body.scope_id, body.count)
     session.commit()
     return result

@@ -1,0 +1,217 @@
+"""The rollup ladder: footfall and occupancy kept at minute, quarter-hour and site-local day.
+
+Every UTC offset and DST change in use is a multiple of 15 minutes, so a UTC quarter hour
+never straddles a local hour or day edge: a local hour is four quarter rows, a local day
+one day row, and a range of any length is answered from a handful of coarse rows plus
+the minute rows at its ragged edges. The three levels are written together, in the
+transaction of the batch whose events they count, so they always agree.
+
+Day rows are keyed by the epoch second of the local midnight in the site's timezone
+when they were written; `rebuild_days` recomputes them from the quarter rows when a
+site's timezone changes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from cloud.storage.models import (
+    FootfallDay,
+    FootfallMinute,
+    FootfallQuarter,
+    OccupancyDay,
+    OccupancyMinute,
+    OccupancyQuarter,
+    Visitor,
+    VisitorsDay,
+)
+from cloud.storage.upsert import increment, upsert_peak
+
+QUARTER_S = 900
+NS = 1_000_000_000
+
+
+class Resolution(StrEnum):
+    MINUTE = "minute"
+    QUARTER = "quarter"
+    DAY = "day"
+
+
+FOOTFALL: Mapping[Resolution, type[FootfallMinute | FootfallQuarter | FootfallDay]] = {
+    Resolution.MINUTE: FootfallMinute,
+    Resolution.QUARTER: FootfallQuarter,
+    Resolution.DAY: FootfallDay,
+}
+OCCUPANCY: Mapping[Resolution, type[OccupancyMinute | OccupancyQuarter | OccupancyDay]] = {
+    Resolution.MINUTE: OccupancyMinute,
+    Resolution.QUARTER: OccupancyQuarter,
+    Resolution.DAY: OccupancyDay,
+}
+
+
+@lru_cache(maxsize=4096)
+def _local_midnight_s(timezone: str, quarter_s: int) -> int:
+    local = datetime.fromtimestamp(quarter_s, ZoneInfo(timezone))
+    # A midnight skipped by DST resolves (fold=0) to the instant the day begins.
+    return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
+
+
+def bucket_start_s(resolution: Resolution, epoch_s: int, timezone: str) -> int:
+    """Start (epoch seconds) of the bucket of `resolution` holding `epoch_s`."""
+    if resolution is Resolution.MINUTE:
+        return epoch_s - epoch_s % 60
+    quarter = epoch_s - epoch_s % QUARTER_S
+    # A quarter lies inside one local day, so the day is looked up per quarter and cached.
+    return quarter if resolution is Resolution.QUARTER else _local_midnight_s(timezone, quarter)
+
+
+@dataclass(frozen=True)
+class FootfallCount:
+    site_id: str
+    line_id: str
+    direction: str
+    time_s: int
+    count: int
+
+
+@dataclass(frozen=True)
+class OccupancyLevel:
+    """A live count as it was at `time_s`; `peak` is the highest it reached since the previous level."""
+
+    site_id: str
+    scope: str
+    scope_id: str
+    time_s: int
+    peak: int
+    count: int
+
+
+def add_footfall(
+    session: Session,
+    timezone_of: Mapping[str, str],
+    counts: Iterable[FootfallCount],
+    levels: Iterable[Resolution] = tuple(Resolution),
+) -> None:
+    """Add crossings to the levels of the footfall ladder (all of them unless told)."""
+    totals: dict[Resolution, dict[tuple[str, str, str, int], int]] = {r: defaultdict(int) for r in levels}
+    for c in counts:
+        for resolution, per_bucket in totals.items():
+            bucket = bucket_start_s(resolution, c.time_s, timezone_of[c.site_id])
+            per_bucket[(c.site_id, c.line_id, c.direction, bucket)] += c.count
+    for resolution, per_bucket in totals.items():
+        increment(
+            session,
+            FOOTFALL[resolution],
+            [
+                {"site_id": s, "line_id": ln, "direction": d, "bucket_s": b, "count": n}
+                for (s, ln, d, b), n in per_bucket.items()
+            ],
+            add=["count"],
+        )
+
+
+def record_occupancy(session: Session, timezone_of: Mapping[str, str], levels: Iterable[OccupancyLevel]) -> None:
+    """Record live counts, in time order, at every level of the occupancy ladder."""
+    buckets: dict[Resolution, dict[tuple[str, str, str, int], tuple[int, int]]] = {r: {} for r in Resolution}
+    for lv in levels:
+        for resolution, per_bucket in buckets.items():
+            key = (lv.site_id, lv.scope, lv.scope_id, bucket_start_s(resolution, lv.time_s, timezone_of[lv.site_id]))
+            peak, _ = per_bucket.get(key, (0, 0))
+            per_bucket[key] = (max(peak, lv.peak, lv.count), lv.count)
+    for resolution, per_bucket in buckets.items():
+        upsert_peak(
+            session,
+            OCCUPANCY[resolution],
+            [
+                {"site_id": s, "scope": sc, "scope_id": i, "bucket_s": b, "max_count": peak, "last_count": last}
+                for (s, sc, i, b), (peak, last) in per_bucket.items()
+            ],
+        )
+
+
+def local_days(timezone: str, first_s: int, last_s: int) -> range:
+    """Proleptic ordinals of the local days that [first_s, last_s] touches (see `day_start_s`)."""
+    return range(_day_number(timezone, first_s), _day_number(timezone, last_s) + 1)
+
+
+def _day_number(timezone: str, epoch_s: int) -> int:
+    return datetime.fromtimestamp(epoch_s, ZoneInfo(timezone)).date().toordinal()
+
+
+def day_start_s(timezone: str, day_number: int) -> int:
+    """Epoch seconds of the local midnight starting the day with this proleptic ordinal."""
+    day = date.fromordinal(day_number)
+    return int(datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone)).timestamp())
+
+
+def count_visitor_days(
+    session: Session, site_id: str, timezone: str, stays: Iterable[tuple[tuple[int, int] | None, tuple[int, int]]]
+) -> None:
+    """Count visitors on the local days their stays newly touch.
+
+    Each stay is (before, after) as [first, last] epoch ns: before is None for a new
+    visitor, else the stay before it grew; only days in after and not in before count.
+    """
+    added: dict[int, int] = defaultdict(int)
+    for before, after in stays:
+        old = set(local_days(timezone, before[0] // NS, before[1] // NS)) if before else set()
+        for day in local_days(timezone, after[0] // NS, after[1] // NS):
+            if day not in old:
+                added[day_start_s(timezone, day)] += 1
+    increment(
+        session,
+        VisitorsDay,
+        [{"site_id": site_id, "day_s": d, "visitors": n} for d, n in added.items()],
+        add=["visitors"],
+    )
+
+
+def rebuild_days(session: Session, site_id: str, timezone: str) -> None:
+    """Recompute a site's local-day rows for a (new) timezone, from quarter rows and visitors."""
+    for model in (FootfallDay, OccupancyDay, VisitorsDay):
+        session.execute(delete(model).where(model.site_id == site_id))
+    stays = session.execute(select(Visitor.first_seen_ns, Visitor.last_seen_ns).where(Visitor.site_id == site_id))
+    count_visitor_days(session, site_id, timezone, ((None, (first, last)) for first, last in stays))
+    footfall = session.execute(
+        select(
+            FootfallQuarter.line_id, FootfallQuarter.direction, FootfallQuarter.bucket_s, FootfallQuarter.count
+        ).where(FootfallQuarter.site_id == site_id)
+    )
+    add_footfall(
+        session,
+        {site_id: timezone},
+        (FootfallCount(site_id, ln, d, b, n) for ln, d, b, n in footfall),
+        levels=(Resolution.DAY,),
+    )
+    occupancy = session.execute(
+        select(
+            OccupancyQuarter.scope,
+            OccupancyQuarter.scope_id,
+            OccupancyQuarter.bucket_s,
+            OccupancyQuarter.max_count,
+            OccupancyQuarter.last_count,
+        )
+        .where(OccupancyQuarter.site_id == site_id)
+        .order_by(OccupancyQuarter.scope, OccupancyQuarter.scope_id, OccupancyQuarter.bucket_s)
+    )
+    days: dict[tuple[str, str, int], tuple[int, int]] = {}
+    for scope, scope_id, bucket_s, peak, last in occupancy:
+        key = (scope, scope_id, bucket_start_s(Resolution.DAY, bucket_s, timezone))
+        days[key] = (max(days.get(key, (0, 0))[0], peak), last)
+    upsert_peak(
+        session,
+        OccupancyDay,
+        [
+            {"site_id": site_id, "scope": sc, "scope_id": i, "bucket_s": b, "max_count": peak, "last_count": last}
+            for (sc, i, b), (peak, last) in days.items()
+        ],
+    )
