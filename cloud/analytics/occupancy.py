@@ -103,8 +103,15 @@ def occupancy_history(session: Session, site: SiteConfig, span: TimeRange, bucke
         table = OCCUPANCY[piece.resolution]
         rows = session.execute(
             select(table.scope, table.scope_id, table.bucket_s, table.max_count, table.last_count)
-            .where(table.site_id == site_id, table.bucket_s >= piece.lo_s, table.bucket_s < piece.hi_s)
-            .order_by(table.bucket_s)
+            .where(
+                table.site_id == site_id,
+                # Scopes named, so the primary key (site, scope, scope id, bucket) bounds the range.
+                table.scope.in_(SCOPES),
+                table.scope_id.in_([scope_id for _, scope_id in scopes]),
+                table.bucket_s >= piece.lo_s,
+                table.bucket_s < piece.hi_s,
+            )
+            .order_by(table.scope, table.scope_id, table.bucket_s)
         )
         for scope, scope_id, bucket_s, max_count, last_count in rows:
             i = buckets.index(bucket_s)

@@ -2,16 +2,16 @@
 
 A person is a stitched visitor where the visit's tracklet has one, else the camera track.
 Only visits entered inside the range and in configured zones take part; a re-entry into
-the same zone is not a transition.
+the same zone is not a transition. Computed in SQL with a window function, so a busy day's
+visits never travel to Python.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
-from itertools import pairwise
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from cloud.analytics.buckets import TimeRange
@@ -38,8 +38,28 @@ class Transitions:
 
 def transitions(session: Session, site: SiteConfig, span: TimeRange) -> Transitions:
     site_id = site.site.id
-    rows = session.execute(
-        select(ZoneVisit.camera_id, ZoneVisit.track_id, ZoneVisit.zone_id, ZoneVisit.entered_ns, Tracklet.visitor_id)
+    zones = [z.id for z in site.zones]
+    visitor = Tracklet.visitor_id
+    unstitched = visitor.is_(None)
+    # A person is the stitched visitor, else the camera track; the window walks each
+    # person's visits in entry order, so only counts leave the database.
+    person = (
+        func.coalesce(visitor, ""),
+        case((unstitched, ZoneVisit.camera_id)),
+        case((unstitched, ZoneVisit.track_id)),
+    )
+    # Ties in entry time order by zone id, byte-wise on both databases (SQLite's default;
+    # PostgreSQL's default collation follows the server's locale).
+    zone_order = (
+        ZoneVisit.zone_id.collate("C") if session.get_bind().dialect.name == "postgresql" else ZoneVisit.zone_id
+    )
+    order = (ZoneVisit.entered_ns, zone_order)
+    visits = (
+        select(
+            ZoneVisit.zone_id.label("zone"),
+            unstitched.label("unstitched"),
+            func.lag(ZoneVisit.zone_id).over(partition_by=person, order_by=order).label("previous"),
+        )
         .outerjoin(
             Tracklet,
             and_(
@@ -50,23 +70,29 @@ def transitions(session: Session, site: SiteConfig, span: TimeRange) -> Transiti
         )
         .where(
             ZoneVisit.site_id == site_id,
-            ZoneVisit.zone_id.in_([z.id for z in site.zones]),
+            ZoneVisit.zone_id.in_(zones),
             ZoneVisit.entered_ns >= span.start_ns,
             ZoneVisit.entered_ns < span.end_ns,
         )
+        .subquery()
     )
-    paths: dict[str | tuple[str, int], list[tuple[int, str]]] = defaultdict(list)
-    for camera_id, track_id, zone_id, entered_ns, visitor_id in rows:
-        paths[visitor_id if visitor_id is not None else (camera_id, track_id)].append((entered_ns, zone_id))
+    # A person's first visit (no previous) counts the path; a change of zone counts a transition.
+    rows = session.execute(
+        select(visits.c.previous, visits.c.zone, visits.c.unstitched, func.count())
+        .where(or_(visits.c.previous.is_(None), visits.c.previous != visits.c.zone))
+        .group_by(visits.c.previous, visits.c.zone, visits.c.unstitched)
+    )
     counts: Counter[tuple[str, str]] = Counter()
-    for visits in paths.values():
-        # Ties in entry time order by zone id, so both databases give the same answer.
-        zones = [zone for _, zone in sorted(visits)]
-        counts.update((a, b) for a, b in pairwise(zones) if a != b)
+    paths: Counter[bool] = Counter()
+    for previous, zone, is_track, n in rows:
+        if previous is None:
+            paths[bool(is_track)] += n
+        else:
+            counts[(previous, zone)] += n
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return Transitions(
         site_id=site_id,
         transitions=tuple(Transition(a, b, n) for (a, b), n in ordered),
-        visitor_paths=sum(1 for key in paths if isinstance(key, str)),
-        track_paths=sum(1 for key in paths if not isinstance(key, str)),
+        visitor_paths=paths[False],
+        track_paths=paths[True],
     )

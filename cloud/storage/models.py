@@ -136,7 +136,16 @@ class ZoneVisit(Base):
     """Enter creates the row, exit completes it (exit_ns, dwell_s)."""
 
     __tablename__ = "zone_visits"
-    __table_args__ = (Index("ix_zone_visits_site_zone_entered", "site_id", "zone_id", "entered_ns"),)
+    # Dwell and transitions read every visit of a range from the index alone (PostgreSQL).
+    __table_args__ = (
+        Index(
+            "ix_zone_visits_site_zone_entered",
+            "site_id",
+            "zone_id",
+            "entered_ns",
+            postgresql_include=["camera_id", "track_id", "dwell_s"],
+        ),
+    )
 
     site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -6,7 +6,8 @@
 Generates the rollup and fact tables server-side (generate_series) into a fresh database:
 one entrance line per 5 cameras (footfall rows every opening minute, 08:00-20:00 local),
 one zone per camera (visits, occupancy changes every 5 minutes), two floors of 2 m heatmap
-cells per hour, and stitched visitors. Then calls every endpoint through the real app
+cells per hour, and stitched visitors; the quarter-hour and local-day rollups and the live
+counts are derived from those rows as the ingest writers would have kept them. Then calls every endpoint through the real app
 (FastAPI + SQLAlchemy + psycopg, in process) with the queries a dashboard makes, and
 prints p50/p95 per endpoint. Baseline, measured in the same run: /healthz (a `SELECT 1`
 through the same stack), so the ratio is what the query itself costs.
@@ -55,6 +56,20 @@ def site(cameras: int) -> SiteConfig:
     )
 
 
+def _local_day(epoch_s: str) -> str:
+    """SQL for the epoch second of the local midnight (in TZ) starting the day of `epoch_s`."""
+    local = f"(to_timestamp({epoch_s}) AT TIME ZONE '{TZ}')"
+    return f"extract(epoch FROM date_trunc('day', {local}) AT TIME ZONE '{TZ}')::bigint"
+
+
+def _peaks(bucket: str) -> str:
+    """SQL rolling occupancy minutes up to `bucket`: the highest count, and the last one."""
+    return f"""
+        SELECT site_id, scope, scope_id, b, max(max_count),
+               (array_agg(last_count ORDER BY bucket_s DESC))[1]
+        FROM (SELECT *, {bucket} AS b FROM occupancy_minute) m GROUP BY 1, 2, 3, 4"""
+
+
 def generate(url: str, days: int, cameras: int, first_day_s: int) -> dict[str, int]:
     """Fill the tables in SQL; returns rows per table."""
     params = {"d0": first_day_s, "days": days, "cams": cameras}
@@ -76,6 +91,25 @@ def generate(url: str, days: int, cameras: int, first_day_s: int) -> dict[str, i
             INSERT INTO occupancy_minute (site_id, scope, scope_id, bucket_s, max_count, last_count)
             SELECT 'bench-mall', 'site', 'bench-mall', :d0 + t.b, 900 + (t.b / 60) % 300, 880 + (t.b / 60) % 300
             FROM ({minutes}) t""",
+        # The coarser levels, as the applier's rollup writers keep them (local days in TZ).
+        "footfall_quarter": """
+            INSERT INTO footfall_quarter (site_id, line_id, direction, bucket_s, count)
+            SELECT site_id, line_id, direction, bucket_s - bucket_s % 900, sum(count)
+            FROM footfall_minute GROUP BY 1, 2, 3, 4""",
+        "footfall_day": f"""
+            INSERT INTO footfall_day (site_id, line_id, direction, bucket_s, count)
+            SELECT site_id, line_id, direction, {_local_day("bucket_s")}, sum(count)
+            FROM footfall_minute GROUP BY 1, 2, 3, 4""",
+        "occupancy_quarter": f"""
+            INSERT INTO occupancy_quarter (site_id, scope, scope_id, bucket_s, max_count, last_count)
+            {_peaks("bucket_s - bucket_s % 900")}""",
+        "occupancy_day": f"""
+            INSERT INTO occupancy_day (site_id, scope, scope_id, bucket_s, max_count, last_count)
+            {_peaks(_local_day("bucket_s"))}""",
+        "occupancy": """
+            INSERT INTO occupancy (site_id, scope, scope_id, count, updated_ns)
+            SELECT DISTINCT ON (scope, scope_id) site_id, scope, scope_id, last_count, bucket_s::bigint * 1000000000
+            FROM occupancy_minute ORDER BY scope, scope_id, bucket_s DESC""",
         "heatmap_cells": """
             INSERT INTO heatmap_cells (site_id, floor_id, bucket_s, cell_x, cell_y, seconds)
             SELECT 'bench-mall', 'f' || f, :d0 + d * 86400 + h * 3600, x, y, 1 + ((x * 7 + y * 13 + h) % 120)
@@ -93,6 +127,9 @@ def generate(url: str, days: int, cameras: int, first_day_s: int) -> dict[str, i
             SELECT 'bench-mall', 'v-' || d || '-' || v, (:d0 + d * 86400 + 8 * 3600 + v * 8)::bigint * 1000000000,
                    (:d0 + d * 86400 + 8 * 3600 + v * 8 + 1800)::bigint * 1000000000, '["cam-000"]', 1
             FROM generate_series(0, :days - 1) d, generate_series(0, 4999) v""",
+        "visitors_day": f"""
+            INSERT INTO visitors_day (site_id, day_s, visitors)
+            SELECT site_id, {_local_day("first_seen_ns / 1000000000")}, count(*) FROM visitors GROUP BY 1, 2""",
     }
     rows: dict[str, int] = {}
     engine = create_engine(url)
@@ -117,6 +154,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--cameras", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--keep", action="store_true", help="keep the generated database (its name is printed)")
     args = parser.parse_args()
 
     tz = ZoneInfo(TZ)
@@ -176,8 +214,11 @@ def main() -> None:
         for label, (p50, p95) in results.items():
             print(f"| {label} | {p50:.1f} | {p95:.1f} | {p50 / base_p50:.1f}× |")
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if args.keep:
+            print(f"kept database {name}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

@@ -1,4 +1,4 @@
-"""rollup ladder: footfall/occupancy per quarter hour and local day, visitors per day; covering visitors index
+"""rollup ladder: footfall/occupancy per quarter hour and local day, visitors per day; covering indexes
 
 Revision ID: 0004
 Revises: 0003
@@ -128,10 +128,20 @@ def upgrade() -> None:
     with op.batch_alter_table("visitors", schema=None) as batch_op:
         batch_op.drop_index("ix_visitors_site_last_seen")
         batch_op.create_index("ix_visitors_site_seen", ["site_id", "last_seen_ns", "first_seen_ns"], unique=False)
+    # Dwell and transitions scan a range of visits: the index carries what they read.
+    op.drop_index("ix_zone_visits_site_zone_entered", table_name="zone_visits")
+    op.create_index(
+        "ix_zone_visits_site_zone_entered",
+        "zone_visits",
+        ["site_id", "zone_id", "entered_ns"],
+        postgresql_include=["camera_id", "track_id", "dwell_s"],
+    )
     _backfill()
 
 
 def downgrade() -> None:
+    op.drop_index("ix_zone_visits_site_zone_entered", table_name="zone_visits")
+    op.create_index("ix_zone_visits_site_zone_entered", "zone_visits", ["site_id", "zone_id", "entered_ns"])
     with op.batch_alter_table("visitors", schema=None) as batch_op:
         batch_op.drop_index("ix_visitors_site_seen")
         batch_op.create_index("ix_visitors_site_last_seen", ["site_id", "last_seen_ns"], unique=False)
