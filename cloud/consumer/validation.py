@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
 from cloud.consumer.settings import ConsumerSettings
 from cloud.ingest.registry import SiteRegistry
 from shared.schema import pb
 from shared.schema.envelope import EnvelopeError, decode_envelope
 
 NS = 1_000_000_000
+# What the columns hold (cloud/storage/models.py): BIGINT and INTEGER are signed, text
+# columns have lengths, and PostgreSQL text cannot hold NUL. A message the database would
+# refuse must go to the dead-letter topic, not stall the partition on a failing batch.
+_MAX_UNSIGNED = {FieldDescriptor.TYPE_UINT64: 2**63 - 1, FieldDescriptor.TYPE_UINT32: 2**31 - 1}
+_MAX_TEXT = {"site_id": 64, "camera_id": 64, "edge_id": 128, "line_id": 64, "zone_id": 64, "floor_id": 64}
+_MAX_TEXT_DEFAULT = 128
+
+
+def _storable(msg: Message, path: str = "") -> None:
+    for field, value in msg.ListFields():
+        name = f"{path}{field.name}"
+        if field.type == FieldDescriptor.TYPE_MESSAGE:
+            if field.message_type.GetOptions().map_entry:
+                for key, item in value.items():
+                    _text(f"{name}[{key!r}]", key, _MAX_TEXT_DEFAULT)
+                    _text(f"{name}[{key!r}]", item, _MAX_TEXT_DEFAULT)
+            else:
+                _storable(value, f"{name}.")
+        elif field.type in _MAX_UNSIGNED and value > _MAX_UNSIGNED[field.type]:
+            raise EnvelopeError("out_of_range", f"{name} = {value} exceeds {_MAX_UNSIGNED[field.type]}")
+        elif field.type == FieldDescriptor.TYPE_STRING and field.name != "message":
+            _text(name, value, _MAX_TEXT.get(field.name, _MAX_TEXT_DEFAULT))
+        elif field.type == FieldDescriptor.TYPE_STRING and "\x00" in value:
+            raise EnvelopeError("bad_text", f"{name} contains a NUL character")
+
+
+def _text(name: str, value: str, limit: int) -> None:
+    if "\x00" in value:
+        raise EnvelopeError("bad_text", f"{name} contains a NUL character")
+    if len(value) > limit:
+        raise EnvelopeError("too_long", f"{name} is {len(value)} characters, more than {limit}")
 
 
 def validate(data: bytes | None, registry: SiteRegistry, settings: ConsumerSettings, now_ns: int) -> pb.Envelope:
@@ -15,6 +49,7 @@ def validate(data: bytes | None, registry: SiteRegistry, settings: ConsumerSetti
     if data is None:
         raise EnvelopeError("empty", "the record has no value (tombstone)")
     env = decode_envelope(data)
+    _storable(env)
     if env.site_id not in registry:
         raise EnvelopeError("unknown_site", f"site {env.site_id!r} is not configured in this consumer")
     if not registry.has_camera(env.site_id, env.camera_id):

@@ -23,7 +23,8 @@ PointXY = tuple[float, float]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN or infinity in a coordinate, threshold or duration is always a typo or a bug.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Space(StrEnum):

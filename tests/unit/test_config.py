@@ -76,6 +76,8 @@ def test_good_config_resolves_relative_sources(tmp_path: Path) -> None:
         ("cameras.0.floor", "f9", "camera 'cam-a' is on unknown floor 'f9'"),
         ("cameras.1.id", "cam-a", "duplicate cameras id(s): cam-a"),
         ("cameras.0.fps_hint", -5, "cameras[0].fps_hint: Input should be greater than 0"),
+        ("cameras.0.fps_hint", float("nan"), "cameras[0].fps_hint: Input should be a finite number"),
+        ("zones.0.polygon.1", [float("inf"), 0], "zones[0].polygon[1][0]: Input should be a finite number"),
         ("cameras.0.crop", [100, 0, 50, 10], "cameras[0].crop: crop must be (x0, y0, x1, y1)"),
         (
             "cameras.0.homography.image_points",
