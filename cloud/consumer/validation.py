@@ -23,7 +23,7 @@ def _storable(msg: Message, path: str = "") -> None:
     for field, value in msg.ListFields():
         name = f"{path}{field.name}"
         if field.type == FieldDescriptor.TYPE_MESSAGE:
-            if field.message_type.GetOptions().map_entry:
+            if field.message_type is not None and field.message_type.GetOptions().map_entry:
                 for key, item in value.items():
                     _text(f"{name}[{key!r}]", key, _MAX_TEXT_DEFAULT)
                     _text(f"{name}[{key!r}]", item, _MAX_TEXT_DEFAULT)
