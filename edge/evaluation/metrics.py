@@ -60,7 +60,7 @@ class TrackingScores:
         return asdict(self)
 
 
-def _iou_xywh(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+def iou_xywh(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
     if len(a) == 0 or len(b) == 0:
         return np.zeros((len(a), len(b)))
     ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
@@ -83,7 +83,7 @@ def _clear_and_identity(gt: MotSequence, pred: MotSequence, frames: NDArray[np.i
         gt_ids, gt_boxes = _frames(gt, f)
         pr_ids, pr_boxes = _frames(pred, f)
         # motmetrics' own iou_matrix uses np.asfarray, gone in NumPy 2; same rule here.
-        dist = 1.0 - _iou_xywh(gt_boxes, pr_boxes)
+        dist = 1.0 - iou_xywh(gt_boxes, pr_boxes)
         dist[dist > 0.5] = np.nan
         acc.update(gt_ids.tolist(), pr_ids.tolist(), dist, frameid=f)
     summary = mm.metrics.create().compute(acc, metrics=list(_MOTMETRICS), name="seq")
@@ -102,7 +102,7 @@ def _hota(gt: MotSequence, pred: MotSequence, frames: NDArray[np.int64]) -> dict
         pr_frame_ids, pr_boxes = _frames(pred, f)
         gt_ids.append(np.array([gt_index[int(t)] for t in gt_frame_ids], dtype=np.int64))
         tracker_ids.append(np.array([pr_index[int(t)] for t in pr_frame_ids], dtype=np.int64))
-        similarity.append(_iou_xywh(gt_boxes, pr_boxes))
+        similarity.append(iou_xywh(gt_boxes, pr_boxes))
     if not len(gt) or not len(pred):
         return {"HOTA": 0.0, "DetA": 0.0, "AssA": 0.0}
     data = {

@@ -1,0 +1,233 @@
+"""`mallflow eval`: accuracy anyone can re-run — tracking scores, the devkit cross-check, and a whole camera.
+
+    mallflow eval tracking --gt gt.txt --pred tracks.txt
+    mallflow eval devkit ../shared/data/mot15-metric-fixture
+    mallflow eval sequence --config deploy/examples/pets09.yaml --gt ../shared/data/PETS09-S2L1/gt/gt.txt \\
+        --json pets09.json --plot pets09-counts.png
+
+Each prints tables; `--json FILE` writes the same numbers for machines (`-`: JSON on stdout,
+the tables on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shared.cli.errors import UsageError
+from shared.config import load_site_config
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from edge.evaluation.metrics import TrackingScores
+
+# The devkit's eval_*.txt columns: IDF1 IDP IDR Rcll Prcn FAR GT MT PT ML FP FN IDs FM MOTA MOTP MOTAL.
+DEVKIT_COLUMNS = {"mota": 14, "idf1": 0}
+DEVKIT_TOLERANCE = 0.1
+TRACKING_COLUMNS = ("hota", "mota", "idf1", "motp", "recall", "precision", "id_switches", "false_positives", "misses")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("eval", help="accuracy against ground truth (tracking, counts, dwell, floor position)")
+    esub = p.add_subparsers(dest="eval_command", required=True)
+
+    t = esub.add_parser("tracking", help="score a MOTChallenge result file against ground truth")
+    t.add_argument("--gt", required=True, type=Path, help="ground truth (MOT format, e.g. gt/gt.txt)")
+    t.add_argument("--pred", required=True, type=Path, help="tracker output (MOT format)")
+    t.add_argument("--frames", type=int, default=None, help="sequence length (default: last annotated frame)")
+    _json_option(t)
+    t.set_defaults(handler=_tracking)
+
+    d = esub.add_parser("devkit", help="check our metric code against the official devkit's scores")
+    d.add_argument(
+        "fixture", type=Path, help="folder with gt/<seq>/gt.txt, tracker/<seq>.txt and tracker/eval_<seq>.txt"
+    )
+    _json_option(d)
+    d.set_defaults(handler=_devkit)
+
+    s = esub.add_parser("sequence", help="run one camera of a site over a sequence and judge everything it reports")
+    s.add_argument("--config", required=True, type=Path, help="site YAML (lines, zones, calibration)")
+    s.add_argument("--camera", default=None, help="camera id (default: the site's first camera)")
+    s.add_argument("--gt", required=True, type=Path, help="ground truth gt.txt (world coordinates in columns 8-9)")
+    s.add_argument("--video", default=None, help="video file or image pattern (default: the camera's source)")
+    s.add_argument("--fps", type=float, default=None, help="ground-truth frame rate (default: the camera's fps_hint)")
+    s.add_argument("--plot", type=Path, default=None, help="PNG of crossings over time, ground truth vs predicted")
+    s.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: all cores)")
+    s.add_argument("--progress", action="store_true", help="progress bar on stderr")
+    _json_option(s)
+    s.set_defaults(handler=_sequence)
+
+
+def _json_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", default=None, metavar="FILE", help="also write the numbers as JSON (- for stdout)")
+
+
+def _write_json(target: str | None, data: Any) -> None:
+    if target is None:
+        return
+    text = json.dumps(data, indent=2, default=str)
+    if target == "-":
+        print(text)
+    else:
+        Path(target).write_text(text + "\n", encoding="utf-8")
+
+
+def _console(args: argparse.Namespace) -> Console:
+    from rich.console import Console
+
+    stream = sys.stderr if args.json == "-" else sys.stdout
+    # Piped into a file or CI log, a table wider than 80 columns is still wanted whole.
+    return Console(file=stream, width=None if stream.isatty() else 160)
+
+
+def _file(path: Path, what: str) -> Path:
+    if not path.is_file():
+        raise UsageError(f"{what} {path} does not exist")
+    return path
+
+
+def _scores_table(console: Console, title: str, rows: dict[str, TrackingScores]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("sequence")
+    for column in TRACKING_COLUMNS:
+        table.add_column(column, justify="right")
+    for name, s in rows.items():
+        values = [getattr(s, c) for c in TRACKING_COLUMNS]
+        table.add_row(name, *(f"{v:.1f}" if isinstance(v, float) else str(v) for v in values))
+    console.print(table)
+
+
+def _tracking(args: argparse.Namespace) -> int:
+    from edge.evaluation.metrics import evaluate_tracking
+    from edge.evaluation.mot import MotSequence
+
+    gt = MotSequence.load(_file(args.gt, "ground truth"))
+    pred = MotSequence.load(_file(args.pred, "prediction"))
+    scores = evaluate_tracking(gt, pred, num_frames=args.frames)
+    _scores_table(_console(args), f"{args.pred.name} vs {args.gt}", {args.pred.stem: scores})
+    _write_json(args.json, scores.as_dict())
+    return 0
+
+
+def _devkit(args: argparse.Namespace) -> int:
+    import numpy as np
+    from rich.table import Table
+
+    from edge.evaluation.metrics import evaluate_tracking
+    from edge.evaluation.mot import MotSequence
+
+    sequences = sorted(p.name for p in (args.fixture / "gt").glob("*") if (p / "gt.txt").is_file())
+    if not sequences:
+        raise UsageError(f"{args.fixture} has no gt/<sequence>/gt.txt")
+    table = Table(title=f"our metrics vs the MOTChallenge devkit ({args.fixture})")
+    for heading in ("sequence", "MOTA", "devkit", "Δ", "IDF1", "devkit", "Δ"):
+        table.add_column(heading, justify="left" if heading == "sequence" else "right")
+    results: dict[str, dict[str, float]] = {}
+    worst = 0.0
+    for name in sequences:
+        devkit = [
+            float(v)
+            for v in np.loadtxt(_file(args.fixture / "tracker" / f"eval_{name}.txt", "devkit scores"), delimiter=",")
+        ]
+        scores = evaluate_tracking(
+            MotSequence.load(args.fixture / "gt" / name / "gt.txt"),
+            MotSequence.load(_file(args.fixture / "tracker" / f"{name}.txt", "tracker output")),
+        )
+        row: dict[str, float] = {}
+        cells = [name]
+        for metric, column in DEVKIT_COLUMNS.items():
+            ours, theirs = getattr(scores, metric), devkit[column]
+            row |= {metric: ours, f"devkit_{metric}": theirs}
+            worst = max(worst, abs(ours - theirs))
+            cells += [f"{ours:.2f}", f"{theirs:.2f}", f"{ours - theirs:+.2f}"]
+        results[name] = row
+        table.add_row(*cells)
+    console = _console(args)
+    console.print(table)
+    agree = worst <= DEVKIT_TOLERANCE
+    console.print(f"largest difference {worst:.3f} (tolerance {DEVKIT_TOLERANCE}): {'agree' if agree else 'DISAGREE'}")
+    _write_json(args.json, {"sequences": results, "largest_difference": worst, "agree": agree})
+    return 0 if agree else 1
+
+
+def _sequence(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from edge.evaluation.mot import MotSequence
+    from edge.evaluation.plot import plot_counts
+    from edge.evaluation.sequence import counts_over_time, evaluate_sequence, run_sequence
+    from edge.sources.base import SourceError
+
+    site = load_site_config(args.config)
+    camera_id = args.camera or site.cameras[0].id
+    if camera_id not in {c.id for c in site.cameras}:
+        raise UsageError(f"site {site.site.id!r} has no camera {camera_id!r}")
+    camera = site.camera(camera_id)
+    fps = args.fps or camera.fps_hint
+    if not fps:
+        raise UsageError(f"camera {camera_id!r} has no fps_hint: give the ground truth's frame rate with --fps")
+    gt = MotSequence.load(_file(args.gt, "ground truth"))
+    try:
+        run = run_sequence(site, camera_id, args.video, threads=args.threads, progress=args.progress)
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
+    report = evaluate_sequence(run, gt, site, camera_id, fps)
+
+    console = _console(args)
+    console.print(
+        f"{camera_id}: {report.frames} frames in {report.wall_s:.1f} s ({report.frames / report.wall_s:.1f} fps)"
+    )
+    _scores_table(console, "tracking", {camera_id: report.tracking})
+    lines = Table(title="line counts (reference from ground-truth tracks)")
+    for column in ("line", "in ref", "in pred", "out ref", "out pred"):
+        lines.add_column(column, justify="left" if column == "line" else "right")
+    for line in report.lines:
+        lines.add_row(
+            line.line_id,
+            *(str(v) for d in ("in", "out") for v in (line.reference[d], line.predicted[d])),
+        )
+    console.print(lines)
+    zones = Table(title="zone visits and dwell")
+    for column in (
+        "zone",
+        "visits ref",
+        "visits pred",
+        "mean dwell ref s",
+        "mean dwell pred s",
+        "total ref s",
+        "total pred s",
+    ):
+        zones.add_column(column, justify="left" if column == "zone" else "right")
+    for z in report.zones:
+        zones.add_row(
+            z.zone_id,
+            str(z.reference_visits),
+            str(z.predicted_visits),
+            _num(z.reference_mean_dwell_s),
+            _num(z.predicted_mean_dwell_s),
+            f"{z.reference_total_s:.1f}",
+            f"{z.predicted_total_s:.1f}",
+        )
+    console.print(zones)
+    f = report.floor
+    console.print(
+        f"floor position error over {f.matched} matched boxes: mean {_num(f.mean_m)} m, "
+        f"median {_num(f.median_m)} m, p90 {_num(f.p90_m)} m"
+    )
+    for item in report.skipped:
+        console.print(f"skipped: {item}")
+    if args.plot is not None:
+        plot_counts(counts_over_time(run, gt, site, camera_id), fps, f"{site.site.id} / {camera_id}", args.plot)
+        console.print(f"plot: {args.plot}")
+    _write_json(args.json, report.as_dict())
+    return 0
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"

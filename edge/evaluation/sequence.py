@@ -1,0 +1,228 @@
+"""One camera of a site run over a MOT-format sequence and judged against its ground truth.
+
+What a people counter is judged by, from one pass of the agent's own perception code:
+tracking (HOTA/MOTA/IDF1 via TrackEval and motmetrics), counts per line against crossings
+derived from the ground-truth tracks, dwell per zone against ground-truth visits, and
+floor-position error against the ground truth's world coordinates where it has them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
+
+from edge.agent.perception import CameraPerception
+from edge.agent.video import close_zones, run_video
+from edge.analytics.events import Direction, ZoneEventKind
+from edge.evaluation.metrics import TrackingScores, evaluate_tracking, iou_xywh
+from edge.evaluation.mot import MotSequence
+from edge.evaluation.reference_counts import count_crossings, line_crossings, zone_visits
+from edge.inference.factory import create_detector, create_embedder
+from edge.sources.base import SourceSpec
+from edge.sources.factory import open_source
+from shared.config.site import SiteConfig, Space
+
+# A prediction stands for a ground-truth person in the floor-position check at this overlap.
+FLOOR_MATCH_IOU = 0.5
+
+
+@dataclass(frozen=True)
+class SequenceRun:
+    """What the pipeline produced; `mot.world` holds each box's floor point (NaN without calibration)."""
+
+    mot: MotSequence
+    # (frame, line id, direction) of every crossing, in order.
+    crossings: list[tuple[int, str, Direction]]
+    # Completed visits' dwell per zone, seconds (visits open at the end are closed there).
+    dwell_s: dict[str, list[float]]
+    frames: int
+    fps: float
+    wall_s: float
+
+
+def run_sequence(
+    site: SiteConfig, camera_id: str, source: str | None = None, *, threads: int | None = None, progress: bool = False
+) -> SequenceRun:
+    """Run one camera's perception (detector, tracker, analytics) over every frame of `source`."""
+    camera = site.camera(camera_id)
+    spec = SourceSpec(camera.id, source or camera.source, crop=camera.crop, fps_hint=camera.fps_hint)
+    frame_source = open_source(spec, "opencv")
+    embedder = create_embedder(threads=threads) if site.tracking.reid else None
+    perception = CameraPerception.from_config(site, camera.id, frame_source.fps, embedder)
+    rows: list[list[float]] = []
+    crossings: list[tuple[int, str, Direction]] = []
+    dwell: dict[str, list[float]] = {z.id: [] for z in site.zones if z.camera == camera.id}
+    frames = 0
+    last = None
+    started = time.perf_counter()
+    with frame_source:
+        for step in run_video(frame_source, create_detector(threads=threads), perception, progress=progress):
+            frames += 1
+            last = step.frame
+            number = step.frame.index + 1
+            det = step.facts.detections
+            for (x1, y1, x2, y2), conf, tid, (fx, fy) in zip(
+                det.xyxy, det.confidence, det.tracker_id, step.facts.floor_points, strict=True
+            ):
+                rows.append([number, tid, x1, y1, x2 - x1, y2 - y1, conf, fx, fy])
+            crossings += [(number, e.line_id, e.direction) for e in step.facts.line_events]
+            _add_exits(dwell, step.facts.zone_events)
+        _add_exits(dwell, close_zones(perception, last))
+    return SequenceRun(
+        mot=MotSequence.from_array(np.array(rows, dtype=np.float64).reshape(-1, 9)),
+        crossings=crossings,
+        dwell_s=dwell,
+        frames=frames,
+        fps=float(frame_source.fps),
+        wall_s=time.perf_counter() - started,
+    )
+
+
+def _add_exits(dwell: dict[str, list[float]], events: list[Any]) -> None:
+    for event in events:
+        if event.kind is ZoneEventKind.EXIT and event.dwell_s is not None:
+            dwell[event.zone_id].append(float(event.dwell_s))
+
+
+@dataclass(frozen=True)
+class LineAccuracy:
+    line_id: str
+    reference: dict[str, int]
+    predicted: dict[str, int]
+
+    @property
+    def error(self) -> dict[str, int]:
+        """Predicted minus reference, per direction."""
+        return {d: self.predicted[d] - self.reference[d] for d in self.reference}
+
+
+@dataclass(frozen=True)
+class ZoneAccuracy:
+    zone_id: str
+    reference_visits: int
+    predicted_visits: int
+    # None without visits.
+    reference_mean_dwell_s: float | None
+    predicted_mean_dwell_s: float | None
+    # Person-seconds in the zone: what occupancy-time totals are built from.
+    reference_total_s: float
+    predicted_total_s: float
+
+
+@dataclass(frozen=True)
+class FloorAccuracy:
+    # Predictions matched to ground truth with world coordinates (IoU >= FLOOR_MATCH_IOU).
+    matched: int
+    mean_m: float | None
+    median_m: float | None
+    p90_m: float | None
+
+
+@dataclass(frozen=True)
+class SequenceReport:
+    camera_id: str
+    frames: int
+    fps: float
+    wall_s: float
+    tracking: TrackingScores
+    lines: list[LineAccuracy]
+    zones: list[ZoneAccuracy]
+    floor: FloorAccuracy
+    # Lines and zones drawn on the floor: ground truth is judged in image space only.
+    skipped: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for line, raw in zip(self.lines, out["lines"], strict=True):
+            raw["error"] = line.error
+        return out
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def floor_accuracy(gt: MotSequence, pred: MotSequence) -> FloorAccuracy:
+    """Distance between each matched prediction's floor point and its ground truth's world point."""
+    has_world = np.asarray(np.isfinite(gt.world).all(axis=1) & ~(gt.world == -1).all(axis=1))
+    gt = gt.select(has_world)
+    pred = pred.select(np.asarray(np.isfinite(pred.world).all(axis=1)))
+    errors: list[NDArray[np.float64]] = []
+    for frame in np.intersect1d(gt.frame, pred.frame):
+        g, p = gt.select(gt.frame == frame), pred.select(pred.frame == frame)
+        iou = iou_xywh(p.xywh, g.xywh)
+        rows, cols = linear_sum_assignment(-iou)
+        keep = iou[rows, cols] >= FLOOR_MATCH_IOU
+        errors.append(np.linalg.norm(p.world[rows[keep]] - g.world[cols[keep]], axis=1))
+    dist = np.concatenate(errors) if errors else np.zeros(0)
+    if not len(dist):
+        return FloorAccuracy(0, None, None, None)
+    return FloorAccuracy(len(dist), float(dist.mean()), float(np.median(dist)), float(np.percentile(dist, 90)))
+
+
+def evaluate_sequence(
+    run: SequenceRun, gt: MotSequence, site: SiteConfig, camera_id: str, gt_fps: float
+) -> SequenceReport:
+    """Judge a run over the frames it processed (a shorter run is judged on its part of the ground truth)."""
+    gt = gt.select(gt.frame <= run.frames)
+    annotated = gt.select(gt.confidence > 0)
+    skipped: list[str] = []
+    lines = []
+    for line in site.lines:
+        if line.camera != camera_id:
+            continue
+        if line.space is not Space.IMAGE:
+            skipped.append(f"line {line.id} (floor space)")
+            continue
+        reference = count_crossings(line_crossings(annotated, *line.points))
+        counted = {d.value: sum(1 for _, ln, dd in run.crossings if ln == line.id and dd is d) for d in Direction}
+        lines.append(LineAccuracy(line.id, {d.value: n for d, n in reference.items()}, counted))
+    zones = []
+    for zone in site.zones:
+        if zone.camera != camera_id:
+            continue
+        if zone.space is not Space.IMAGE:
+            skipped.append(f"zone {zone.id} (floor space)")
+            continue
+        visits = [v.dwell_s for v in zone_visits(annotated, zone.polygon, gt_fps)]
+        dwelt = run.dwell_s.get(zone.id, [])
+        zones.append(
+            ZoneAccuracy(
+                zone.id, len(visits), len(dwelt), _mean(visits), _mean(dwelt), float(sum(visits)), float(sum(dwelt))
+            )
+        )
+    return SequenceReport(
+        camera_id=camera_id,
+        frames=run.frames,
+        fps=run.fps,
+        wall_s=run.wall_s,
+        tracking=evaluate_tracking(gt, run.mot, num_frames=run.frames),
+        lines=lines,
+        zones=zones,
+        floor=floor_accuracy(annotated, run.mot),
+        skipped=skipped,
+    )
+
+
+def counts_over_time(
+    run: SequenceRun, gt: MotSequence, site: SiteConfig, camera_id: str
+) -> dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """Per image-space line: cumulative crossings (both directions) per frame, reference and predicted."""
+    frames = np.arange(1, run.frames + 1)
+    annotated = gt.select((gt.frame <= run.frames) & (gt.confidence > 0))
+    out = {}
+    for line in site.lines:
+        if line.camera != camera_id or line.space is not Space.IMAGE:
+            continue
+        ref = np.array([c.frame for c in line_crossings(annotated, *line.points)], dtype=np.int64)
+        pred = np.array([f for f, ln, _ in run.crossings if ln == line.id], dtype=np.int64)
+        out[line.id] = (
+            np.searchsorted(np.sort(ref), frames, side="right"),
+            np.searchsorted(np.sort(pred), frames, side="right"),
+        )
+    return out
