@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from support.outage_broker import OutageBroker
 
 KAFKA = os.environ.get("MALLFLOW_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 PG_URL = os.environ.get("MALLFLOW_PG_URL", "postgresql+psycopg://mallflow:mallflow@127.0.0.1:5433/mallflow")
-KAFKA_SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "local" / "kafka.sh"
-# A broker of its own for fault tests, so stopping it never disturbs the shared one on 9092.
-OUTAGE_KAFKA_PORT = 9094
-OUTAGE_KAFKA_CONTROLLER_PORT = 19094
 
 
 def _missing(what: str) -> None:
@@ -81,32 +76,6 @@ def kafka_topic(kafka_bootstrap: str) -> Iterator[str]:
         yield name
 
 
-class OutageBroker:
-    """A dedicated single-node broker (deploy/local/kafka.sh on its own ports) that tests may stop and start."""
-
-    bootstrap = f"127.0.0.1:{OUTAGE_KAFKA_PORT}"
-
-    def start(self) -> None:
-        self._script("start")
-
-    def stop(self) -> None:
-        self._script("stop")
-
-    def reset(self) -> None:
-        """Stop and delete its data."""
-        self._script("reset")
-
-    def _script(self, action: str) -> None:
-        env = {
-            **os.environ,
-            "MALLFLOW_KAFKA_PORT": str(OUTAGE_KAFKA_PORT),
-            "MALLFLOW_KAFKA_CONTROLLER_PORT": str(OUTAGE_KAFKA_CONTROLLER_PORT),
-        }
-        done = subprocess.run(["bash", str(KAFKA_SCRIPT), action], env=env, capture_output=True, text=True, timeout=120)
-        if done.returncode != 0:
-            pytest.fail(f"{KAFKA_SCRIPT} {action} (port {OUTAGE_KAFKA_PORT}) failed:\n{done.stderr[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def outage_broker_server(kafka_bootstrap: str) -> Iterator[OutageBroker]:
     # Needs what the shared broker needs (Java, the cached jars): skipped or failed alike when that is down.
@@ -128,6 +97,12 @@ def outage_broker(outage_broker_server: OutageBroker) -> OutageBroker:
 @pytest.fixture
 def outage_topic(outage_broker: OutageBroker) -> str:
     """A fresh single-use topic (3 partitions) on the dedicated broker, removed with the broker's data."""
+    return _create_topic(outage_broker.bootstrap)
+
+
+@pytest.fixture
+def outage_dead_letter_topic(outage_broker: OutageBroker) -> str:
+    """A second fresh topic on the dedicated broker."""
     return _create_topic(outage_broker.bootstrap)
 
 

@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from support.db import totals
+from support.outage_broker import OutageBroker
 
 from cloud.consumer.metrics import ConsumerMetrics
 from cloud.consumer.service import ConsumerService
@@ -271,4 +272,48 @@ def test_sigkilled_consumer_restarts_end_at_the_fault_free_totals(
     final = subprocess.run(command, capture_output=True, text=True, timeout=180)
     assert final.returncode == 0, final.stderr
     with session_factory(engine)() as session:
+        assert totals(session) == expected_totals(clip_events, pets09_site, tmp_path)
+
+
+def test_broker_restart_during_consumption_loses_and_doubles_nothing(
+    outage_broker: OutageBroker,
+    outage_topic: str,
+    outage_dead_letter_topic: str,
+    db: str,
+    clip_events: list[bytes],
+    pets09_site: SiteConfig,
+    tmp_path: Path,
+) -> None:
+    """The broker goes down under a consumer mid-stream and comes back: it resumes by itself."""
+    produce(outage_broker.bootstrap, outage_topic, clip_events)
+    settings = ConsumerSettings(
+        group_id=f"g-{uuid.uuid4()}",
+        topic=outage_topic,
+        dead_letter_topic=outage_dead_letter_topic,
+        max_batch=10,
+        max_age_s=10 * 365 * 24 * 3600.0,
+    )
+    service = ConsumerService(
+        SiteRegistry([pets09_site]),
+        create_db_engine(db),
+        KafkaSettings(bootstrap_servers=outage_broker.bootstrap),
+        settings,
+        ConsumerMetrics(CollectorRegistry()),
+    )
+    restarted = threading.Event()
+
+    def restart_broker_once(session: Session, result: ApplyResult) -> None:
+        if not restarted.is_set() and service.batches == 2:
+            restarted.set()
+            # Down before this batch's offsets can be committed: they are redelivered later.
+            outage_broker.stop()
+            threading.Timer(3.0, outage_broker.start).start()
+
+    service.hooks.append(restart_broker_once)
+    thread = threading.Thread(target=service.run, kwargs={"idle_exit_s": 20.0})
+    thread.start()
+    thread.join(timeout=240)
+    assert not thread.is_alive()
+    assert restarted.is_set()
+    with session_factory(create_db_engine(db))() as session:
         assert totals(session) == expected_totals(clip_events, pets09_site, tmp_path)

@@ -12,11 +12,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import pytest
 from prometheus_client import CollectorRegistry
 from support.kafka_io import consume
+from support.outage_broker import OutageBroker
 
 from edge.publish import DeliverySettings, DiskSpool, KafkaSink
 from shared.messaging import KafkaSettings
@@ -27,16 +27,6 @@ pytestmark = pytest.mark.integration
 SITE = "site-a"
 CAMERAS = ("cam-1", "cam-2")
 T0_NS = 1_700_000_000_000_000_000
-
-
-class OutageBroker(Protocol):
-    """The outage_broker fixture (tests/integration/conftest.py)."""
-
-    bootstrap: str
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
 
 
 def fast_delivery(spool_dir: Path) -> DeliverySettings:
