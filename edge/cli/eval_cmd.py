@@ -4,6 +4,7 @@
     mallflow eval devkit ../shared/data/mot15-metric-fixture
     mallflow eval sequence --config deploy/examples/pets09.yaml --gt ../shared/data/PETS09-S2L1/gt/gt.txt \\
         --json pets09.json --plot pets09-counts.png
+    mallflow eval gt-tracklets --config deploy/examples/pets09-split.yaml --gt .../gt.txt --out split.json
 
 Each prints tables; `--json FILE` writes the same numbers for machines (`-`: JSON on stdout,
 the tables on stderr).
@@ -31,10 +32,8 @@ DEVKIT_TOLERANCE = 0.1
 TRACKING_COLUMNS = ("hota", "mota", "idf1", "motp", "recall", "precision", "id_switches", "false_positives", "misses")
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("eval", help="accuracy against ground truth (tracking, counts, dwell, floor position)")
-    esub = p.add_subparsers(dest="eval_command", required=True)
-
+def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The edge's `mallflow eval` subcommands (shared/cli/eval_cmd.py holds the group)."""
     t = esub.add_parser("tracking", help="score a MOTChallenge result file against ground truth")
     t.add_argument("--gt", required=True, type=Path, help="ground truth (MOT format, e.g. gt/gt.txt)")
     t.add_argument("--pred", required=True, type=Path, help="tracker output (MOT format)")
@@ -60,6 +59,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--progress", action="store_true", help="progress bar on stderr")
     _json_option(s)
     s.set_defaults(handler=_sequence)
+
+    g = esub.add_parser(
+        "gt-tracklets",
+        help="cut ground truth into each camera's tracklets with OSNet embeddings (for `eval stitching`)",
+    )
+    g.add_argument("--config", required=True, type=Path, help="site YAML whose camera crops cut the view")
+    g.add_argument("--gt", required=True, type=Path, help="ground truth gt.txt of the full view")
+    g.add_argument("--video", default=None, help="the full view's video (default: the first camera's source)")
+    g.add_argument(
+        "--fps", type=float, default=None, help="ground-truth frame rate (default: the first camera's fps_hint)"
+    )
+    g.add_argument("--gap", type=float, default=1.0, help="seconds unseen that end a tracklet")
+    g.add_argument("--out", required=True, type=Path, help="labelled tracklets JSON to write")
+    g.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: all cores)")
+    g.set_defaults(handler=_gt_tracklets)
 
 
 def _json_option(p: argparse.ArgumentParser) -> None:
@@ -226,6 +240,26 @@ def _sequence(args: argparse.Namespace) -> int:
         plot_counts(counts_over_time(run, gt, site, camera_id), fps, f"{site.site.id} / {camera_id}", args.plot)
         console.print(f"plot: {args.plot}")
     _write_json(args.json, report.as_dict())
+    return 0
+
+
+def _gt_tracklets(args: argparse.Namespace) -> int:
+    from edge.evaluation.gt_tracklets import label_tracklets
+    from edge.evaluation.mot import MotSequence
+    from edge.inference.factory import create_embedder
+
+    site = load_site_config(args.config)
+    first = site.cameras[0]
+    fps = args.fps or first.fps_hint
+    if not fps:
+        raise UsageError(f"camera {first.id!r} has no fps_hint: give the ground truth's frame rate with --fps")
+    gt = MotSequence.load(_file(args.gt, "ground truth"))
+    labelled = label_tracklets(
+        site, gt, args.video or first.source, create_embedder(threads=args.threads), fps, gap_s=args.gap
+    )
+    labelled.save(args.out)
+    people, cameras = labelled.identities, len(site.cameras)
+    print(f"{len(labelled.tracklets)} tracklets of {people} people in {cameras} cameras: {args.out}")
     return 0
 
 

@@ -100,3 +100,27 @@ def test_sequence_on_a_clip(vtest_clip: Path, pets09_gt: Path, tmp_path: Path) -
     assert zone["zone_id"] == "centre" and zone["reference_visits"] > 0
     assert report["floor"]["matched"] > 180 and report["floor"]["median_m"] < 0.5
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stitching_from_ground_truth_tracklets(
+    vtest_video: Path, pets09_gt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = yaml.safe_load((EXAMPLES / "pets09-split.yaml").read_text())
+    for camera in raw["cameras"]:
+        camera["source"] = str(vtest_video)
+    site = tmp_path / "split.yaml"
+    site.write_text(yaml.safe_dump(raw))
+    tracklets, out = tmp_path / "tracklets.json", tmp_path / "stitching.json"
+    assert main(["eval", "gt-tracklets", "--config", str(site), "--gt", str(pets09_gt), "--out", str(tracklets)]) == 0
+    assert "tracklets of 19 people in 2 cameras" in capsys.readouterr().out
+    assert main(["eval", "stitching", "--config", str(site), "--tracklets", str(tracklets), "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    # Measured 2026-12-02: 51 tracklets, 14 visitors, global IDF1 74.5 vs 55.6 unstitched.
+    assert report["identities"] == 19 and report["tracklets"] > 40
+    assert report["global_idf1"] > report["unstitched_idf1"] + 10
+    assert "global IDF1" in capsys.readouterr().out
+    # The same tracklets against another site's config: a clear error.
+    assert main(["eval", "stitching", "--config", str(EXAMPLES / "pets09.yaml"), "--tracklets", str(tracklets)]) == 2
+    assert "the tracklets are of site 'pets09-split', the config is of 'pets09'" in capsys.readouterr().err
+    assert main(["eval", "stitching", "--config", str(site), "--tracklets", str(tmp_path / "nope.json")]) == 2
+    assert "does not exist" in capsys.readouterr().err

@@ -1,0 +1,1 @@
+"""Accuracy of the cloud's own decisions, scored against ground truth."""

@@ -1,0 +1,17 @@
+"""`mallflow eval`: one command group, filled by the edge (tracking, devkit, sequence,
+gt-tracklets) and the cloud (stitching) through the `mallflow.eval` entry points, so
+this module imports neither."""
+
+from __future__ import annotations
+
+import argparse
+from importlib.metadata import entry_points
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "eval", help="accuracy against ground truth (tracking, counts, dwell, floor position, stitching)"
+    )
+    esub = p.add_subparsers(dest="eval_command", required=True)
+    for ep in sorted(entry_points(group="mallflow.eval"), key=lambda e: e.name):
+        ep.load()(esub)

@@ -1,0 +1,1 @@
+"""Formats the edge and cloud evaluations exchange (they never import each other)."""
