@@ -45,9 +45,10 @@ from cloud.storage import create_db_engine, session_factory, upgrade
 from cloud.storage.models import CameraProgress, LineCrossing
 from cloud.storage.sites import sync_sites
 from edge.agent.agent import AgentSettings, EdgeAgent
-from edge.agent.assemble import kafka_sink
 from edge.frames import Frame
 from edge.inference.factory import create_detector, create_embedder
+from edge.publish.delivery import DeliverySettings
+from edge.publish.kafka_sink import KafkaSink
 from edge.sources.base import FrameSource
 from edge.sources.factory import open_source
 from shared.config import load_site_config
@@ -155,7 +156,13 @@ def one_run(frames: int, topic: str, db_url: str) -> tuple[list[float], list[flo
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     with tempfile.TemporaryDirectory() as state:
-        sink = kafka_sink(BOOTSTRAP, Path(state) / "spool", topic)
+        # The agent's own sink, with a registry per run (the default one takes each metric once).
+        sink = KafkaSink(
+            KafkaSettings(bootstrap_servers=BOOTSTRAP),
+            delivery=DeliverySettings(spool_dir=Path(state) / "spool"),
+            topic=topic,
+            registry=CollectorRegistry(),
+        )
         threads = max(1, (os.cpu_count() or 2) // 2)
         agent = EdgeAgent(
             site,
