@@ -84,9 +84,16 @@ def dwell(
             ZoneVisit.entered_ns < span.end_ns,
             ZoneVisit.dwell_s.is_not(None),
         )
-    ).all()
-    zone_of = np.fromiter((index[z] for z, _ in rows), dtype=np.int64, count=len(rows))
-    seconds = np.fromiter((v for _, v in rows), dtype=np.float64, count=len(rows))
+    )
+    # Streamed into plain numbers: holding tens of thousands of Row objects at once costs
+    # more in garbage-collector passes than the query itself.
+    zone_list: list[int] = []
+    value_list: list[float] = []
+    for zone_id, value in rows:
+        zone_list.append(index[zone_id])
+        value_list.append(value)
+    zone_of = np.asarray(zone_list, dtype=np.int64)
+    seconds = np.asarray(value_list, dtype=np.float64)
     # Sorted by zone, then value: the database's row order never changes a float sum.
     order = np.lexsort((seconds, zone_of))
     ordered, zone_of = seconds[order], zone_of[order]

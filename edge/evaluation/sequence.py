@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +25,7 @@ from edge.evaluation.reference_counts import count_crossings, line_crossings, zo
 from edge.inference.factory import create_detector, create_embedder
 from edge.sources.base import SourceSpec
 from edge.sources.factory import open_source
-from shared.config.site import SiteConfig, Space
+from shared.config.site import Line, SiteConfig, Space, Zone
 
 # A prediction stands for a ground-truth person in the floor-position check at this overlap.
 FLOOR_MATCH_IOU = 0.5
@@ -165,6 +165,16 @@ def floor_accuracy(gt: MotSequence, pred: MotSequence) -> FloorAccuracy:
     return FloorAccuracy(len(dist), float(dist.mean()), float(np.median(dist)), float(np.percentile(dist, 90)))
 
 
+_Shape = TypeVar("_Shape", Line, Zone)
+
+
+def _image_space(shapes: list[_Shape], camera_id: str, kind: str, skipped: list[str]) -> list[_Shape]:
+    """The camera's lines or zones drawn in image space; floor-space ones are noted in `skipped`."""
+    mine = [s for s in shapes if s.camera == camera_id]
+    skipped += [f"{kind} {s.id} (floor space)" for s in mine if s.space is not Space.IMAGE]
+    return [s for s in mine if s.space is Space.IMAGE]
+
+
 def evaluate_sequence(
     run: SequenceRun, gt: MotSequence, site: SiteConfig, camera_id: str, gt_fps: float
 ) -> SequenceReport:
@@ -173,22 +183,12 @@ def evaluate_sequence(
     annotated = gt.select(gt.confidence > 0)
     skipped: list[str] = []
     lines = []
-    for line in site.lines:
-        if line.camera != camera_id:
-            continue
-        if line.space is not Space.IMAGE:
-            skipped.append(f"line {line.id} (floor space)")
-            continue
+    for line in _image_space(site.lines, camera_id, "line", skipped):
         reference = count_crossings(line_crossings(annotated, *line.points))
         counted = {d.value: sum(1 for _, ln, dd in run.crossings if ln == line.id and dd is d) for d in Direction}
         lines.append(LineAccuracy(line.id, {d.value: n for d, n in reference.items()}, counted))
     zones = []
-    for zone in site.zones:
-        if zone.camera != camera_id:
-            continue
-        if zone.space is not Space.IMAGE:
-            skipped.append(f"zone {zone.id} (floor space)")
-            continue
+    for zone in _image_space(site.zones, camera_id, "zone", skipped):
         visits = [v.dwell_s for v in zone_visits(annotated, zone.polygon, gt_fps)]
         dwelt = run.dwell_s.get(zone.id, [])
         zones.append(
@@ -216,9 +216,7 @@ def counts_over_time(
     frames = np.arange(1, run.frames + 1)
     annotated = gt.select((gt.frame <= run.frames) & (gt.confidence > 0))
     out = {}
-    for line in site.lines:
-        if line.camera != camera_id or line.space is not Space.IMAGE:
-            continue
+    for line in _image_space(site.lines, camera_id, "line", []):
         ref = np.array([c.frame for c in line_crossings(annotated, *line.points)], dtype=np.int64)
         pred = np.array([f for f, ln, _ in run.crossings if ln == line.id], dtype=np.int64)
         out[line.id] = (

@@ -247,6 +247,15 @@ def test_migration_rolls_up_the_rows_already_stored(tmp_path: Path) -> None:
     footfall_rows, occupancy_rows = _random_rows(rng)
     site = make_site(timezone="America/St_Johns")
     stays = [(f"v{i}", a, a + rng.randint(60, 7200)) for i, a in enumerate(rng.sample(range(FIRST_S, LAST_S), 50))]
+
+    def visitors() -> list[Visitor]:
+        return [
+            Visitor(
+                site_id="mall", visitor_id=v, first_seen_ns=a * NS, last_seen_ns=b * NS, path=["cam-a"], tracklets=1
+            )
+            for v, a, b in stays
+        ]
+
     answers = []
     for name, old in (("written", False), ("migrated", True)):
         url = f"sqlite:///{tmp_path / name}.db"
@@ -262,35 +271,11 @@ def test_migration_rolls_up_the_rows_already_stored(tmp_path: Path) -> None:
                     OccupancyMinute(site_id=s, scope=sc, scope_id=i, bucket_s=b, max_count=m, last_count=la)
                     for s, sc, i, b, m, la in occupancy_rows
                 )
-                session.add_all(
-                    Visitor(
-                        site_id="mall",
-                        visitor_id=v,
-                        first_seen_ns=a * NS,
-                        last_seen_ns=b * NS,
-                        path=["cam-a"],
-                        tracklets=1,
-                    )
-                    for v, a, b in stays
-                )
+                session.add_all(visitors())
             else:
                 add_footfall_rows(session, site.site.timezone, footfall_rows)
                 add_occupancy_rows(session, site.site.timezone, occupancy_rows)
-                add_visitors(
-                    session,
-                    site.site.timezone,
-                    (
-                        Visitor(
-                            site_id="mall",
-                            visitor_id=v,
-                            first_seen_ns=a * NS,
-                            last_seen_ns=b * NS,
-                            path=["cam-a"],
-                            tracklets=1,
-                        )
-                        for v, a, b in stays
-                    ),
-                )
+                add_visitors(session, site.site.timezone, visitors())
             session.commit()
         if old:
             upgrade(url)
