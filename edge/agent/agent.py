@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from edge.agent.camera_reader import CameraReader
 from edge.agent.metrics import AgentMetrics
 from edge.agent.perception import CameraPerception
+from edge.agent.watchdog import SystemdNotifier
 from edge.frames import Frame
 from edge.inference.base import Detector, Embedder
 from edge.privacy.snapshots import SnapshotPolicy
@@ -117,6 +118,7 @@ class EdgeAgent:
         settings: AgentSettings,
         opener: Callable[[SourceSpec], FrameSource],
         metrics: AgentMetrics | None = None,
+        notifier: SystemdNotifier | None = None,
     ) -> None:
         if not camera_ids:
             raise ValueError("the agent needs at least one camera")
@@ -126,6 +128,7 @@ class EdgeAgent:
         self.sink = sink
         self.settings = settings
         self.metrics = metrics
+        self.notifier = notifier or SystemdNotifier.from_env()
         self.stop = threading.Event()
         self._events: queue.Queue[SourceEvent] = queue.Queue()
         # Two batches in flight: detection of the next overlaps tracking of the current.
@@ -169,8 +172,11 @@ class EdgeAgent:
             cam.reader.start()
         detection = threading.Thread(target=self._detect_loop, name="detector", daemon=True)
         detection.start()
+        self.notifier.ready()
         try:
             while True:
+                # Every turn of this loop, frames or not: a hung loop is what the watchdog catches.
+                self.notifier.alive()
                 self._handle_source_events()
                 try:
                     item = self._detected.get(timeout=0.05)
@@ -181,6 +187,7 @@ class EdgeAgent:
                 self._process(*item, on_frame)
                 self._periodic_status()
         finally:
+            self.notifier.stopping()
             self.stop.set()
             detection.join(timeout=5)
             for cam in self._cameras:
