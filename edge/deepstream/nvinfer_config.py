@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.inference.engine_cache import EngineSpec
+from edge.inference.preprocess import IMAGENET_MEAN, IMAGENET_STD
 
 # nvinfer's network-mode values.
 _NETWORK_MODE = {"fp32": 0, "int8": 1, "fp16": 2}
-IMAGENET_MEAN_RGB = (123.675, 116.28, 103.53)
-IMAGENET_STD_RGB = (58.395, 57.12, 57.375)
+# nvinfer works on 0-255 pixels: the ImageNet constants of the CPU path, scaled.
+IMAGENET_MEAN_RGB = tuple(round(m * 255, 3) for m in IMAGENET_MEAN)
+IMAGENET_STD_RGB = tuple(round(s * 255, 3) for s in IMAGENET_STD)
 PERSON_CLASS = 0
 
 

@@ -55,7 +55,7 @@ def create_detector(
     """A person detector (`classes` None keeps every class). `threads` and `providers` are ONNX Runtime's."""
     _check_engine(engine)
     if engine == "tensorrt":
-        tensorrt = _tensorrt_backend()
+        tensorrt = tensorrt_backend()
         path, model_id = resolve_model(model)
         detector: Detector = tensorrt.TensorRTDetector(
             path,
@@ -91,7 +91,7 @@ def create_embedder(
     """A ReID embedder. `threads` and `providers` are ONNX Runtime's."""
     _check_engine(engine)
     if engine == "tensorrt":
-        tensorrt = _tensorrt_backend()
+        tensorrt = tensorrt_backend()
         path, model_id = resolve_model(model)
         embedder: Embedder = tensorrt.TensorRTEmbedder(path, model_id=model_id, batch_size=batch_size)
         return embedder
@@ -104,7 +104,7 @@ def _check_engine(engine: str) -> None:
         raise ValueError(f"unknown inference engine {engine!r}; valid: {', '.join(ENGINES)}")
 
 
-def _tensorrt_backend() -> ModuleType:
+def tensorrt_backend() -> ModuleType:
     try:
         return importlib.import_module(_TENSORRT_BACKEND)
     except ModuleNotFoundError as exc:

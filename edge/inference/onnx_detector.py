@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from edge.inference.base import Detector, file_model_id
 from edge.inference.decoders import AUTO, INPUT_CONVENTIONS, STRIDES, Decoder
 from edge.inference.onnx_session import DEFAULT_PROVIDERS, OnnxSession
-from edge.inference.preprocess import letterbox, to_blob
+from edge.inference.preprocess import detector_blob
 
 
 class OnnxDetector(Detector):
@@ -75,9 +75,7 @@ class OnnxDetector(Detector):
         return size
 
     def _detect(self, images: list[NDArray[np.uint8]]) -> list[NDArray[np.float32]]:
-        convention = INPUT_CONVENTIONS[self.layout]
-        boxed = [letterbox(image, self.input_size, center=convention.center) for image in images]
-        blob = to_blob(
-            [canvas for canvas, _ in boxed], rgb=convention.rgb, scale=convention.scale, dtype=self._session.dtype
+        blob, transforms = detector_blob(
+            images, self.input_size, INPUT_CONVENTIONS[self.layout], dtype=self._session.dtype
         )
-        return self._decoder(self._session.run(blob), [transform for _, transform in boxed])
+        return self._decoder(self._session.run(blob), transforms)

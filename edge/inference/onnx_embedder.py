@@ -5,18 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from edge.inference.base import Embedder, file_model_id
 from edge.inference.onnx_session import DEFAULT_PROVIDERS, OnnxSession
-from edge.inference.preprocess import batches, to_blob
-
-# (height, width) that torchreid/BoxMOT person ReID models are trained on.
-REID_INPUT_SIZE = (256, 128)
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from edge.inference.preprocess import REID_INPUT_SIZE, batches, reid_blob
 
 
 class OnnxEmbedder(Embedder):
@@ -50,16 +44,9 @@ class OnnxEmbedder(Embedder):
         super().__init__(model_id or file_model_id(path), dim=output_shape[1])
 
     def _embed_crops(self, crops: list[NDArray[np.uint8]]) -> NDArray[np.float32]:
-        height, width = self.input_size
-        outputs = []
         # Preprocessing per batch bounds memory when many cameras' crops arrive at once.
-        for chunk in batches(crops, self.batch_size):
-            resized = [
-                np.asarray(cv2.resize(crop, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
-                for crop in chunk
-            ]
-            blob = to_blob(
-                resized, rgb=True, scale=1 / 255, mean=IMAGENET_MEAN, std=IMAGENET_STD, dtype=self._session.dtype
-            )
-            outputs.append(self._session.run(blob))
+        outputs = [
+            self._session.run(reid_blob(chunk, self.input_size, dtype=self._session.dtype))
+            for chunk in batches(crops, self.batch_size)
+        ]
         return np.concatenate(outputs)

@@ -105,3 +105,33 @@ def batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         raise ValueError(f"batch size must be >= 1, got {size}")
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+# (height, width) that torchreid/BoxMOT person ReID models are trained on, and their
+# ImageNet normalisation of 0-1 RGB.
+REID_INPUT_SIZE = (256, 128)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def detector_blob(
+    images: Sequence[NDArray[np.uint8]],
+    input_size: tuple[int, int],
+    convention: InputConvention,
+    dtype: DTypeLike = np.float32,
+) -> tuple[NDArray[np.floating], list[LetterboxTransform]]:
+    """Frames letterboxed into one detector input batch, and how each maps back: every backend's preprocessing."""
+    boxed = [letterbox(image, input_size, center=convention.center) for image in images]
+    blob = to_blob([canvas for canvas, _ in boxed], rgb=convention.rgb, scale=convention.scale, dtype=dtype)
+    return blob, [transform for _, transform in boxed]
+
+
+def reid_blob(
+    crops: Sequence[NDArray[np.uint8]], input_size: tuple[int, int] = REID_INPUT_SIZE, dtype: DTypeLike = np.float32
+) -> NDArray[np.floating]:
+    """Person crops stretched to the ReID input (as the models were trained), RGB, ImageNet-normalised."""
+    height, width = input_size
+    resized = [
+        np.asarray(cv2.resize(crop, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.uint8) for crop in crops
+    ]
+    return to_blob(resized, rgb=True, scale=1 / 255, mean=IMAGENET_MEAN, std=IMAGENET_STD, dtype=dtype)

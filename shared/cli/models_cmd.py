@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from importlib.metadata import entry_points
 
 from rich.console import Console
 from rich.table import Table
@@ -22,6 +23,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     f = msub.add_parser("fetch", help="download missing models from their official release URLs")
     f.add_argument("names", nargs="*", help="models to fetch (default: all missing)")
     f.set_defaults(handler=_fetch)
+    # Subcommands that need an engine (e.g. build-engine, from the edge) join through entry points.
+    for ep in sorted(entry_points(group="mallflow.models"), key=lambda e: e.name):
+        ep.load()(msub)
 
 
 def _list(args: argparse.Namespace) -> int:
