@@ -44,6 +44,9 @@ class DeliverySettings:
     # max_block_ms when this many wait, then drops the event (counted and logged).
     max_queued: int = 100_000
     max_block_ms: int = 1_000
+    # On close, keep delivering (and probing an unreachable broker) this long; what is
+    # still unacknowledged then stays in the spool for the next run.
+    close_timeout_ms: int = 10_000
 
     def __post_init__(self) -> None:
         for name in (
@@ -57,6 +60,7 @@ class DeliverySettings:
             "connect_timeout_ms",
             "replay_batch",
             "max_queued",
+            "close_timeout_ms",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")

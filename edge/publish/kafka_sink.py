@@ -142,12 +142,17 @@ class KafkaSink(EventSink):
         self.spool.sync()
         return True
 
-    def close(self, timeout_s: float = 10.0) -> None:
-        """Deliver for up to timeout_s, then keep whatever is unacknowledged in the spool for the next run."""
+    def close(self, timeout_s: float | None = None) -> None:
+        """Deliver for up to timeout_s (default: the delivery settings' close_timeout_ms), then keep
+        whatever is unacknowledged in the spool for the next run."""
+        if timeout_s is None:
+            timeout_s = self.delivery.close_timeout_ms / 1000
         with self._cv:
             if not self._closing:
                 self._closing = True
                 self._close_deadline = time.monotonic() + timeout_s
+                # A broker back since the last failed probe gets its chance now, not after the backoff.
+                self._next_probe = 0.0
                 self._wakeup = True
                 self._cv.notify_all()
         # Every blocking call of the sender thread is bounded (timeouts in DeliverySettings).
@@ -221,7 +226,9 @@ class KafkaSink(EventSink):
                 # Older events wait on disk: newer ones queue behind them to keep the order.
                 self._spool([value for _, value in items])
                 if self._producer is None:
-                    if closing:
+                    # Closing without a broker: keep probing until the deadline, then leave
+                    # the spool for the next run.
+                    if overdue:
                         break
                 elif overdue:
                     break

@@ -7,6 +7,7 @@ still import `edge`.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import numpy as np
@@ -25,14 +26,20 @@ def gstreamer_available() -> bool:
     return True
 
 
+_INIT_LOCK = threading.Lock()
+
+
 def _gst() -> Any:
     import gi
 
     gi.require_version("Gst", "1.0")
     from gi.repository import Gst
 
-    if not Gst.is_initialized():
-        Gst.init(None)
+    # Each camera opens its source on its own reader thread: two racing Gst.init calls
+    # can leave one with a half-loaded plugin registry ("missing a plug-in").
+    with _INIT_LOCK:
+        if not Gst.is_initialized():
+            Gst.init(None)
     return Gst
 
 

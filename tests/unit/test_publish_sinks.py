@@ -82,7 +82,9 @@ def closed_port() -> str:
 
 
 def offline_sink(spool_dir: Path, registry: CollectorRegistry, **delivery: Any) -> KafkaSink:
-    settings = DeliverySettings(spool_dir=spool_dir, connect_timeout_ms=200, retry_backoff_min_ms=100, **delivery)
+    settings = DeliverySettings(
+        spool_dir=spool_dir, connect_timeout_ms=200, retry_backoff_min_ms=100, close_timeout_ms=500, **delivery
+    )
     return KafkaSink(KafkaSettings(bootstrap_servers=closed_port()), settings, topic="t", registry=registry)
 
 
@@ -176,3 +178,14 @@ def test_failed_construction_releases_the_spool(tmp_path: Path) -> None:
 def test_delivery_settings_validation(tmp_path: Path, changes: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         DeliverySettings(spool_dir=tmp_path, **changes)
+
+
+def test_close_keeps_probing_an_unreachable_broker_until_its_timeout(tmp_path: Path) -> None:
+    """A broker that returns while the agent shuts down still gets the spool; one that does not, costs the timeout."""
+    sink = offline_sink(tmp_path, CollectorRegistry())
+    sink.send(envelope(1))
+    assert sink.flush(timeout_s=5)
+    started = time.monotonic()
+    sink.close()
+    assert 0.4 <= time.monotonic() - started < 5
+    assert sink.spool.stats.records == 1
