@@ -87,7 +87,6 @@ def unique_visitors(session: Session, site: SiteConfig, span: TimeRange) -> Visi
     edges = [span]
     if whole is not None:
         edges = [TimeRange(span.start_ns, whole.lo_s * NS), TimeRange(whole.hi_s * NS, span.end_ns)]
-    if whole is not None:
         for day_s, n in session.execute(
             select(VisitorsDay.day_s, VisitorsDay.visitors).where(
                 VisitorsDay.site_id == site_id, VisitorsDay.day_s >= whole.lo_s, VisitorsDay.day_s < whole.hi_s

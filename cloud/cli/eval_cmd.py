@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+from shared.cli.plugins import add_json_option, write_json
 from shared.config import load_site_config
 
 
@@ -16,7 +16,7 @@ def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--config", required=True, type=Path, help="site YAML (cameras, topology)")
     s.add_argument("--tracklets", required=True, type=Path, help="labelled tracklets JSON (mallflow eval gt-tracklets)")
     s.add_argument("--similarity", type=float, default=None, help="ReID cosine threshold (default: the stitcher's)")
-    s.add_argument("--json", default=None, metavar="FILE", help="also write the numbers as JSON (- for stdout)")
+    add_json_option(s)
     s.set_defaults(handler=_stitching)
 
 
@@ -36,8 +36,5 @@ def _stitching(args: argparse.Namespace) -> int:
         f"global IDF1 {report.global_idf1:.1f} (without stitching {report.unstitched_idf1:.1f})",
     ]
     print("\n".join(lines), file=sys.stderr if args.json == "-" else sys.stdout)
-    if args.json == "-":
-        print(json.dumps(report.as_dict(), indent=2))
-    elif args.json:
-        Path(args.json).write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
+    write_json(args.json, report.as_dict())
     return 0

@@ -13,12 +13,12 @@ the tables on stderr).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shared.cli.errors import UsageError
+from shared.cli.plugins import add_json_option, write_json
 from shared.config import load_site_config
 
 if TYPE_CHECKING:
@@ -38,14 +38,14 @@ def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t.add_argument("--gt", required=True, type=Path, help="ground truth (MOT format, e.g. gt/gt.txt)")
     t.add_argument("--pred", required=True, type=Path, help="tracker output (MOT format)")
     t.add_argument("--frames", type=int, default=None, help="sequence length (default: last annotated frame)")
-    _json_option(t)
+    add_json_option(t)
     t.set_defaults(handler=_tracking)
 
     d = esub.add_parser("devkit", help="check our metric code against the official devkit's scores")
     d.add_argument(
         "fixture", type=Path, help="folder with gt/<seq>/gt.txt, tracker/<seq>.txt and tracker/eval_<seq>.txt"
     )
-    _json_option(d)
+    add_json_option(d)
     d.set_defaults(handler=_devkit)
 
     s = esub.add_parser("sequence", help="run one camera of a site over a sequence and judge everything it reports")
@@ -57,7 +57,7 @@ def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--plot", type=Path, default=None, help="PNG of crossings over time, ground truth vs predicted")
     s.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: all cores)")
     s.add_argument("--progress", action="store_true", help="progress bar on stderr")
-    _json_option(s)
+    add_json_option(s)
     s.set_defaults(handler=_sequence)
 
     g = esub.add_parser(
@@ -74,20 +74,6 @@ def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument("--out", required=True, type=Path, help="labelled tracklets JSON to write")
     g.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: all cores)")
     g.set_defaults(handler=_gt_tracklets)
-
-
-def _json_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", default=None, metavar="FILE", help="also write the numbers as JSON (- for stdout)")
-
-
-def _write_json(target: str | None, data: Any) -> None:
-    if target is None:
-        return
-    text = json.dumps(data, indent=2, default=str)
-    if target == "-":
-        print(text)
-    else:
-        Path(target).write_text(text + "\n", encoding="utf-8")
 
 
 def _console(args: argparse.Namespace) -> Console:
@@ -125,7 +111,7 @@ def _tracking(args: argparse.Namespace) -> int:
     pred = MotSequence.load(_file(args.pred, "prediction"))
     scores = evaluate_tracking(gt, pred, num_frames=args.frames)
     _scores_table(_console(args), f"{args.pred.name} vs {args.gt}", {args.pred.stem: scores})
-    _write_json(args.json, scores.as_dict())
+    write_json(args.json, scores.as_dict())
     return 0
 
 
@@ -166,7 +152,7 @@ def _devkit(args: argparse.Namespace) -> int:
     console.print(table)
     agree = worst <= DEVKIT_TOLERANCE
     console.print(f"largest difference {worst:.3f} (tolerance {DEVKIT_TOLERANCE}): {'agree' if agree else 'DISAGREE'}")
-    _write_json(args.json, {"sequences": results, "largest_difference": worst, "agree": agree})
+    write_json(args.json, {"sequences": results, "largest_difference": worst, "agree": agree})
     return 0 if agree else 1
 
 
@@ -239,7 +225,7 @@ def _sequence(args: argparse.Namespace) -> int:
     if args.plot is not None:
         plot_counts(counts_over_time(run, gt, site, camera_id), fps, f"{site.site.id} / {camera_id}", args.plot)
         console.print(f"plot: {args.plot}")
-    _write_json(args.json, report.as_dict())
+    write_json(args.json, report.as_dict())
     return 0
 
 

@@ -5,7 +5,8 @@ this module imports neither."""
 from __future__ import annotations
 
 import argparse
-from importlib.metadata import entry_points
+
+from shared.cli.plugins import register_plugins
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -13,5 +14,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "eval", help="accuracy against ground truth (tracking, counts, dwell, floor position, stitching)"
     )
     esub = p.add_subparsers(dest="eval_command", required=True)
-    for ep in sorted(entry_points(group="mallflow.eval"), key=lambda e: e.name):
-        ep.load()(esub)
+    register_plugins(esub, "mallflow.eval")

@@ -11,9 +11,9 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import entry_points
 
 from shared.cli.errors import UsageError
+from shared.cli.plugins import register_plugins
 from shared.config import ConfigError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -25,8 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for ep in sorted(entry_points(group="mallflow.commands"), key=lambda e: e.name):
-        ep.load()(sub)
+    register_plugins(sub, "mallflow.commands")
     return parser
 
 

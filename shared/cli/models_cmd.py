@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from importlib.metadata import entry_points
 
 from rich.console import Console
 from rich.table import Table
 
 from shared.assets.download import FetchError
 from shared.assets.models import MODELS, ModelNotFoundError, ModelState, check_model, fetch_model
+from shared.cli.plugins import register_plugins
 from shared.paths import model_dir
 
 
@@ -24,8 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     f.add_argument("names", nargs="*", help="models to fetch (default: all missing)")
     f.set_defaults(handler=_fetch)
     # Subcommands that need an engine (e.g. build-engine, from the edge) join through entry points.
-    for ep in sorted(entry_points(group="mallflow.models"), key=lambda e: e.name):
-        ep.load()(msub)
+    register_plugins(msub, "mallflow.models")
 
 
 def _list(args: argparse.Namespace) -> int:
