@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 from cloud.analytics.buckets import TimeRange
 from cloud.api.auth import KeyRing, Role
 from cloud.api.settings import ApiSettings
+from cloud.hooks import batch_hooks
 from cloud.ingest.in_process import InProcessIngest
 from cloud.ingest.registry import SiteRegistry
-from cloud.stitching.hook import StitchingHook
 from cloud.storage import create_db_engine, session_factory, upgrade
 from cloud.storage.sites import clear_site_data, sync_sites
 from shared.config import load_site_config
@@ -46,7 +46,7 @@ class CloudDemoHalf(CloudHalf):
     @contextmanager
     def _ingest(self, options: DemoOptions) -> Iterator[EnvelopeHandler]:
         registry, engine = self._prepare(options)
-        with InProcessIngest(registry, engine, hooks=[StitchingHook(registry)]) as ingest:
+        with InProcessIngest(registry, engine, hooks=batch_hooks(registry)) as ingest:
             yield ingest
         rejected = ", ".join(f"{k}={v}" for k, v in sorted(ingest.rejected.items())) or "none rejected"
         print(f"[demo] cloud: applied {ingest.applied} events in {ingest.batches} batches, {rejected}")
@@ -62,7 +62,7 @@ class CloudDemoHalf(CloudHalf):
             engine,
             KafkaSettings.from_env(options.bootstrap),
             ConsumerSettings(group_id="mallflow-demo"),
-            hooks=[StitchingHook(registry)],
+            hooks=batch_hooks(registry),
         )
         service.run(idle_exit_s=idle_exit_s)
         return f"applied {service.applied} events in {service.batches} batches, {service.rejected} rejected"

@@ -37,6 +37,7 @@ class DwellReport:
     site_id: str
     bin_edges_s: tuple[float, ...]
     zones: tuple[ZoneDwell, ...]
+    staff_excluded: bool = False
 
 
 def _check_edges(edges: Sequence[float]) -> tuple[float, ...]:
@@ -64,9 +65,15 @@ def _quantile(
 
 
 def dwell(
-    session: Session, site: SiteConfig, span: TimeRange, bin_edges_s: Sequence[float] = DEFAULT_BIN_EDGES_S
+    session: Session,
+    site: SiteConfig,
+    span: TimeRange,
+    bin_edges_s: Sequence[float] = DEFAULT_BIN_EDGES_S,
+    *,
+    exclude_staff: bool = False,
 ) -> DwellReport:
     """Per configured zone; a visit counts in the range it was entered in, once it has exited.
+    With `exclude_staff`, visits of visitors matched to a staff gallery are left out.
 
     Statistics for all zones at once on one array: a busy day is tens of thousands of
     visits over hundreds of zones, and per-zone numpy calls would cost more than the query.
@@ -75,16 +82,17 @@ def dwell(
     site_id = site.site.id
     zones = [z.id for z in site.zones]
     index = {z: i for i, z in enumerate(zones)}
-    rows = session.execute(
-        # Non-null by the filter below; the coerced type tells the type checker so.
-        select(ZoneVisit.zone_id, type_coerce(ZoneVisit.dwell_s, Float)).where(
-            ZoneVisit.site_id == site_id,
-            ZoneVisit.zone_id.in_(zones),
-            ZoneVisit.entered_ns >= span.start_ns,
-            ZoneVisit.entered_ns < span.end_ns,
-            ZoneVisit.dwell_s.is_not(None),
-        )
+    # Non-null by the filter below; the coerced type tells the type checker so.
+    stmt = select(ZoneVisit.zone_id, type_coerce(ZoneVisit.dwell_s, Float)).where(
+        ZoneVisit.site_id == site_id,
+        ZoneVisit.zone_id.in_(zones),
+        ZoneVisit.entered_ns >= span.start_ns,
+        ZoneVisit.entered_ns < span.end_ns,
+        ZoneVisit.dwell_s.is_not(None),
     )
+    if exclude_staff:
+        stmt = stmt.where(ZoneVisit.staff.is_(False))
+    rows = session.execute(stmt)
     # Streamed into plain numbers: holding tens of thousands of Row objects at once costs
     # more in garbage-collector passes than the query itself.
     zone_list: list[int] = []
@@ -123,4 +131,4 @@ def dwell(
                 histogram=tuple(int(c) for c in histogram[i]),
             )
         )
-    return DwellReport(site_id, edges, tuple(out))
+    return DwellReport(site_id, edges, tuple(out), exclude_staff)

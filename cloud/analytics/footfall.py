@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cloud.analytics.buckets import Bucket, LocalBuckets, TimeRange
+from cloud.analytics.buckets import NS, Bucket, LocalBuckets, TimeRange
+from cloud.storage.models import LineCrossing
 from cloud.storage.rollups import FOOTFALL
 from shared.config.site import SiteConfig
 
@@ -34,13 +35,50 @@ class Footfall:
     series: tuple[FootfallSeries, ...]
     total_in: int
     total_out: int
+    # Whether crossings of visitors matched to a staff gallery were left out.
+    staff_excluded: bool = False
 
 
-def footfall(session: Session, site: SiteConfig, span: TimeRange, bucket: str, *, all_lines: bool = False) -> Footfall:
+def _subtract_staff(
+    session: Session,
+    site_id: str,
+    span: TimeRange,
+    buckets: LocalBuckets,
+    lines: list[str] | None,
+    counts: dict[tuple[str, str], list[int]],
+) -> None:
+    """Take the staff-flagged crossings out of the rollup counts, by the rollups' own rule:
+    a crossing belongs to the range its minute starts in."""
+    lo_s, hi_s = span.bucket_bounds_s()
+    stmt = select(LineCrossing.line_id, LineCrossing.direction, LineCrossing.event_ns).where(
+        LineCrossing.site_id == site_id,
+        LineCrossing.staff.is_(True),
+        LineCrossing.event_ns >= (lo_s - 60) * NS,
+        LineCrossing.event_ns < hi_s * NS,
+        LineCrossing.direction.in_(DIRECTIONS),
+    )
+    if lines is not None:
+        stmt = stmt.where(LineCrossing.line_id.in_(lines))
+    for line_id, direction, event_ns in session.execute(stmt):
+        minute_s = event_ns // NS // 60 * 60
+        if lo_s <= minute_s < hi_s:
+            counts[(line_id, direction)][buckets.index(minute_s)] -= 1
+
+
+def footfall(
+    session: Session,
+    site: SiteConfig,
+    span: TimeRange,
+    bucket: str,
+    *,
+    all_lines: bool = False,
+    exclude_staff: bool = False,
+) -> Footfall:
     """Crossings of the site's entrance lines (every line with `all_lines`), both directions.
 
     Each configured line gets a series even without crossings; with `all_lines`, lines
-    found in the data but no longer configured are reported too.
+    found in the data but no longer configured are reported too. With `exclude_staff`,
+    crossings of visitors matched to a staff gallery are left out.
     """
     site_id = site.site.id
     buckets = LocalBuckets(span, bucket, site.site.timezone)
@@ -59,6 +97,8 @@ def footfall(session: Session, site: SiteConfig, span: TimeRange, bucket: str, *
             stmt = stmt.where(table.line_id.in_(lines))
         for line_id, direction, start_s, n in session.execute(stmt):
             counts[(line_id, direction)][buckets.index(start_s)] += int(n)
+    if exclude_staff and not span.empty:
+        _subtract_staff(session, site_id, span, buckets, None if all_lines else lines, counts)
     keys = [(ln, d) for ln in lines for d in DIRECTIONS]
     configured = set(keys)
     keys += sorted(k for k in counts if k not in configured)
@@ -70,4 +110,5 @@ def footfall(session: Session, site: SiteConfig, span: TimeRange, bucket: str, *
         series=series,
         total_in=sum(s.total for s in series if s.direction == "in"),
         total_out=sum(s.total for s in series if s.direction == "out"),
+        staff_excluded=exclude_staff,
     )

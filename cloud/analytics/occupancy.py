@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from cloud.analytics.buckets import NS, Bucket, LocalBuckets, TimeRange
-from cloud.storage.models import Occupancy, OccupancyMinute
+from cloud.storage.models import Occupancy, OccupancyMinute, Visitor, ZoneVisit
 from cloud.storage.rollups import OCCUPANCY, OccupancyLevel, record_occupancy
 from cloud.storage.upsert import upsert
 from shared.config.site import SiteConfig
@@ -52,6 +52,8 @@ class OccupancyHistory:
     buckets: tuple[datetime, ...]
     site: OccupancySeries
     zones: tuple[OccupancySeries, ...]
+    # Peaks less the staff known to be present throughout each bucket (see occupancy_history).
+    staff_excluded: bool = False
 
 
 def live_occupancy(session: Session, site: SiteConfig) -> LiveOccupancy:
@@ -90,7 +92,42 @@ def _levels_before(session: Session, site_id: str, lo_s: int) -> dict[tuple[str,
     return {(scope, scope_id): level or 0 for scope, scope_id, level in rows}
 
 
-def occupancy_history(session: Session, site: SiteConfig, span: TimeRange, bucket: str) -> OccupancyHistory:
+def _staff_presence(session: Session, site_id: str, span: TimeRange) -> dict[tuple[str, str], list[tuple[int, int]]]:
+    """When staff were present, per scope: their zone visits, and their stays on site."""
+    far = 2**62
+    out: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    for zone_id, entered, exited in session.execute(
+        select(ZoneVisit.zone_id, ZoneVisit.entered_ns, ZoneVisit.exited_ns).where(
+            ZoneVisit.site_id == site_id,
+            ZoneVisit.staff.is_(True),
+            ZoneVisit.entered_ns < span.end_ns,
+        )
+    ):
+        if exited is None or exited >= span.start_ns:
+            out[("zone", zone_id)].append((entered, far if exited is None else exited))
+    for first, last in session.execute(
+        select(Visitor.first_seen_ns, Visitor.last_seen_ns).where(
+            Visitor.site_id == site_id,
+            Visitor.staff.is_(True),
+            Visitor.first_seen_ns < span.end_ns,
+            Visitor.last_seen_ns >= span.start_ns,
+        )
+    ):
+        out[("site", site_id)].append((first, last))
+    return out
+
+
+def occupancy_history(
+    session: Session, site: SiteConfig, span: TimeRange, bucket: str, *, exclude_staff: bool = False
+) -> OccupancyHistory:
+    """Peak count per bucket, per scope.
+
+    With `exclude_staff`, each peak is lowered by the staff present for the whole bucket
+    (zone visits and stays of visitors matched to a staff gallery): those were certainly
+    part of the peak. Staff present for part of a bucket may or may not have been, so the
+    result is an upper bound of the peak of non-staff people, exact for buckets no staff
+    entered or left in.
+    """
     site_id = site.site.id
     buckets = LocalBuckets(span, bucket, site.site.timezone)
     scopes = [("site", site_id), *(("zone", z.id) for z in site.zones)]
@@ -119,13 +156,19 @@ def occupancy_history(session: Session, site: SiteConfig, span: TimeRange, bucke
             top[key][i] = max(top[key].get(i, 0), max_count)
             last[key][i] = last_count
 
+    staff = _staff_presence(session, site_id, span) if exclude_staff else {}
+    edges_ns = [s * NS for s in buckets.starts_s[1:]] + [span.end_ns]
+
     def series(scope: str, scope_id: str) -> OccupancySeries:
         key = (scope, scope_id)
         carried = level.get(key, 0)
         peaks = []
         for i in range(len(buckets)):
             # A bucket's max_count misses the count it started with; the carried level has it.
-            peaks.append(max(carried, top[key].get(i, 0)))
+            peak = max(carried, top[key].get(i, 0))
+            lo_ns = max(span.start_ns, buckets.starts_s[i] * NS)
+            present = sum(1 for a, b in staff.get(key, ()) if a <= lo_ns and b >= edges_ns[i])
+            peaks.append(max(0, peak - present))
             carried = last[key].get(i, carried)
         return OccupancySeries(scope, scope_id, tuple(peaks))
 
@@ -135,6 +178,7 @@ def occupancy_history(session: Session, site: SiteConfig, span: TimeRange, bucke
         buckets=buckets.labels(),
         site=series(*scopes[0]),
         zones=tuple(series(*scope) for scope in scopes[1:]),
+        staff_excluded=exclude_staff,
     )
 
 

@@ -4,7 +4,9 @@
   the tracklet's summary stays;
 * raw detail (tracklets, line crossings, zone visits) after `tracklet_detail_days`;
 * aggregates (every level of the footfall and occupancy rollups, per-day visitor counts,
-  heatmap hours, stitched visitors) after `aggregates_days`.
+  heatmap hours, stitched visitors) after `aggregates_days`;
+* gallery entries past their own expiry, with their embeddings (the audit log keeps the
+  fact); gallery match decisions and VIP alerts with the raw detail.
 
 "Older" is strict: a row exactly at the cutoff stays. Runs in the caller's transaction.
 """
@@ -18,7 +20,10 @@ from sqlalchemy import CursorResult, Executable, delete, update
 from sqlalchemy.orm import Session
 
 from cloud.analytics.buckets import NS, ceil_s
+from cloud.galleries.entries import purge_expired
 from cloud.storage.models import (
+    GalleryAlertRow,
+    GalleryMatch,
     HeatmapCell,
     LineCrossing,
     Tracklet,
@@ -46,6 +51,10 @@ class RetentionResult:
     visitors_day: int
     heatmap_cells: int
     visitors: int
+    # Expired entries purged; match decisions and alerts deleted with the raw detail.
+    gallery_entries: int
+    gallery_matches: int
+    gallery_alerts: int
 
 
 def _rows(session: Session, stmt: Executable) -> int:
@@ -101,4 +110,12 @@ def apply_retention(session: Session, site: SiteConfig, now_ns: int) -> Retentio
             session, delete(HeatmapCell).where(HeatmapCell.site_id == site_id, HeatmapCell.bucket_s < rollup_s)
         ),
         visitors=_rows(session, delete(Visitor).where(Visitor.site_id == site_id, Visitor.last_seen_ns < aggregates)),
+        gallery_entries=purge_expired(session, site, now_ns),
+        gallery_matches=_rows(
+            session, delete(GalleryMatch).where(GalleryMatch.site_id == site_id, GalleryMatch.decided_ns < detail)
+        ),
+        gallery_alerts=_rows(
+            session,
+            delete(GalleryAlertRow).where(GalleryAlertRow.site_id == site_id, GalleryAlertRow.event_ns < detail),
+        ),
     )

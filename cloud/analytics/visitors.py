@@ -43,6 +43,7 @@ class VisitorsPerDay:
     site_id: str
     days: tuple[VisitorDay, ...]
     total: int
+    staff_excluded: bool = False
 
 
 def _per_day(rows: Iterable[tuple[_Key, int, int]], span: TimeRange, days: LocalBuckets) -> list[set[_Key]]:
@@ -56,13 +57,13 @@ def _per_day(rows: Iterable[tuple[_Key, int, int]], span: TimeRange, days: Local
     return seen
 
 
-def _stays(session: Session, site_id: str, part: TimeRange) -> list[tuple[_Key, int, int]]:
-    rows = session.execute(
-        select(Visitor.visitor_id, Visitor.first_seen_ns, Visitor.last_seen_ns).where(
-            Visitor.site_id == site_id, Visitor.first_seen_ns < part.end_ns, Visitor.last_seen_ns >= part.start_ns
-        )
+def _stays(session: Session, site_id: str, part: TimeRange, *, staff_only: bool = False) -> list[tuple[_Key, int, int]]:
+    stmt = select(Visitor.visitor_id, Visitor.first_seen_ns, Visitor.last_seen_ns).where(
+        Visitor.site_id == site_id, Visitor.first_seen_ns < part.end_ns, Visitor.last_seen_ns >= part.start_ns
     )
-    return [(v, f, la) for v, f, la in rows]
+    if staff_only:
+        stmt = stmt.where(Visitor.staff.is_(True))
+    return [(v, f, la) for v, f, la in session.execute(stmt)]
 
 
 def _tracks(session: Session, site_id: str, part: TimeRange) -> list[tuple[_Key, int, int]]:
@@ -74,7 +75,11 @@ def _tracks(session: Session, site_id: str, part: TimeRange) -> list[tuple[_Key,
     return [((c, t), f, la) for c, t, f, la in rows]
 
 
-def unique_visitors(session: Session, site: SiteConfig, span: TimeRange) -> VisitorsPerDay:
+def unique_visitors(
+    session: Session, site: SiteConfig, span: TimeRange, *, exclude_staff: bool = False
+) -> VisitorsPerDay:
+    """With `exclude_staff`, visitors matched to a staff gallery are subtracted from the
+    stitched counts (tracklet-counted days cannot tell staff apart)."""
     site_id = site.site.id
     days = LocalBuckets(span, Bucket.DAY, site.site.timezone)
     if span.empty:
@@ -120,8 +125,15 @@ def unique_visitors(session: Session, site: SiteConfig, span: TimeRange) -> Visi
         for i in missing:
             counts[i] = len(by_day[i])
         total += len(set[_Key]().union(*(by_day[i] for i in missing)))
+    if exclude_staff:
+        staff = _stays(session, site_id, span, staff_only=True)
+        for i, keys in enumerate(_per_day(staff, span, days)):
+            if source[i] == "visitors":
+                counts[i] -= len(keys)
+        total -= len(staff)
     return VisitorsPerDay(
         site_id=site_id,
         days=tuple(VisitorDay(day, n, src) for day, n, src in zip(days.labels(), counts, source, strict=True)),
         total=total,
+        staff_excluded=exclude_staff,
     )

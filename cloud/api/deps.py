@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -66,6 +67,12 @@ def require(needed: Role) -> Callable[..., Role]:
     return check
 
 
+def key_id(key: Annotated[str | None, Security(api_key_header)]) -> str:
+    """Which key called, for audit logs: a short digest of it, never the key."""
+    return "anonymous" if key is None else "key:" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+KeyId = Annotated[str, Depends(key_id)]
 Reader = Annotated[Role, Depends(require(Role.READ))]
 Admin = Annotated[Role, Depends(require(Role.ADMIN))]
 DbSession = Annotated[Session, Depends(db_session)]

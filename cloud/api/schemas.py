@@ -44,6 +44,7 @@ class FootfallPage(BaseModel):
     buckets: list[datetime]
     total_in: int
     total_out: int
+    staff_excluded: bool
     # Series (line × direction) in this page, of `series_total`.
     series_total: int
     series: list[FootfallSeries]
@@ -85,3 +86,85 @@ class RebaseRequest(BaseModel):
 class Health(BaseModel):
     status: str
     sites: int
+
+
+class GalleryOut(BaseModel):
+    name: str
+    purpose: str
+    expiry_days: float
+    min_similarity: float
+    min_sightings: int
+    webhook: bool
+    entries: int
+
+
+class GalleriesPage(BaseModel):
+    site_id: str
+    items: list[GalleryOut]
+
+
+class EntryOut(BaseModel):
+    entry_id: str
+    gallery: str
+    label: str
+    enrolled_by: str
+    enrolled_ns: int
+    renewed_ns: int
+    expires_ns: int
+    source: str
+
+
+class EntriesPage(BaseModel):
+    total: int
+    items: list[EntryOut]
+
+
+class _SourceFields(BaseModel):
+    """A visitor id, or a camera id with a track id: a sighting the system has stored."""
+
+    visitor_id: str | None = Field(default=None, min_length=1, max_length=200)
+    camera_id: str | None = Field(default=None, min_length=1, max_length=64)
+    track_id: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    operator: str = Field(min_length=1, max_length=100, description="who enrols, for the audit log")
+
+
+class EnrollRequest(_SourceFields):
+    label: str = Field(min_length=1, max_length=200, description="opaque tag (badge number), not a name")
+    expiry_days: float | None = Field(default=None, gt=0, le=3650)
+
+
+class RenewRequest(_SourceFields):
+    """Without a source, the latest visitor matched to the entry is used."""
+
+
+class AuditOut(BaseModel):
+    gallery: str
+    entry_id: str
+    action: str
+    actor: str
+    at_ns: int
+    detail: dict[str, object]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+
+
+class AlertOut(BaseModel):
+    alert_id: str
+    gallery: str
+    entry_id: str
+    label: str
+    visitor_id: str
+    similarity: float
+    camera_id: str
+    first_seen_ns: int
+    event_ns: int
+    published: bool
+    webhook_state: str
+
+
+class AlertsPage(BaseModel):
+    site_id: str
+    total: int
+    items: list[AlertOut]

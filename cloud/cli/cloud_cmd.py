@@ -5,10 +5,19 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from cloud.cli import report_cmd
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from cloud.galleries.alerts import AlertDispatcher
+    from cloud.ingest.registry import SiteRegistry
+    from shared.messaging.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument("--session-timeout-ms", type=int, default=10_000, help="how soon a dead consumer is replaced")
     r.add_argument("--metrics-port", type=int, default=9109, help="Prometheus /metrics port (0: off)")
     r.add_argument("--idle-exit", type=float, default=None, help="stop after this many seconds without events")
+    r.add_argument("--alerts-topic", default=None, help="VIP alerts topic (default: mallflow.alerts.v1)")
     r.set_defaults(handler=_run)
     report_cmd.add_parser(csub)
 
@@ -36,8 +46,8 @@ def _run(args: argparse.Namespace) -> int:
     from cloud.consumer.metrics import ConsumerMetrics
     from cloud.consumer.service import ConsumerService
     from cloud.consumer.settings import ConsumerSettings
+    from cloud.hooks import batch_hooks
     from cloud.ingest.registry import SiteRegistry
-    from cloud.stitching.hook import StitchingHook
     from cloud.storage import create_db_engine, session_factory, upgrade
     from cloud.storage.sites import sync_sites
     from shared.config import load_site_config
@@ -51,10 +61,11 @@ def _run(args: argparse.Namespace) -> int:
         sync_sites(session, registry.sites())
     if args.metrics_port:
         start_http_server(args.metrics_port, addr="127.0.0.1")
+    kafka = KafkaSettings.from_env(args.bootstrap)
     service = ConsumerService(
         registry,
         engine,
-        KafkaSettings.from_env(args.bootstrap),
+        kafka,
         ConsumerSettings(
             group_id=args.group,
             topic=args.topic or EVENTS_TOPIC,
@@ -62,7 +73,7 @@ def _run(args: argparse.Namespace) -> int:
             session_timeout_ms=args.session_timeout_ms,
         ),
         ConsumerMetrics(),
-        hooks=[StitchingHook(registry)],
+        hooks=batch_hooks(registry),
     )
 
     def shutdown(signum: int, _frame: FrameType | None) -> None:
@@ -71,6 +82,30 @@ def _run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    service.run(idle_exit_s=args.idle_exit)
+    dispatcher = _alert_dispatcher(registry, engine, kafka, args.alerts_topic)
+    if dispatcher is not None:
+        threading.Thread(target=dispatcher.run, name="alert-dispatcher", daemon=True).start()
+    try:
+        service.run(idle_exit_s=args.idle_exit)
+    finally:
+        if dispatcher is not None:
+            # One last round, so alerts of the final batch leave before the process does.
+            dispatcher.stop.set()
+            dispatcher.deliver_once()
+            if dispatcher.publisher is not None:
+                dispatcher.publisher.close()
     print(f"applied {service.applied} events in {service.batches} batches, {service.rejected} rejected")
     return 0
+
+
+def _alert_dispatcher(
+    registry: SiteRegistry, engine: Engine, kafka: KafkaSettings, topic: str | None
+) -> AlertDispatcher | None:
+    """The VIP alert outbox's dispatcher, when some site has a vip gallery."""
+    from cloud.galleries.alerts import AlertDispatcher, KafkaAlertPublisher
+    from shared.config.site import GalleryPurpose
+    from shared.schema.topics import ALERTS_TOPIC
+
+    if not any(g.purpose is GalleryPurpose.VIP for site in registry.sites() for g in site.galleries):
+        return None
+    return AlertDispatcher(registry, engine, KafkaAlertPublisher(kafka, topic or ALERTS_TOPIC))

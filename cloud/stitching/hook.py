@@ -8,6 +8,7 @@ the decisions an uninterrupted one would have made.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from sqlalchemy import select, update
@@ -42,10 +43,20 @@ def _from_row(row: TrackletRow) -> Tracklet:
     )
 
 
+# Told each site's decisions once they are stored, in the same transaction (gallery matching).
+DecisionListener = Callable[[Session, str, Sequence[Assignment]], object]
+
+
 class StitchingHook:
-    def __init__(self, registry: SiteRegistry, settings: StitchSettings | None = None) -> None:
+    def __init__(
+        self,
+        registry: SiteRegistry,
+        settings: StitchSettings | None = None,
+        listeners: Sequence[DecisionListener] = (),
+    ) -> None:
         self.registry = registry
         self.settings = settings or StitchSettings()
+        self.listeners = list(listeners)
         self._stitchers: dict[str, Stitcher] = {}
 
     def __call__(self, session: Session, result: ApplyResult) -> None:
@@ -62,10 +73,16 @@ class StitchingHook:
                 if ended_site == site_id:
                     decided += stitcher.flush(camera_id=camera_id)
             self._store(session, decided)
+            for listener in self.listeners:
+                listener(session, site_id, decided)
 
     def reset(self) -> None:
         """After a rebalance: state is rebuilt from the database on next use."""
         self._stitchers.clear()
+        for listener in self.listeners:
+            reset = getattr(listener, "reset", None)
+            if reset is not None:
+                reset()
 
     def _stitcher(self, session: Session, site_id: str, arriving: set[tuple[str, int]]) -> Stitcher:
         """The site's stitcher; rebuilt from stored tracklets, except those arriving in this batch."""

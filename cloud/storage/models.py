@@ -8,15 +8,19 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
+    false,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -117,9 +121,19 @@ class Tracklet(Base):
     visitor_id: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
+def _staff_only(name: str, *columns: str) -> Index:
+    """Index of the rows a staff match flagged: few, and read to subtract them from the totals."""
+    return Index(name, *columns, postgresql_where=text("staff"), sqlite_where=text("staff"))
+
+
 class LineCrossing(Base):
     __tablename__ = "line_crossings"
-    __table_args__ = (Index("ix_line_crossings_site_line_time", "site_id", "line_id", "event_ns"),)
+    __table_args__ = (
+        Index("ix_line_crossings_site_line_time", "site_id", "line_id", "event_ns"),
+        # A staff match flags the crossings of the visitor's tracklets.
+        Index("ix_line_crossings_site_camera_track", "site_id", "camera_id", "track_id"),
+        _staff_only("ix_line_crossings_staff", "site_id", "event_ns"),
+    )
 
     site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -130,21 +144,25 @@ class LineCrossing(Base):
     event_ns: Mapped[int] = mapped_column(BigInteger)
     floor_x: Mapped[float | None] = mapped_column(Float)
     floor_y: Mapped[float | None] = mapped_column(Float)
+    # The crossing's visitor matched the staff gallery (cloud/galleries/exclusion.py).
+    staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ZoneVisit(Base):
     """Enter creates the row, exit completes it (exit_ns, dwell_s)."""
 
     __tablename__ = "zone_visits"
-    # Dwell and transitions read every visit of a range from the index alone (PostgreSQL).
+    # Dwell (with or without staff) and transitions read every visit of a range from the index alone (PostgreSQL).
     __table_args__ = (
         Index(
             "ix_zone_visits_site_zone_entered",
             "site_id",
             "zone_id",
             "entered_ns",
-            postgresql_include=["camera_id", "track_id", "dwell_s"],
+            postgresql_include=["camera_id", "track_id", "dwell_s", "staff"],
         ),
+        Index("ix_zone_visits_site_camera_track", "site_id", "camera_id", "track_id"),
+        _staff_only("ix_zone_visits_staff", "site_id", "entered_ns"),
     )
 
     site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -154,6 +172,7 @@ class ZoneVisit(Base):
     entered_ns: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     exited_ns: Mapped[int | None] = mapped_column(BigInteger)
     dwell_s: Mapped[float | None] = mapped_column(Float)
+    staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 # Rollup ladders (cloud/storage/rollups.py): one table shape per measure, at minute,
@@ -237,6 +256,7 @@ class Visitor(Base):
         Index("ix_visitors_site_first_seen", "site_id", "first_seen_ns"),
         # first_seen too, so counting the stays in a range never reads the table.
         Index("ix_visitors_site_seen", "site_id", "last_seen_ns", "first_seen_ns"),
+        _staff_only("ix_visitors_staff", "site_id", "last_seen_ns"),
     )
 
     site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -246,6 +266,8 @@ class Visitor(Base):
     # Camera ids in the order visited.
     path: Mapped[list[str]] = mapped_column(JSON)
     tracklets: Mapped[int] = mapped_column(Integer)
+    # Matched to the staff gallery: left out of the staff-excluded numbers.
+    staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class VisitorsDay(Base):
@@ -257,3 +279,102 @@ class VisitorsDay(Base):
     # Epoch seconds of the local midnight that starts the day.
     day_s: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     visitors: Mapped[int] = mapped_column(Integer)
+
+
+# Opt-in galleries (cloud/galleries/). Entries are enrolled by an operator, expire, and
+# take their embeddings with them when deleted; no real-world identity is stored.
+
+
+class GalleryEntry(Base):
+    __tablename__ = "gallery_entries"
+    __table_args__ = (Index("ix_gallery_entries_site_gallery", "site_id", "gallery"),)
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    gallery: Mapped[str] = mapped_column(String(64))
+    # Opaque: a badge number or "VIP 17", never a name the system could resolve.
+    label: Mapped[str] = mapped_column(String(200))
+    enrolled_by: Mapped[str] = mapped_column(String(200))
+    enrolled_ns: Mapped[int] = mapped_column(BigInteger)
+    renewed_ns: Mapped[int] = mapped_column(BigInteger)
+    expires_ns: Mapped[int] = mapped_column(BigInteger)
+    # The visitor or tracklet the current vectors were taken from, e.g. "visitor:…".
+    source: Mapped[str] = mapped_column(String(300))
+    embedding_model: Mapped[str] = mapped_column(String(128))
+
+
+class GalleryEmbedding(Base):
+    """One sighting's vector of an entry (float16, L2-normalised); gone with its entry."""
+
+    __tablename__ = "gallery_embeddings"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["site_id", "entry_id"], ["gallery_entries.site_id", "gallery_entries.entry_id"], ondelete="CASCADE"
+        ),
+    )
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class GalleryAudit(Base):
+    """Every enrol, renew, delete and expiry, kept after the entry itself is gone."""
+
+    __tablename__ = "gallery_audit"
+    __table_args__ = (Index("ix_gallery_audit_site_at", "site_id", "at_ns"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    gallery: Mapped[str] = mapped_column(String(64))
+    entry_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(300))
+    at_ns: Mapped[int] = mapped_column(BigInteger)
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class GalleryMatch(Base):
+    """The latest decision on a visitor against a gallery, with its similarity: thresholds are tuned from these."""
+
+    __tablename__ = "gallery_matches"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    gallery: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The most similar entry, matched or not (None: the gallery was empty).
+    entry_id: Mapped[str | None] = mapped_column(String(64))
+    similarity: Mapped[float | None] = mapped_column(Float)
+    sightings: Mapped[int] = mapped_column(Integer)
+    matched: Mapped[bool] = mapped_column(Boolean)
+    # "matcher" or "enrolled" (the visitor an entry was enrolled from).
+    decided_by: Mapped[str] = mapped_column(String(16))
+    # Event time of the sighting that led to the decision.
+    decided_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class GalleryAlertRow(Base):
+    """One alert per visit (site, gallery, visitor); an outbox the dispatcher delivers from."""
+
+    __tablename__ = "gallery_alerts"
+    __table_args__ = (
+        Index("ix_gallery_alerts_site_event", "site_id", "event_ns"),
+        Index("ix_gallery_alerts_pending", "published", "next_attempt_ns"),
+    )
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    gallery: Mapped[str] = mapped_column(String(64), primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200))
+    similarity: Mapped[float] = mapped_column(Float)
+    camera_id: Mapped[str] = mapped_column(String(64))
+    first_seen_ns: Mapped[int] = mapped_column(BigInteger)
+    event_ns: Mapped[int] = mapped_column(BigInteger)
+    # Outbox state: published to Kafka; webhook "none", "pending", "delivered" or "failed".
+    published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    webhook_state: Mapped[str] = mapped_column(String(12))
+    webhook_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    webhook_error: Mapped[str] = mapped_column(String(500), default="")
+    next_attempt_ns: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -225,6 +225,59 @@ class Retention(_Strict):
     aggregates_days: float = Field(default=730.0, gt=0)
 
 
+class GalleryPurpose(StrEnum):
+    """What a match to a gallery does."""
+
+    STAFF = "staff"  # excluded from the staff-excluded visitor numbers
+    VIP = "vip"  # an arrival alert per visit
+    CUSTOM = "custom"  # matches are recorded, nothing else
+
+
+# Entries expire unless renewed: staff galleries are refreshed as clothes change, VIP
+# consent is asked for again.
+DEFAULT_EXPIRY_DAYS = {GalleryPurpose.STAFF: 30.0, GalleryPurpose.VIP: 90.0, GalleryPurpose.CUSTOM: 30.0}
+
+
+class Webhook(_Strict):
+    """Where VIP alerts are POSTed (JSON), retried with backoff until delivered or out of attempts."""
+
+    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2000)
+    # Environment variable holding an HMAC-SHA256 key: the body's signature goes in a header,
+    # so the receiver can tell the alert came from us. Never the key itself in the YAML.
+    secret_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff_s: float = Field(default=2.0, gt=0, le=3600)
+
+
+class Gallery(_Strict):
+    """An opt-in gallery of enrolled people (staff, VIP customers). Nothing is enrolled by configuring it:
+    entries are added by an operator through the API, and each expires."""
+
+    name: Identifier
+    purpose: GalleryPurpose
+    # Days an entry lives after enrolment or renewal; default per purpose (DEFAULT_EXPIRY_DAYS).
+    expiry_days: float | None = Field(default=None, gt=0, le=3650)
+    # Cosine similarity of a visitor's aggregated embedding to an entry's vectors. Stricter
+    # than stitching (0.8): a false match hides a shopper or alerts on a stranger. Measured
+    # on PETS09 (BENCHMARKS.md, "Gallery false matches").
+    min_similarity: float = Field(default=0.9, ge=0, le=1)
+    # Tracklets with an embedding a visitor needs before it is matched: one short glimpse
+    # is too weak a basis for a decision with consequences.
+    min_sightings: int = Field(default=2, ge=1, le=100)
+    webhook: Webhook | None = None
+
+    @property
+    def expiry(self) -> float:
+        return self.expiry_days if self.expiry_days is not None else DEFAULT_EXPIRY_DAYS[self.purpose]
+
+    @model_validator(mode="after")
+    def _webhook_for_alerts(self) -> Self:
+        if self.webhook is not None and self.purpose is not GalleryPurpose.VIP:
+            raise ValueError(f"gallery {self.name!r}: only vip galleries send alerts, so only they take a webhook")
+        return self
+
+
 class SiteInfo(_Strict):
     id: Identifier
     name: str = ""
@@ -254,6 +307,7 @@ class SiteConfig(_Strict):
     tracking: Tracking = Tracking()
     privacy: Privacy = Privacy()
     retention: Retention = Retention()
+    galleries: list[Gallery] = []
 
     @model_validator(mode="after")
     def _references(self) -> Self:
@@ -266,6 +320,9 @@ class SiteConfig(_Strict):
             dup = _duplicates([i.id for i in items])
             if dup:
                 raise ValueError(f"duplicate {kind} id(s): {', '.join(dup)}")
+        dup = _duplicates([g.name for g in self.galleries])
+        if dup:
+            raise ValueError(f"duplicate gallery name(s): {', '.join(dup)}")
         floors = {f.id for f in self.floors}
         cameras = {c.id: c for c in self.cameras}
         for c in self.cameras:
@@ -297,6 +354,12 @@ class SiteConfig(_Strict):
             if f.id == floor_id:
                 return f
         raise KeyError(f"site {self.site.id!r} has no floor {floor_id!r}")
+
+    def gallery(self, name: str) -> Gallery:
+        for g in self.galleries:
+            if g.name == name:
+                return g
+        raise KeyError(f"site {self.site.id!r} has no gallery {name!r} (galleries: {[g.name for g in self.galleries]})")
 
     def lines_of(self, camera_id: str) -> list[Line]:
         return [ln for ln in self.lines if ln.camera == camera_id]

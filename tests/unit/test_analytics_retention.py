@@ -130,6 +130,9 @@ def test_deletes_exactly_what_is_older(session: Session, retention: dict[str, fl
         visitors_day=1,
         heatmap_cells=1,
         visitors=1,
+        gallery_entries=0,
+        gallery_matches=0,
+        gallery_alerts=0,
     )
     mall = session.execute(
         select(Tracklet.track_id, Tracklet.embedding, Tracklet.embedding_model, Tracklet.embedding_quality)
@@ -145,7 +148,7 @@ def test_deletes_exactly_what_is_older(session: Session, retention: dict[str, fl
     # The other site is left alone: one row fewer per table, from this site only.
     assert {m: count(session, m) for m in before} == {m: n - 1 for m, n in before.items()}
     assert count(session, Tracklet) == 9
-    assert apply_retention(session, site, NOW) == RetentionResult(0, 0, 0, 0, 0, 0, 0, 0, 0)
+    assert apply_retention(session, site, NOW) == RetentionResult(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 @pytest.mark.parametrize("now_ns", [-1, 1.5, True])
@@ -187,7 +190,8 @@ def test_cli(
     out = capsys.readouterr().out
     assert out.strip() == (
         "mall: embeddings_cleared 2, tracklets 2, line_crossings 2, zone_visits 2, footfall_rollups 5, "
-        "occupancy_rollups 5, visitors_day 1, heatmap_cells 2, visitors 2"
+        "occupancy_rollups 5, visitors_day 1, heatmap_cells 2, visitors 2, gallery_entries 0, gallery_matches 0, "
+        "gallery_alerts 0"
     )
     engine = create_db_engine(url)
     with session_factory(engine)() as after:

@@ -21,6 +21,10 @@ from shared.config.site import SiteConfig
 
 router = APIRouter(prefix="/api/v1/sites/{site_id}", tags=["analytics"])
 
+ExcludeStaff = Annotated[
+    bool, Query(description="leave out visitors matched to a staff gallery (both numbers: call with and without)")
+]
+
 
 @router.get("/footfall", response_model=FootfallPage, summary="crossings per entrance line and direction per bucket")
 def get_footfall(
@@ -30,32 +34,40 @@ def get_footfall(
     session: DbSession,
     paging: Paging,
     all_lines: Annotated[bool, Query(description="every counting line, not only entrances")] = False,
+    exclude_staff: ExcludeStaff = False,
 ) -> FootfallPage:
-    result = footfall(session, site, span.range, span.bucket, all_lines=all_lines)
+    result = footfall(session, site, span.range, span.bucket, all_lines=all_lines, exclude_staff=exclude_staff)
     return FootfallPage(
         site_id=result.site_id,
         bucket=result.bucket,
         buckets=list(result.buckets),
         total_in=result.total_in,
         total_out=result.total_out,
+        staff_excluded=result.staff_excluded,
         series_total=len(result.series),
         series=paging.take(result.series),
     )
 
 
 @router.get("/visitors", response_model=VisitorsPerDay, summary="unique visitors per site-local day")
-def get_visitors(_: Reader, site: Site, span: TimeSpan, session: DbSession) -> VisitorsPerDay:
-    return unique_visitors(session, site, span.range)
+def get_visitors(
+    _: Reader, site: Site, span: TimeSpan, session: DbSession, exclude_staff: ExcludeStaff = False
+) -> VisitorsPerDay:
+    return unique_visitors(session, site, span.range, exclude_staff=exclude_staff)
 
 
 @router.get("/occupancy/history", response_model=OccupancyHistory, summary="peak occupancy per bucket")
-def get_occupancy_history(_: Reader, site: Site, span: TimeSpan, session: DbSession) -> OccupancyHistory:
-    return occupancy_history(session, site, span.range, span.bucket)
+def get_occupancy_history(
+    _: Reader, site: Site, span: TimeSpan, session: DbSession, exclude_staff: ExcludeStaff = False
+) -> OccupancyHistory:
+    return occupancy_history(session, site, span.range, span.bucket, exclude_staff=exclude_staff)
 
 
 @router.get("/dwell", response_model=DwellReport, summary="dwell-time statistics and histogram per zone")
-def get_dwell(_: Reader, site: Site, span: TimeSpan, session: DbSession) -> DwellReport:
-    return dwell(session, site, span.range)
+def get_dwell(
+    _: Reader, site: Site, span: TimeSpan, session: DbSession, exclude_staff: ExcludeStaff = False
+) -> DwellReport:
+    return dwell(session, site, span.range, exclude_staff=exclude_staff)
 
 
 def _grid(site: SiteConfig, floor_id: str, span: TimeSpan, session: DbSession) -> Heatmap:

@@ -194,3 +194,31 @@ class CameraStatus(_message.Message):
     model_versions: _containers.ScalarMap[str, str]
     message: str
     def __init__(self, state: _Optional[_Union[CameraState, str]] = ..., fps: _Optional[float] = ..., frames: _Optional[int] = ..., dropped_frames: _Optional[int] = ..., lag_ms: _Optional[float] = ..., model_versions: _Optional[_Mapping[str, str]] = ..., message: _Optional[str] = ...) -> None: ...
+
+class GalleryAlert(_message.Message):
+    __slots__ = ("schema_version", "alert_id", "site_id", "gallery", "entry_id", "label", "visitor_id", "similarity", "event_time_ns", "first_seen_ns", "camera_id", "publish_time_ns")
+    SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ALERT_ID_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    GALLERY_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    VISITOR_ID_FIELD_NUMBER: _ClassVar[int]
+    SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    FIRST_SEEN_NS_FIELD_NUMBER: _ClassVar[int]
+    CAMERA_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLISH_TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    schema_version: int
+    alert_id: str
+    site_id: str
+    gallery: str
+    entry_id: str
+    label: str
+    visitor_id: str
+    similarity: float
+    event_time_ns: int
+    first_seen_ns: int
+    camera_id: str
+    publish_time_ns: int
+    def __init__(self, schema_version: _Optional[int] = ..., alert_id: _Optional[str] = ..., site_id: _Optional[str] = ..., gallery: _Optional[str] = ..., entry_id: _Optional[str] = ..., label: _Optional[str] = ..., visitor_id: _Optional[str] = ..., similarity: _Optional[float] = ..., event_time_ns: _Optional[int] = ..., first_seen_ns: _Optional[int] = ..., camera_id: _Optional[str] = ..., publish_time_ns: _Optional[int] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""Opt-in galleries: enrolment with expiry and audit, matching of visitors, staff exclusion, VIP alerts."""
