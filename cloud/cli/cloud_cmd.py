@@ -82,6 +82,8 @@ def _run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
+    from cloud.galleries.alerts import KafkaAlertPublisher
+
     dispatcher = _alert_dispatcher(registry, engine, kafka, args.alerts_topic)
     if dispatcher is not None:
         threading.Thread(target=dispatcher.run, name="alert-dispatcher", daemon=True).start()
@@ -92,7 +94,7 @@ def _run(args: argparse.Namespace) -> int:
             # One last round, so alerts of the final batch leave before the process does.
             dispatcher.stop.set()
             dispatcher.deliver_once()
-            if dispatcher.publisher is not None:
+            if isinstance(dispatcher.publisher, KafkaAlertPublisher):
                 dispatcher.publisher.close()
     print(f"applied {service.applied} events in {service.batches} batches, {service.rejected} rejected")
     return 0

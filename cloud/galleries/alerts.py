@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from kafka import KafkaProducer
 from sqlalchemy import and_, false, or_, select
@@ -94,6 +95,11 @@ def post_json(url: str, body: bytes, headers: dict[str, str], timeout_s: float) 
         return int(exc.code)
 
 
+class AlertPublisher(Protocol):
+    def publish(self, messages: list[pb.GalleryAlert]) -> None:
+        """Deliver them all or raise: the rows stay unpublished then."""
+
+
 class KafkaAlertPublisher:
     def __init__(self, settings: KafkaSettings, topic: str = ALERTS_TOPIC) -> None:
         self.topic = topic
@@ -136,7 +142,7 @@ class AlertDispatcher:
         self,
         registry: SiteRegistry,
         engine: Engine,
-        publisher: KafkaAlertPublisher | None,
+        publisher: AlertPublisher | None,
         settings: DispatchSettings | None = None,
         poster: Poster = post_json,
         clock: Callable[[], int] = time.time_ns,

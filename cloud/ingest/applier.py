@@ -121,7 +121,11 @@ class EventApplier:
         for env in sorted(fresh, key=lambda e: (e.event_time_ns, e.camera_id, e.seq)):
             kind = env.WhichOneof("payload")
             result.by_type[kind or "none"] += 1
-            result.latest_event_ns[env.site_id] = max(result.latest_event_ns.get(env.site_id, 0), env.event_time_ns)
+            if kind != "camera_status":
+                # Statuses are stamped with the agent's wall clock, which runs ahead of the
+                # footage's clock in a replay of recorded video or a lagging camera; stitching
+                # waits on footage time only.
+                result.latest_event_ns[env.site_id] = max(result.latest_event_ns.get(env.site_id, 0), env.event_time_ns)
             if kind == "track_update":
                 self._heat(env, heat)
             elif kind == "track_closed":

@@ -31,6 +31,9 @@ class SourceSpec:
     crop: tuple[int, int, int, int] | None = None
     # Frame rate to assume when the container's is missing or wrong.
     fps_hint: float | None = None
+    # Files only: the wall-clock time of the first frame, to back-fill recorded footage at
+    # the hour it was shot (default: when the file is opened, as if it were live).
+    replay_start_ns: int | None = None
 
     @property
     def kind(self) -> SourceKind:
@@ -56,7 +59,7 @@ class FrameSource(ABC):
         self.spec = spec
         self.fps = spec.fps_hint or 0.0
         self._index = 0
-        self._start_ns = time.time_ns()
+        self._start_ns = spec.replay_start_ns if spec.replay_start_ns is not None else time.time_ns()
 
     @abstractmethod
     def _read(self) -> tuple[NDArray[np.uint8], int | None] | None:

@@ -260,6 +260,10 @@ def test_dashboard_renders_the_pipeline_numbers_and_follows_the_date_picker(
     assert js("return document.querySelectorAll('#dwell-chart .trace').length") == 3
     assert js("return document.getElementById('heatmap-img').naturalWidth") > 0
     assert js("return document.querySelectorAll('#camera-table tbody tr').length") == 2
+    # Staff-excluded numbers by default, the staff-inclusive ones beside them; no VIP gallery here.
+    assert js("return document.getElementById('exclude-staff').checked") is True
+    assert f"{expected['total_in']} in" in js("return document.getElementById('staff-note').textContent")
+    assert js("return document.querySelector('#alerts-table tbody').textContent") == "no VIP arrivals in this range"
     assert js("return document.getElementById('visitors-total').textContent") not in ("", "–", "0")
     # The key never stays in the address bar.
     assert READ_KEY not in js("return location.href")

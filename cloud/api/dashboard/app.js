@@ -92,6 +92,30 @@ function renderTransitions(page) {
   if (!page.items.length) cell(body.insertRow(), "no transitions in this range");
 }
 
+function renderAlerts(page, timezone) {
+  const body = document.querySelector("#alerts-table tbody");
+  body.replaceChildren();
+  const fmt = new Intl.DateTimeFormat([], { dateStyle: "short", timeStyle: "medium", timeZone: timezone });
+  for (const a of page.items) {
+    const row = body.insertRow();
+    row.dataset.alert = a.alert_id;
+    cell(row, fmt.format(new Date(a.event_ns / 1e6)));
+    cell(row, a.label); cell(row, a.gallery); cell(row, a.camera_id);
+    cell(row, a.similarity.toFixed(3));
+    cell(row, a.published ? (a.webhook_state === "none" ? "kafka" : `kafka, webhook ${a.webhook_state}`) : "pending");
+  }
+  if (!page.items.length) cell(body.insertRow(), "no VIP arrivals in this range");
+}
+
+// With staff excluded, the staff-inclusive totals are shown beside them: both numbers count.
+function renderStaffNote(excluded, withStaff, visitorsWithStaff) {
+  const note = document.getElementById("staff-note");
+  note.textContent = excluded
+    ? `Staff excluded. Including staff: ${withStaff.total_in} in, ${withStaff.total_out} out, ` +
+      `${visitorsWithStaff.total} unique visitors.`
+    : "Including staff.";
+}
+
 function renderCameras(page, timezone) {
   const body = document.querySelector("#camera-table tbody");
   body.replaceChildren();
@@ -170,18 +194,25 @@ async function followOccupancy() {
 async function refresh() {
   showError("");
   const params = rangeParams();
+  const excluded = document.getElementById("exclude-staff").checked;
+  const counted = { ...params, exclude_staff: excluded };
   const base = `/api/v1/sites/${state.site.id}`;
   try {
-    const [ff, visitors, dwellReport, trans, cameras] = await Promise.all([
-      json(`${base}/footfall`, params),
-      json(`${base}/visitors`, params),
-      json(`${base}/dwell`, params),
+    const [ff, visitors, dwellReport, trans, cameras, ffAll, visitorsAll, alerts] = await Promise.all([
+      json(`${base}/footfall`, counted),
+      json(`${base}/visitors`, counted),
+      json(`${base}/dwell`, counted),
       json(`${base}/transitions`, params),
       json(`${base}/cameras`),
+      json(`${base}/footfall`, params),
+      json(`${base}/visitors`, params),
+      json(`${base}/alerts`, { start: params.start, end: params.end, limit: 50 }),
     ]);
     renderFootfall(ff);
     document.getElementById("visitors-total").textContent = visitors.total;
+    renderStaffNote(excluded, ffAll, visitorsAll);
     renderDwell(dwellReport);
+    renderAlerts(alerts, state.site.timezone);
     renderTransitions(trans);
     renderCameras(cameras, state.site.timezone);
     await renderHeatmap(params);
