@@ -41,28 +41,29 @@ class Footfall:
 
 def _subtract_staff(
     session: Session,
-    site_id: str,
+    site: SiteConfig,
     span: TimeRange,
     buckets: LocalBuckets,
-    lines: list[str] | None,
+    points: list[str] | None,
     counts: dict[tuple[str, str], list[int]],
 ) -> None:
     """Take the staff-flagged crossings out of the rollup counts, by the rollups' own rule:
-    a crossing belongs to the range its minute starts in."""
+    a crossing belongs to the range its minute starts in. Duplicates were never counted."""
     lo_s, hi_s = span.bucket_bounds_s()
     stmt = select(LineCrossing.line_id, LineCrossing.direction, LineCrossing.event_ns).where(
-        LineCrossing.site_id == site_id,
+        LineCrossing.site_id == site.site.id,
         LineCrossing.staff.is_(True),
+        LineCrossing.duplicate_of_camera.is_(None),
         LineCrossing.event_ns >= (lo_s - 60) * NS,
         LineCrossing.event_ns < hi_s * NS,
         LineCrossing.direction.in_(DIRECTIONS),
     )
-    if lines is not None:
-        stmt = stmt.where(LineCrossing.line_id.in_(lines))
+    if points is not None:
+        stmt = stmt.where(LineCrossing.line_id.in_([ln.id for ln in site.lines if (ln.group or ln.id) in points]))
     for line_id, direction, event_ns in session.execute(stmt):
         minute_s = event_ns // NS // 60 * 60
         if lo_s <= minute_s < hi_s:
-            counts[(line_id, direction)][buckets.index(minute_s)] -= 1
+            counts[(site.counting_point(line_id), direction)][buckets.index(minute_s)] -= 1
 
 
 def footfall(
@@ -76,13 +77,15 @@ def footfall(
 ) -> Footfall:
     """Crossings of the site's entrance lines (every line with `all_lines`), both directions.
 
-    Each configured line gets a series even without crossings; with `all_lines`, lines
-    found in the data but no longer configured are reported too. With `exclude_staff`,
-    crossings of visitors matched to a staff gallery are left out.
+    A line group (views of one doorway from overlapping cameras) is one series under the
+    group's id, each person counted once. Each configured counting point gets a series
+    even without crossings; with `all_lines`, lines found in the data but no longer
+    configured are reported too. With `exclude_staff`, crossings of visitors matched to a
+    staff gallery are left out.
     """
     site_id = site.site.id
     buckets = LocalBuckets(span, bucket, site.site.timezone)
-    lines = [ln.id for ln in site.lines if all_lines or ln.entrance]
+    lines = list(dict.fromkeys(ln.group or ln.id for ln in site.lines if all_lines or ln.entrance))
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * len(buckets))
     for piece in buckets.cover(span):
         table = FOOTFALL[piece.resolution]
@@ -98,7 +101,7 @@ def footfall(
         for line_id, direction, start_s, n in session.execute(stmt):
             counts[(line_id, direction)][buckets.index(start_s)] += int(n)
     if exclude_staff and not span.empty:
-        _subtract_staff(session, site_id, span, buckets, None if all_lines else lines, counts)
+        _subtract_staff(session, site, span, buckets, None if all_lines else lines, counts)
     keys = [(ln, d) for ln in lines for d in DIRECTIONS]
     configured = set(keys)
     keys += sorted(k for k in counts if k not in configured)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cloud.ingest.dedup import original_of
 from cloud.ingest.registry import SiteRegistry
 from cloud.storage.models import (
     CameraHealth,
@@ -55,6 +56,8 @@ class ApplyResult:
     latest_event_ns: dict[str, int] = field(default_factory=dict)
     # Cameras that reported their stream ended or went offline: no more tracklets follow.
     ended_cameras: list[tuple[str, str]] = field(default_factory=list)
+    # Crossings another camera of their line group had already counted.
+    duplicate_crossings: int = 0
 
 
 def _point(
@@ -137,20 +140,32 @@ class EventApplier:
                 if direction is None:
                     continue
                 floor = _point(lc, "floor_point")
-                crossings.append(
-                    {
-                        "site_id": env.site_id,
-                        "camera_id": env.camera_id,
-                        "seq": env.seq,
-                        "line_id": lc.line_id,
-                        "direction": direction,
-                        "track_id": lc.track_id,
-                        "event_ns": env.event_time_ns,
-                        "floor_x": floor[0] if floor else None,
-                        "floor_y": floor[1] if floor else None,
-                    }
+                crossing: dict[str, object] = {
+                    "site_id": env.site_id,
+                    "camera_id": env.camera_id,
+                    "seq": env.seq,
+                    "line_id": lc.line_id,
+                    "direction": direction,
+                    "track_id": lc.track_id,
+                    "event_ns": env.event_time_ns,
+                    "floor_x": floor[0] if floor else None,
+                    "floor_y": floor[1] if floor else None,
+                    "duplicate_of_camera": None,
+                    "duplicate_of_seq": None,
+                }
+                group = self.registry.line_group(env.site_id, lc.line_id)
+                original = (
+                    original_of(session, crossing, group, crossings, self.registry.site(env.site_id).footfall_dedup)
+                    if group is not None
+                    else None
                 )
-                footfall.append(FootfallCount(env.site_id, lc.line_id, direction, env.event_time_ns // NS, 1))
+                crossings.append(crossing)
+                if original is not None:
+                    crossing["duplicate_of_camera"], crossing["duplicate_of_seq"] = original
+                    result.duplicate_crossings += 1
+                    continue
+                point = self.registry.counting_point(env.site_id, lc.line_id)
+                footfall.append(FootfallCount(env.site_id, point, direction, env.event_time_ns // NS, 1))
                 if self.registry.is_entrance(env.site_id, lc.line_id):
                     occupancy.change(
                         env.site_id, "site", env.site_id, 1 if direction == "in" else -1, env.event_time_ns

@@ -42,6 +42,11 @@ class SiteRegistry:
                 raise ValueError(f"site {site.site.id!r} is configured twice")
             self._sites[site.site.id] = site
         self._timezones = {sid: site.site.timezone for sid, site in self._sites.items()}
+        self._counting = {sid: {ln.id: ln.group or ln.id for ln in site.lines} for sid, site in self._sites.items()}
+        self._groups = {
+            sid: {ln.id: [m.id for m in members] for members in site.line_groups().values() for ln in members}
+            for sid, site in self._sites.items()
+        }
         self._grids = {
             (sid, floor.id): HeatmapGrid.of(floor) for sid, site in self._sites.items() for floor in site.floors
         }
@@ -65,6 +70,13 @@ class SiteRegistry:
 
     def grid(self, site_id: str, floor_id: str) -> HeatmapGrid | None:
         return self._grids.get((site_id, floor_id))
+
+    def counting_point(self, site_id: str, line_id: str) -> str:
+        return self._counting[site_id].get(line_id, line_id)
+
+    def line_group(self, site_id: str, line_id: str) -> list[str] | None:
+        """The lines of `line_id`'s group (itself included), or None when it is in none."""
+        return self._groups[site_id].get(line_id)
 
     def is_entrance(self, site_id: str, line_id: str) -> bool:
         return any(line.id == line_id and line.entrance for line in self._sites[site_id].lines)

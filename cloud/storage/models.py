@@ -146,6 +146,10 @@ class LineCrossing(Base):
     floor_y: Mapped[float | None] = mapped_column(Float)
     # The crossing's visitor matched the staff gallery (cloud/galleries/exclusion.py).
     staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Another camera of the line's group counted this person first (cloud/ingest/dedup.py):
+    # kept for audit, left out of footfall and occupancy.
+    duplicate_of_camera: Mapped[str | None] = mapped_column(String(64))
+    duplicate_of_seq: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ZoneVisit(Base):

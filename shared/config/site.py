@@ -122,6 +122,9 @@ class Line(_Strict):
     # Whether crossings on this line count as site footfall (entrances), or are
     # only an internal passage counter.
     entrance: bool = True
+    # Lines of overlapping cameras that watch the same doorway share a group: a person
+    # crossing in both views counts once, under the group's id (see FootfallDedup).
+    group: Identifier | None = None
 
     @field_validator("points")
     @classmethod
@@ -174,6 +177,15 @@ class Link(_Strict):
                 f"min_transit_s ({self.min_transit_s}) is greater than max_transit_s ({self.max_transit_s})"
             )
         return self
+
+
+class FootfallDedup(_Strict):
+    """When two crossings of one line group, from different cameras, are the same person."""
+
+    # Same direction within this many seconds of each other...
+    window_s: float = Field(default=2.0, gt=0, le=60)
+    # ...and, when both views are calibrated, floor points this close.
+    max_distance_m: float = Field(default=1.5, gt=0)
 
 
 class Tracking(_Strict):
@@ -308,6 +320,7 @@ class SiteConfig(_Strict):
     privacy: Privacy = Privacy()
     retention: Retention = Retention()
     galleries: list[Gallery] = []
+    footfall_dedup: FootfallDedup = FootfallDedup()
 
     @model_validator(mode="after")
     def _references(self) -> Self:
@@ -341,7 +354,44 @@ class SiteConfig(_Strict):
             for end in (link.a, link.b):
                 if end not in cameras:
                     raise ValueError(f"topology link {link.a}–{link.b} refers to unknown camera {end!r}")
+        self._line_groups()
         return self
+
+    def _line_groups(self) -> None:
+        line_ids = {ln.id for ln in self.lines}
+        overlapping = {frozenset((link.a, link.b)) for link in self.topology if link.overlapping}
+        for group, members in self.line_groups().items():
+            if group in line_ids:
+                raise ValueError(
+                    f"line group {group!r} has the id of a line; footfall is reported under the group's id"
+                )
+            cams = [ln.camera for ln in members]
+            if len(set(cams)) != len(cams):
+                raise ValueError(
+                    f"line group {group!r} has two lines on one camera; a group joins views of one doorway"
+                )
+            if len({ln.entrance for ln in members}) > 1:
+                raise ValueError(f"line group {group!r} mixes entrance and non-entrance lines")
+            for a, b in ((a, b) for i, a in enumerate(cams) for b in cams[i + 1 :]):
+                if frozenset((a, b)) not in overlapping:
+                    raise ValueError(
+                        f"line group {group!r} joins cameras {a!r} and {b!r}, which no overlapping topology link "
+                        "joins: only views that see the same spot at once can double-count a crossing"
+                    )
+
+    def line_groups(self) -> dict[str, list[Line]]:
+        groups: dict[str, list[Line]] = {}
+        for ln in self.lines:
+            if ln.group is not None:
+                groups.setdefault(ln.group, []).append(ln)
+        return groups
+
+    def counting_point(self, line_id: str) -> str:
+        """The id footfall is counted under: the line's group, or the line itself."""
+        for ln in self.lines:
+            if ln.id == line_id:
+                return ln.group or ln.id
+        return line_id
 
     def camera(self, camera_id: str) -> Camera:
         for c in self.cameras:

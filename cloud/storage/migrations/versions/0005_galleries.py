@@ -1,4 +1,5 @@
-"""opt-in galleries: entries, their embeddings, audit log, match decisions, alert outbox; staff flags
+"""opt-in galleries: entries, their embeddings, audit log, match decisions, alert outbox; staff flags;
+crossings deduplicated across overlapping cameras
 
 Revision ID: 0005
 Revises: 0004
@@ -41,6 +42,9 @@ def upgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("staff", sa.Boolean(), server_default=sa.false(), nullable=False))
         op.create_index(index, table, columns, postgresql_where=sa.text("staff"), sqlite_where=sa.text("staff"))
+    with op.batch_alter_table("line_crossings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("duplicate_of_camera", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("duplicate_of_seq", sa.BigInteger(), nullable=True))
     op.create_index("ix_line_crossings_site_camera_track", "line_crossings", ["site_id", "camera_id", "track_id"])
     op.create_index("ix_zone_visits_site_camera_track", "zone_visits", ["site_id", "camera_id", "track_id"])
     _dwell_index(["camera_id", "track_id", "dwell_s", "staff"])
@@ -127,6 +131,9 @@ def downgrade() -> None:
     _dwell_index(["camera_id", "track_id", "dwell_s"])
     op.drop_index("ix_zone_visits_site_camera_track", table_name="zone_visits")
     op.drop_index("ix_line_crossings_site_camera_track", table_name="line_crossings")
+    with op.batch_alter_table("line_crossings", schema=None) as batch_op:
+        batch_op.drop_column("duplicate_of_seq")
+        batch_op.drop_column("duplicate_of_camera")
     for table, index, _ in _FLAGGED:
         op.drop_index(index, table_name=table)
         with op.batch_alter_table(table, schema=None) as batch_op:
