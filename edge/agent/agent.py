@@ -3,6 +3,11 @@
 One reader thread per camera decodes; the main loop takes the newest frame of each
 camera, detects them in one batch, then per camera tracks, analyses and publishes.
 A camera that fails is reported (camera-status event) and the others go on.
+
+`AgentCore` is everything after detection — tracking, analytics, publishing, camera
+states, status events, the shutdown flush — and is shared by the engines; `EdgeAgent`
+feeds it from reader threads and a Detector, the DeepStream agent
+(edge/deepstream/agent.py) from its GPU pipeline.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ import logging
 import queue
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,6 +47,10 @@ log = logging.getLogger(__name__)
 
 # (camera id, frames processed, fps, lag ms) after each frame, for progress displays.
 FrameCallback = Callable[[str, int, float, float], None]
+# Per frame of a batch: its (N, 6) detections and, where the engine computed them, (N, D)
+# ReID embeddings of those boxes.
+Boxes = NDArray[np.float32]
+Embeddings = NDArray[np.float32] | None
 
 
 @dataclass(frozen=True)
@@ -74,10 +85,29 @@ class CameraReport:
         return f"{self.camera_id}: {self.frames} frames, {events}; {outcome}"
 
 
-class _Camera:
+class CameraInput(Protocol):
+    """Where a camera's frames come from, as far as the agent's bookkeeping needs it."""
+
+    @property
+    def fps(self) -> float: ...
+
+    @property
+    def dropped(self) -> int: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    def start(self) -> None: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
+
+    def exhausted(self) -> bool: ...
+
+
+class AgentCamera:
     """Runtime state of one camera inside the agent."""
 
-    def __init__(self, camera_id: str, reader: CameraReader, publisher: CameraPublisher) -> None:
+    def __init__(self, camera_id: str, reader: CameraInput, publisher: CameraPublisher) -> None:
         self.camera_id = camera_id
         self.reader = reader
         self.publisher = publisher
@@ -101,30 +131,38 @@ class _Camera:
         return (len(self.recent) - 1) / span if span > 0 else 0.0
 
 
+CameraFrame = tuple[AgentCamera, Frame]
+DetectedBatch = tuple[list[CameraFrame], list[Boxes], list[Embeddings]]
+
+
 def _track_id_base() -> int:
     # Millisecond clock x 1000: bases of runs a second apart are 10^6 ids apart, far more
     # than one run's tracker hands out, so ids never repeat on a camera across restarts.
     return time.time_ns() // 1_000_000 * 1000
 
 
-class EdgeAgent:
+class AgentCore(ABC):
+    """One process, many cameras: per-camera perception and publishing behind an engine-specific feed.
+
+    Subclasses say where a camera's frames come from (`_camera_input`), how batches of
+    detections are produced (`_detect_loop`, which hands them over with `_deliver`) and
+    how a camera's perception is built (`_perception`).
+    """
+
     def __init__(
         self,
         site: SiteConfig,
         camera_ids: list[str],
-        detector: Detector,
-        embedder: Embedder | None,
         sink: EventSink,
         settings: AgentSettings,
-        opener: Callable[[SourceSpec], FrameSource],
+        model_versions: dict[str, str],
+        reid_model_id: str | None,
         metrics: AgentMetrics | None = None,
         notifier: SystemdNotifier | None = None,
     ) -> None:
         if not camera_ids:
             raise ValueError("the agent needs at least one camera")
         self.site = site
-        self.detector = detector
-        self.embedder = embedder
         self.sink = sink
         self.settings = settings
         self.metrics = metrics
@@ -132,29 +170,37 @@ class EdgeAgent:
         self.stop = threading.Event()
         self._events: queue.Queue[SourceEvent] = queue.Queue()
         # Two batches in flight: detection of the next overlaps tracking of the current.
-        self._detected: queue.Queue[tuple[list[tuple[_Camera, Frame]], list[NDArray[np.float32]]]] = queue.Queue(2)
+        self._detected: queue.Queue[DetectedBatch] = queue.Queue(2)
         self._detector_error: Exception | None = None
-        self._model_versions = {"detector": detector.model_id}
-        if embedder is not None:
-            self._model_versions["reid"] = embedder.model_id
-        self._cameras = [self._camera(site, cid, opener) for cid in camera_ids]
+        self._model_versions = dict(model_versions)
+        self._reid_model_id = reid_model_id if site.privacy.publish_embeddings else None
+        self._cameras = [self._camera(site, cid) for cid in camera_ids]
         self._snapshots = SnapshotPolicy(site.privacy) if site.privacy.snapshots else None
         if self._snapshots is not None and settings.snapshot_dir is None:
             raise ValueError("privacy.snapshots is on: give the agent a snapshot directory")
 
-    def _camera(self, site: SiteConfig, camera_id: str, opener: Callable[[SourceSpec], FrameSource]) -> _Camera:
+    @abstractmethod
+    def _camera_input(self, spec: SourceSpec) -> CameraInput:
+        """The frame source of one camera (started by `run`)."""
+
+    @abstractmethod
+    def _detect_loop(self) -> None:
+        """Produce detection batches with `_deliver` until every camera has ended or `stop` is set."""
+
+    @abstractmethod
+    def _perception(self, camera_id: str, frame_rate: float) -> CameraPerception:
+        """Tracking and analytics of one camera, built at its first frame (when its rate is known)."""
+
+    def _camera(self, site: SiteConfig, camera_id: str) -> AgentCamera:
         cfg = site.camera(camera_id)
-        spec = SourceSpec(camera_id, cfg.source, crop=cfg.crop, fps_hint=cfg.fps_hint)
-        reader = CameraReader(
-            spec, opener, self._events.put, self.stop, self.settings.backoff, self.settings.queue_size
-        )
+        reader = self._camera_input(SourceSpec(camera_id, cfg.source, crop=cfg.crop, fps_hint=cfg.fps_hint))
         factory = EnvelopeFactory(
             site.site.id,
             camera_id,
             self.settings.edge_id,
             SequenceCounter(self.settings.state_dir, camera_id),
             floor_id=cfg.floor,
-            model_id=self.embedder.model_id if self.embedder is not None and site.privacy.publish_embeddings else None,
+            model_id=self._reid_model_id,
         )
         publisher = CameraPublisher(
             factory,
@@ -164,13 +210,13 @@ class EdgeAgent:
             close_after_s=site.tracking.track_buffer_s + 0.5,
             track_id_base=_track_id_base(),
         )
-        return _Camera(camera_id, reader, publisher)
+        return AgentCamera(camera_id, reader, publisher)
 
     def run(self, on_frame: FrameCallback | None = None) -> list[CameraReport]:
         """Process until every camera has ended or failed, or `stop` is set; then flush."""
         for cam in self._cameras:
             cam.reader.start()
-        detection = threading.Thread(target=self._detect_loop, name="detector", daemon=True)
+        detection = threading.Thread(target=self._produce, name="detector", daemon=True)
         detection.start()
         self.notifier.ready()
         try:
@@ -202,47 +248,37 @@ class EdgeAgent:
             raise self._detector_error
         return [self._report(cam) for cam in self._cameras]
 
-    def _detect_loop(self) -> None:
-        """Batch the cameras' newest frames through the detector, overlapping the tracking of the previous batch."""
+    def _produce(self) -> None:
         try:
-            while not self.stop.is_set():
-                batch = self._take_frames()
-                if not batch:
-                    if all(cam.reader.exhausted() for cam in self._cameras):
-                        return
-                    time.sleep(0.002)
-                    continue
-                boxes = self.detector.detect([frame.image for _, frame in batch])
-                while not self.stop.is_set():
-                    try:
-                        self._detected.put((batch, boxes), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
+            self._detect_loop()
         except Exception as exc:
             log.exception("detector failed")
             self._detector_error = exc
             self.stop.set()
 
-    def _take_frames(self) -> list[tuple[_Camera, Frame]]:
-        batch = []
-        for cam in self._cameras:
+    def _deliver(self, batch: list[CameraFrame], boxes: list[Boxes], embeddings: list[Embeddings]) -> bool:
+        """Hand one detected batch to the main loop, waiting for room; False once stopping."""
+        while not self.stop.is_set():
             try:
-                batch.append((cam, cam.reader.frames.get_nowait()))
-            except queue.Empty:
+                self._detected.put((batch, boxes, embeddings), timeout=0.1)
+                return True
+            except queue.Full:
                 continue
-        return batch
+        return False
 
     def _process(
-        self, batch: list[tuple[_Camera, Frame]], boxes: list[NDArray[np.float32]], on_frame: FrameCallback | None
+        self,
+        batch: list[CameraFrame],
+        boxes: list[Boxes],
+        embeddings: list[Embeddings],
+        on_frame: FrameCallback | None,
     ) -> None:
-        for (cam, frame), cam_boxes in zip(batch, boxes, strict=True):
+        for (cam, frame), cam_boxes, cam_embeddings in zip(batch, boxes, embeddings, strict=True):
             if cam.perception is None:
-                fps = cam.reader.fps or 25.0
-                cam.perception = CameraPerception.from_config(self.site, cam.camera_id, fps, self.embedder)
+                cam.perception = self._perception(cam.camera_id, cam.reader.fps or 25.0)
                 cam.publisher.appearance = cam.perception.tracker.appearance
             try:
-                facts = cam.perception.step(frame, cam_boxes)
+                facts = cam.perception.step(frame, cam_boxes, cam_embeddings)
                 closed = cam.publisher.publish(facts)
             except Exception as exc:
                 log.exception("camera %s: frame %d failed", cam.camera_id, frame.index)
@@ -265,7 +301,7 @@ class EdgeAgent:
             if on_frame is not None:
                 on_frame(cam.camera_id, cam.frames, cam.fps(), cam.lag_ms)
 
-    def _maybe_snapshot(self, cam: _Camera, frame: Frame, person_xyxy: NDArray[np.float32]) -> None:
+    def _maybe_snapshot(self, cam: AgentCamera, frame: Frame, person_xyxy: NDArray[np.float32]) -> None:
         if self._snapshots is None or self.settings.snapshot_dir is None:
             return
         if frame.capture_time_ns - cam.last_snapshot_ns < self.settings.status_interval_s * 1e9:
@@ -298,7 +334,7 @@ class EdgeAgent:
                 self.metrics.camera_state.labels(cam.camera_id).set(1 if event.state is SourceState.ONLINE else 0)
             self._status(cam, event.state, event.message)
 
-    def _end_tracks(self, cam: _Camera) -> None:
+    def _end_tracks(self, cam: AgentCamera) -> None:
         if cam.perception is None:
             return
         exits = cam.perception.analytics.close(cam.last_frame.capture_time_ns) if cam.last_frame else []
@@ -313,7 +349,7 @@ class EdgeAgent:
             if cam.state is SourceState.ONLINE and now - cam.last_status_ns >= self.settings.status_interval_s * 1e9:
                 self._status(cam, SourceState.ONLINE, "")
 
-    def _status(self, cam: _Camera, state: SourceState, message: str) -> None:
+    def _status(self, cam: AgentCamera, state: SourceState, message: str) -> None:
         now = time.time_ns()
         cam.last_status_ns = now
         cam.publisher.status(
@@ -329,6 +365,71 @@ class EdgeAgent:
             message=message,
         )
 
-    def _report(self, cam: _Camera) -> CameraReport:
+    def _report(self, cam: AgentCamera) -> CameraReport:
         state = SourceState.OFFLINE if cam.reader.error else SourceState.ENDED
         return CameraReport(cam.camera_id, cam.frames, state.value, cam.reader.error, dict(cam.publisher.sent))
+
+
+class EdgeAgent(AgentCore):
+    """The CPU/TensorRT agent: a reader thread per camera, one Detector for the batch, an Embedder for ReID."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        camera_ids: list[str],
+        detector: Detector,
+        embedder: Embedder | None,
+        sink: EventSink,
+        settings: AgentSettings,
+        opener: Callable[[SourceSpec], FrameSource],
+        metrics: AgentMetrics | None = None,
+        notifier: SystemdNotifier | None = None,
+    ) -> None:
+        self.detector = detector
+        self.embedder = embedder
+        self._opener = opener
+        self._readers: dict[str, CameraReader] = {}
+        versions = {"detector": detector.model_id}
+        if embedder is not None:
+            versions["reid"] = embedder.model_id
+        super().__init__(
+            site,
+            camera_ids,
+            sink,
+            settings,
+            versions,
+            embedder.model_id if embedder is not None else None,
+            metrics,
+            notifier,
+        )
+
+    def _camera_input(self, spec: SourceSpec) -> CameraReader:
+        reader = CameraReader(
+            spec, self._opener, self._events.put, self.stop, self.settings.backoff, self.settings.queue_size
+        )
+        self._readers[spec.camera_id] = reader
+        return reader
+
+    def _perception(self, camera_id: str, frame_rate: float) -> CameraPerception:
+        return CameraPerception.from_config(self.site, camera_id, frame_rate, self.embedder)
+
+    def _detect_loop(self) -> None:
+        """Batch the cameras' newest frames through the detector, overlapping the tracking of the previous batch."""
+        while not self.stop.is_set():
+            batch = self._take_frames()
+            if not batch:
+                if all(cam.reader.exhausted() for cam in self._cameras):
+                    return
+                time.sleep(0.002)
+                continue
+            boxes = self.detector.detect([frame.image for _, frame in batch])
+            self._deliver(batch, boxes, [None] * len(batch))
+
+    def _take_frames(self) -> list[CameraFrame]:
+        batch = []
+        for cam in self._cameras:
+            try:
+                batch.append((cam, self._readers[cam.camera_id].frames.get_nowait()))
+            except queue.Empty:
+                continue
+        return batch

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.agent.agent import AgentSettings, EdgeAgent
+from edge.agent.agent import AgentCore, AgentSettings, EdgeAgent
 from edge.agent.metrics import AgentMetrics
 from edge.publish.delivery import DeliverySettings
 from edge.publish.kafka_sink import KafkaSink
@@ -37,6 +37,7 @@ class AgentOptions:
     edge_id: str
     state_dir: Path
     snapshot_dir: Path | None = None
+    # onnxruntime or tensorrt (per-model engines behind the CPU agent), or deepstream (the GPU pipeline).
     engine: str = "onnxruntime"
     source_backend: str = "auto"
     # ONNX Runtime threads per model; None: half the cores each.
@@ -55,7 +56,18 @@ def enabled_cameras(site: SiteConfig, wanted: list[str], where: object) -> list[
 
 def assemble_agent(
     site: SiteConfig, cameras: list[str], sink: EventSink, options: AgentOptions, metrics: AgentMetrics | None = None
-) -> EdgeAgent:
+) -> AgentCore:
+    settings = AgentSettings(
+        edge_id=options.edge_id,
+        state_dir=options.state_dir,
+        status_interval_s=options.status_interval_s,
+        snapshot_dir=options.snapshot_dir,
+    )
+    if options.engine == "deepstream":
+        # Imported here: it loads DeepStream's GStreamer and pyds (ImportError, saying what is missing, elsewhere).
+        from edge.deepstream.agent import build_deepstream_agent
+
+        return build_deepstream_agent(site, cameras, sink, settings, metrics)
     # Imported here: the engines load onnxruntime (or TensorRT) and the sources GStreamer.
     from edge.inference.factory import create_detector, create_embedder
     from edge.sources.factory import open_source
@@ -72,12 +84,7 @@ def assemble_agent(
         detector,
         embedder,
         sink,
-        AgentSettings(
-            edge_id=options.edge_id,
-            state_dir=options.state_dir,
-            status_interval_s=options.status_interval_s,
-            snapshot_dir=options.snapshot_dir,
-        ),
+        settings,
         opener=lambda spec: open_source(spec, options.source_backend),
         metrics=metrics,
     )

@@ -6,6 +6,8 @@ boxes from DeepStream. Everything after the detector is the same on every engine
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -28,18 +30,36 @@ class CameraPerception:
 
     @classmethod
     def from_config(
-        cls, site: SiteConfig, camera_id: str, frame_rate: float, embedder: Embedder | None
+        cls,
+        site: SiteConfig,
+        camera_id: str,
+        frame_rate: float,
+        embedder: Embedder | None,
+        *,
+        motion_compensation: bool = True,
     ) -> CameraPerception:
+        """`motion_compensation=False` turns the site's `cmc_method` off: the one input that needs real pixels."""
         camera = site.camera(camera_id)
         gate = DetectionGate(site.tracking.detect_conf, camera.ignore_regions)
-        tracker = BotSortTracker(site.tracking, frame_rate, embedder if site.tracking.reid else None)
+        tracking = site.tracking if motion_compensation else site.tracking.model_copy(update={"cmc_method": "none"})
+        tracker = BotSortTracker(tracking, frame_rate, embedder if tracking.reid else None)
         return cls(camera_id, gate, tracker, CameraAnalytics.from_config(site, camera_id))
 
-    def step(self, frame: Frame, boxes: NDArray[np.float32]) -> CameraFacts:
-        """Track one frame's (N, 6) detector output and run the camera's analytics on it."""
+    def step(
+        self, frame: Frame, boxes: NDArray[np.float32], embeddings: NDArray[np.float32] | None = None
+    ) -> CameraFacts:
+        """Track one frame's (N, 6) detector output and run the camera's analytics on it.
+
+        `embeddings`: (N, D) ReID vectors of those boxes where the engine computed them
+        alongside detection (DeepStream's secondary nvinfer); the tracker then takes them
+        instead of asking its embedder.
+        """
         if frame.camera_id != self.camera_id:
             raise ValueError(f"frame of camera {frame.camera_id!r} given to perception of {self.camera_id!r}")
-        detections = self.gate.apply(Detections.from_array(boxes))
+        detections = Detections.from_array(boxes)
+        if embeddings is not None:
+            detections = replace(detections, embeddings=np.asarray(embeddings, dtype=np.float32))
+        detections = self.gate.apply(detections)
         tracked = self.tracker.update(detections, frame.image, frame.capture_time_ns)
         return self.analytics.update(tracked, frame.capture_time_ns)
 

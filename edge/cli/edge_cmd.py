@@ -10,13 +10,16 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from shared.cli.errors import UsageError
+
 if TYPE_CHECKING:
     from edge.agent.agent import CameraReport
 
 log = logging.getLogger(__name__)
 
 # Kept here rather than imported so `mallflow --help` does not load torch/onnxruntime.
-ENGINES = ("onnxruntime", "tensorrt")
+# deepstream: decode, detection and ReID in one GPU pipeline (edge/deepstream/), a Jetson's engine.
+ENGINES = ("onnxruntime", "tensorrt", "deepstream")
 SOURCE_BACKENDS = ("auto", "gstreamer", "opencv")
 
 
@@ -56,6 +59,14 @@ def _run(args: argparse.Namespace) -> int:
 
     site = load_site_config(args.config)
     cameras = enabled_cameras(site, args.camera, args.config)
+    if args.engine == "deepstream":
+        # Before the Kafka sink and the metrics port: on a machine without DeepStream, say so and stop.
+        from edge.inference.factory import deepstream_backend
+
+        try:
+            deepstream_backend()
+        except ImportError as exc:
+            raise UsageError(str(exc)) from None
     metrics = AgentMetrics()
     if args.metrics_port:
         start_http_server(args.metrics_port, addr="127.0.0.1")

@@ -34,19 +34,61 @@ def frame_detections(
     if output.ndim != 2:
         raise ValueError(f"one frame's detector tensor is 2-D (anchors × values), got shape {output.shape}")
     boxes = decoder(np.asarray(output, dtype=np.float32)[None], [network_transform(decoder.input_size, muxer_size)])[0]
-    (mh, mw), (sh, sw) = muxer_size, source_size
     out = boxes.copy()
-    out[:, [0, 2]] *= sw / mw
-    out[:, [1, 3]] *= sh / mh
+    out[:, :4] *= _stretch(muxer_size, source_size)
     return out
 
 
-def object_embeddings(vectors: list[NDArray[np.floating]], dim: int = 512) -> NDArray[np.float32]:
-    """The secondary nvinfer's per-object outputs → (N, dim) unit vectors, as the ONNX embedder returns."""
-    if not vectors:
-        return np.zeros((0, dim), dtype=np.float32)
-    arr = np.stack([np.asarray(v, dtype=np.float32).reshape(-1) for v in vectors])
-    if arr.shape[1] != dim:
-        raise ValueError(f"embedding tensors have {arr.shape[1]} values, expected {dim}")
+def _stretch(muxer_size: tuple[int, int], source_size: tuple[int, int]) -> NDArray[np.float32]:
+    """Per-coordinate factors x1, y1, x2, y2 from muxer to source pixels."""
+    (mh, mw), (sh, sw) = muxer_size, source_size
+    if min(mh, mw, sh, sw) <= 0:
+        raise ValueError(f"sizes must be positive, got muxer {muxer_size}, source {source_size}")
+    return np.array([sw / mw, sh / mh, sw / mw, sh / mh], dtype=np.float32)
+
+
+def muxer_rects(
+    boxes: NDArray[np.floating], muxer_size: tuple[int, int], source_size: tuple[int, int]
+) -> NDArray[np.float32]:
+    """(N, 4+) boxes in source pixels → (N, 4) left, top, width, height in muxer pixels (as rect_params)."""
+    arr = np.asarray(boxes, dtype=np.float32)
+    if arr.ndim != 2 or arr.shape[1] < 4:
+        raise ValueError(f"boxes must be (N, 4+) x1, y1, x2, y2, ..., got shape {arr.shape}")
+    m = arr[:, :4] / _stretch(muxer_size, source_size)
+    return np.column_stack([m[:, 0], m[:, 1], m[:, 2] - m[:, 0], m[:, 3] - m[:, 1]]).astype(np.float32)
+
+
+def source_boxes(
+    rects: NDArray[np.floating],
+    confidence: NDArray[np.floating],
+    class_id: NDArray[np.integer],
+    muxer_size: tuple[int, int],
+    source_size: tuple[int, int],
+) -> NDArray[np.float32]:
+    """Objects read back from the batch meta (muxer-pixel rects) → (N, 6) x1, y1, x2, y2, score, class (source px)."""
+    r = np.asarray(rects, dtype=np.float32).reshape(-1, 4)
+    if not len(r) == len(confidence) == len(class_id):
+        raise ValueError(
+            f"{len(r)} rects, {len(confidence)} confidences and {len(class_id)} class ids: one each per object"
+        )
+    xyxy = np.column_stack([r[:, 0], r[:, 1], r[:, 0] + r[:, 2], r[:, 1] + r[:, 3]]) * _stretch(muxer_size, source_size)
+    out = np.column_stack([xyxy, np.asarray(confidence, np.float32), np.asarray(class_id, np.float32)])
+    return out.astype(np.float32)
+
+
+def object_embeddings(vectors: list[NDArray[np.floating] | None], dim: int = 512) -> NDArray[np.float32]:
+    """The secondary nvinfer's per-object outputs → (N, dim) unit vectors, as the ONNX embedder returns.
+
+    None marks an object the secondary skipped (smaller than its input-object-min-*): a zero
+    row, as the embedder gives a box without pixels — cosine 0 to everything, never a match.
+    """
+    arr = np.zeros((len(vectors), dim), dtype=np.float32)
+    for i, v in enumerate(vectors):
+        if v is None:
+            continue
+        flat = np.asarray(v, dtype=np.float32).reshape(-1)
+        if len(flat) != dim:
+            raise ValueError(f"embedding tensors have {len(flat)} values, expected {dim}")
+        arr[i] = flat
     norms = np.linalg.norm(arr, axis=1, keepdims=True)
     return np.divide(arr, norms, out=np.zeros_like(arr), where=norms > 0)

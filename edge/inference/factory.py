@@ -9,6 +9,7 @@ batch_size)`` implementing the contracts in `edge.inference.base`.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -25,6 +26,9 @@ ENGINES = ("onnxruntime", "tensorrt")
 _TENSORRT_BACKEND = "edge.inference.tensorrt"
 # Packages of the `jetson` extra the TensorRT backend imports.
 _TENSORRT_STACK = ("tensorrt", "pycuda")
+_DEEPSTREAM_BACKEND = "edge.deepstream.runtime"
+# What DeepStream's Python side needs: PyGObject (python3-gi) and NVIDIA's bindings.
+_DEEPSTREAM_STACK = ("gi", "pyds")
 
 
 def resolve_model(model: str | Path) -> tuple[Path, str]:
@@ -117,3 +121,17 @@ def tensorrt_backend() -> ModuleType:
             "`pip install 'mallflow[jetson]'` on that machine, or use engine='onnxruntime' "
             f"(missing module: {exc.name})"
         ) from exc
+
+
+def deepstream_backend() -> ModuleType:
+    """The DeepStream runtime, its plugins checked; ImportError naming what is missing on other machines."""
+    missing = [m for m in _DEEPSTREAM_STACK if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ImportError(
+            "engine 'deepstream' needs a Jetson (or an NVIDIA GPU) with DeepStream 7 and its Python bindings; "
+            f"missing: {', '.join(missing)} (gi is python3-gi, pyds the wheel of NVIDIA's deepstream_python_apps "
+            "release). The deploy/jetson image has both; elsewhere use --engine tensorrt or onnxruntime"
+        )
+    runtime = importlib.import_module(_DEEPSTREAM_BACKEND)
+    runtime.check_plugins()
+    return runtime

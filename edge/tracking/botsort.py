@@ -1,7 +1,10 @@
 """BoT-SORT from boxmot, fed with our detections and our own (scheduled) OSNet embeddings.
 
 We never let boxmot build its own ReID backend: its ONNX path pins and pip-installs
-another onnxruntime at run time. Embeddings come from an `Embedder` we pass in.
+another onnxruntime at run time. Embeddings come from an `Embedder` we pass in, or
+arrive with the detections (`Detections.embeddings`, e.g. from DeepStream's secondary
+nvinfer): then the same schedule picks which of those rows count as fresh, so an engine
+that hands over the vectors the embedder would have computed yields the same tracks.
 """
 
 from __future__ import annotations
@@ -48,7 +51,9 @@ class BotSortTracker(Tracker):
     """boxmot's BoT-SORT with camera-motion compensation and scheduled, batched OSNet embeddings.
 
     `frame_rate` is the stream's real rate: boxmot sizes its Kalman steps and lost-track
-    buffer in frames.
+    buffer in frames. The image given to `update` is read only by the embedder (for boxes
+    without precomputed vectors) and by camera-motion compensation; with `cmc_method: none`
+    boxmot takes nothing from it but its size.
     """
 
     def __init__(self, settings: Tracking, frame_rate: float, embedder: Embedder | None = None) -> None:
@@ -99,6 +104,11 @@ class BotSortTracker(Tracker):
         assert self.embedder is not None
         n = len(detections)
         dim = self.embedder.dim
+        precomputed = detections.embeddings
+        if precomputed is not None and precomputed.shape[1] != dim:
+            raise ValueError(
+                f"detections carry {precomputed.shape[1]}-D embeddings but {self.embedder.model_id} gives {dim}-D ones"
+            )
         embs = np.zeros((n, dim), dtype=np.float32)
         # BoT-SORT uses appearance only for its first (high-confidence) association.
         high = detections.confidence >= self.settings.track_high_thresh
@@ -112,7 +122,10 @@ class BotSortTracker(Tracker):
         fresh = high & needs_fresh
         idx = np.flatnonzero(fresh)
         if len(idx):
-            embs[idx] = self.embedder.embed(image, detections.xyxy[idx])
+            if precomputed is not None:
+                embs[idx] = precomputed[idx]
+            else:
+                embs[idx] = self.embedder.embed(image, detections.xyxy[idx])
             self.embeddings_computed += len(idx)
         return embs, fresh
 

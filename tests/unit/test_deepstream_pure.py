@@ -121,8 +121,9 @@ def test_importing_edge_never_imports_the_nvidia_stack() -> None:
     import sys
 
     code = (
-        "import sys, edge, edge.agent.agent, edge.deepstream.metadata, edge.deepstream.nvinfer_config, "
-        "edge.inference.engine_cache, edge.inference.factory, edge.cli.edge_cmd; "
+        "import sys, edge, edge.agent.agent, edge.agent.assemble, edge.deepstream.metadata, "
+        "edge.deepstream.nvinfer_config, edge.deepstream.pipeline, edge.deepstream.agent, "
+        "edge.inference.engine_cache, edge.inference.factory, edge.inference.precomputed, edge.cli.edge_cmd; "
         "print(sorted(m for m in ('tensorrt', 'pyds', 'gi', 'pycuda') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout

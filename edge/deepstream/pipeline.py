@@ -1,0 +1,443 @@
+"""The DeepStream pipeline as data, and the per-frame bookkeeping around it. Pure: no `gi`, no `pyds`.
+
+    nvurisrcbin (one per camera) ─▶ nvstreammux ─▶ queue ─▶ nvinfer (detector, raw tensor)
+        ─▶ [probe: tensor → our detections → NvDsObjectMeta] ─▶ queue ─▶ nvinfer (OSNet on
+        each person, raw tensor) ─▶ fakesink ◀ [probe: per frame, boxes + embeddings → agent]
+
+What to build (elements and their properties), which camera a frame belongs to
+(`frame_meta.pad_index` is the muxer sink pad, so the camera's position in the plan),
+where its boxes lie in the camera's own (cropped) frame, when it was captured, and what
+state each camera is in are all decided here and unit-tested; edge/deepstream/runtime.py
+only turns the plan into GStreamer objects and copies metadata in and out of pyds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from edge.inference.engine_cache import PRECISIONS
+from edge.sources.base import SourceKind, SourceSpec
+from edge.sources.reconnect import Backoff, SourceEvent, SourceState
+
+# gie-unique-id of the two nvinfer instances (edge/deepstream/nvinfer_config.py defaults).
+DETECTOR_UID = 1
+REID_UID = 2
+# nvurisrcbin's select-rtp-protocol value for RTP over the RTSP TCP connection.
+_RTP_OVER_TCP = 4
+
+PropertyValue = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class DeepStreamSettings:
+    """Pipeline knobs that are not in the site file (they depend on the box, not the mall)."""
+
+    # (height, width) every camera is scaled to before inference. No padding: a camera of
+    # another aspect ratio is stretched, and its boxes are stretched back (metadata.py).
+    muxer_size: tuple[int, int] = (1080, 1920)
+    # How long the muxer waits to fill a batch before pushing a partial one; None: one frame
+    # at the slowest camera's fps hint (25 fps without hints), so a late camera costs at most
+    # one frame of latency to the others.
+    batched_push_timeout_us: int | None = None
+    # Frames the detector skips between inferences (nvinfer `interval`); the agent tracks
+    # only the inferred ones, at the correspondingly lower rate.
+    detector_interval: int = 0
+    # TensorRT precision of both engines. FP16/FP32 engines are built at the first start;
+    # INT8 ones must be built before with `mallflow models build-engine --precision int8`
+    # (it calibrates on the site's frames; see edge/deepstream/runtime.py for the batch sizes).
+    precision: str = "fp16"
+    gpu_id: int = 0
+    rtsp_latency_ms: int = 200
+    rtsp_over_tcp: bool = True
+    # A live camera silent this long is reported RECONNECTING, and nvurisrcbin reconnects it.
+    stall_s: float = 10.0
+    # Buffers each queue may hold: enough to overlap stages, little enough that a slow agent
+    # pushes back on the muxer (live sources then drop at the source) instead of piling up.
+    queue_buffers: int = 4
+
+    def __post_init__(self) -> None:
+        if min(self.muxer_size) <= 0:
+            raise ValueError(f"muxer_size must be positive (height, width), got {self.muxer_size}")
+        if self.batched_push_timeout_us is not None and self.batched_push_timeout_us <= 0:
+            raise ValueError(f"batched_push_timeout_us must be > 0, got {self.batched_push_timeout_us}")
+        if self.detector_interval < 0:
+            raise ValueError(f"detector_interval must be >= 0, got {self.detector_interval}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.stall_s <= 0:
+            raise ValueError(f"stall_s must be > 0, got {self.stall_s}")
+        if self.queue_buffers < 1:
+            raise ValueError(f"queue_buffers must be >= 1, got {self.queue_buffers}")
+
+
+@dataclass(frozen=True)
+class SourceSlot:
+    """One camera in the pipeline: `index` is its nvstreammux sink pad and every frame's pad_index."""
+
+    index: int
+    camera_id: str
+    uri: str
+    live: bool
+    crop: tuple[int, int, int, int] | None = None
+    fps_hint: float | None = None
+
+
+def source_uri(spec: SourceSpec) -> str:
+    """The URI nvurisrcbin opens for a camera source: files become absolute file:// URIs."""
+    if spec.kind is SourceKind.V4L2:
+        raise ValueError(
+            f"camera {spec.camera_id}: {spec.uri} is a V4L2 device; the deepstream engine takes file and "
+            "rtsp:// sources (use --engine tensorrt or onnxruntime for USB cameras)"
+        )
+    if spec.kind is SourceKind.RTSP:
+        return spec.uri
+    # The site loader has made relative paths absolute (relative to the YAML file) already.
+    return Path(spec.path).resolve().as_uri()
+
+
+def source_slots(specs: Sequence[SourceSpec]) -> list[SourceSlot]:
+    if not specs:
+        raise ValueError("the pipeline needs at least one camera")
+    ids = [s.camera_id for s in specs]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"camera ids must be unique, got {ids}")
+    return [SourceSlot(i, s.camera_id, source_uri(s), s.is_live, s.crop, s.fps_hint) for i, s in enumerate(specs)]
+
+
+def camera_of(slots: Sequence[SourceSlot], pad_index: int) -> SourceSlot:
+    """The camera whose frames carry `pad_index` (the muxer pad it was linked to)."""
+    if not 0 <= pad_index < len(slots) or slots[pad_index].index != pad_index:
+        raise ValueError(f"frame from muxer pad {pad_index}, but the pipeline has pads 0..{len(slots) - 1}")
+    return slots[pad_index]
+
+
+def source_properties(slot: SourceSlot, backoff: Backoff, settings: DeepStreamSettings) -> dict[str, PropertyValue]:
+    """nvurisrcbin properties of one camera.
+
+    nvurisrcbin reconnects RTSP itself, at a fixed interval rather than our exponential
+    backoff: the interval is the longest silence accepted before reconnecting (the same
+    `stall_s` after which the agent reports RECONNECTING), the first retry after a failed
+    connect waits `backoff.initial_s`, and `backoff.max_attempts` carries over (0, retry
+    forever, is nvurisrcbin's -1).
+    """
+    props: dict[str, PropertyValue] = {"uri": slot.uri, "gpu-id": settings.gpu_id, "disable-audio": True}
+    if slot.live:
+        props |= {
+            "latency": settings.rtsp_latency_ms,
+            "drop-on-latency": True,
+            "rtsp-reconnect-interval": max(1, math.ceil(settings.stall_s)),
+            "init-rtsp-reconnect-interval": max(1, math.ceil(backoff.initial_s)),
+            "rtsp-reconnect-attempts": backoff.max_attempts or -1,
+        }
+        if settings.rtsp_over_tcp:
+            # UDP loses packets on busy mall networks; interleaved TCP does not.
+            props["select-rtp-protocol"] = _RTP_OVER_TCP
+    else:
+        props["file-loop"] = False
+    return props
+
+
+def muxer_properties(slots: Sequence[SourceSlot], settings: DeepStreamSettings) -> dict[str, PropertyValue]:
+    height, width = settings.muxer_size
+    timeout = settings.batched_push_timeout_us
+    if timeout is None:
+        slowest = min((s.fps_hint for s in slots if s.fps_hint), default=25.0)
+        timeout = round(1e6 / slowest)
+    return {
+        "batch-size": len(slots),
+        "width": width,
+        "height": height,
+        "batched-push-timeout": timeout,
+        "live-source": any(s.live for s in slots),
+        # ntp_timestamp = the system clock when a frame reached the muxer: capture time of live frames.
+        "attach-sys-ts": True,
+        "gpu-id": settings.gpu_id,
+    }
+
+
+@dataclass(frozen=True)
+class ElementSpec:
+    factory: str
+    name: str
+    properties: dict[str, PropertyValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PipelineGraph:
+    """`sources[i]` links to the muxer's sink_i; `chain` links in order, the muxer first."""
+
+    sources: list[ElementSpec]
+    chain: list[ElementSpec]
+
+    def element(self, name: str) -> ElementSpec:
+        for e in (*self.sources, *self.chain):
+            if e.name == name:
+                return e
+        raise KeyError(f"no element {name!r} in the pipeline")
+
+
+MUXER = "mux"
+DETECTOR = "detector"
+REID = "reid"
+SINK = "sink"
+
+
+def element_graph(
+    slots: Sequence[SourceSlot],
+    detector_config: Path,
+    reid_config: Path | None,
+    backoff: Backoff,
+    settings: DeepStreamSettings,
+) -> PipelineGraph:
+    queue = {"max-size-buffers": settings.queue_buffers, "max-size-bytes": 0, "max-size-time": 0}
+    chain = [
+        ElementSpec("nvstreammux", MUXER, muxer_properties(slots, settings)),
+        ElementSpec("queue", "queue-infer", dict(queue)),
+        ElementSpec(
+            "nvinfer",
+            DETECTOR,
+            {
+                "config-file-path": str(detector_config),
+                "unique-id": DETECTOR_UID,
+                "batch-size": len(slots),
+                "gpu-id": settings.gpu_id,
+            },
+        ),
+        ElementSpec("queue", "queue-objects", dict(queue)),
+    ]
+    if reid_config is not None:
+        reid: dict[str, PropertyValue] = {
+            "config-file-path": str(reid_config),
+            "unique-id": REID_UID,
+            "gpu-id": settings.gpu_id,
+        }
+        chain.append(ElementSpec("nvinfer", REID, reid))
+    # sync off: files play as fast as the pipeline runs (as the CPU agent reads them); live
+    # sources pace themselves.
+    chain.append(ElementSpec("fakesink", SINK, {"sync": False, "async": False, "enable-last-sample": False}))
+    sources = [ElementSpec("nvurisrcbin", f"src-{s.index}", source_properties(s, backoff, settings)) for s in slots]
+    return PipelineGraph(sources, chain)
+
+
+def redact_uri(uri: str) -> str:
+    """The URI without its password: camera credentials never reach a log."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://)([^/@:]*):[^/@]*@", r"\1\2:***@", uri, flags=re.IGNORECASE)
+
+
+def _launch_value(value: PropertyValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = redact_uri(value) if isinstance(value, str) else str(value)
+    return f'"{text}"' if re.search(r"[\s!\"'=]", text) else text
+
+
+def _launch_element(e: ElementSpec) -> str:
+    return " ".join([e.factory, f"name={e.name}", *(f"{k}={_launch_value(v)}" for k, v in e.properties.items())])
+
+
+def describe(graph: PipelineGraph) -> str:
+    """The pipeline as a gst-launch-1.0 line (credentials redacted), for logs and for trying it by hand."""
+    sources = " ".join(f"{_launch_element(s)} ! {MUXER}.sink_{i}" for i, s in enumerate(graph.sources))
+    return f"{sources} {' ! '.join(_launch_element(e) for e in graph.chain)}"
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """What the pipeline yields per frame: its camera (pad), timing and objects in source pixels."""
+
+    pad_index: int
+    frame_num: int
+    # (height, width) of the decoded source frame, before the muxer scaled it.
+    source_size: tuple[int, int]
+    pts_ns: int | None
+    ntp_ns: int | None
+    # (N, 6) x1, y1, x2, y2, score, class and, with the secondary, (N, D) unit vectors.
+    boxes: NDArray[np.float32]
+    embeddings: NDArray[np.float32] | None = None
+
+
+def order_batch(results: Sequence[FrameResult]) -> list[FrameResult]:
+    """A muxer batch in processing order: by camera, and within a camera by frame (a batch may hold two)."""
+    return sorted(results, key=lambda r: (r.pad_index, r.frame_num))
+
+
+def crop_to_camera(
+    boxes: NDArray[np.float32],
+    embeddings: NDArray[np.float32] | None,
+    crop: tuple[int, int, int, int] | None,
+    source_size: tuple[int, int],
+) -> tuple[NDArray[np.float32], NDArray[np.float32] | None, tuple[int, int]]:
+    """Boxes of the full source frame → the camera's crop: (boxes, embeddings, (height, width) of the camera's frame).
+
+    The CPU path detects on the cropped image; here the detector saw the whole frame, so a
+    person belongs to the camera whose crop holds the centre of their box, clipped to it.
+    """
+    h, w = source_size
+    if crop is None:
+        return boxes, embeddings, source_size
+    x0, y0, x1, y1 = crop
+    if x1 > w or y1 > h:
+        raise ValueError(f"crop {crop} exceeds the {w}x{h} frame")
+    cx = (boxes[:, 0] + boxes[:, 2]) / 2
+    cy = (boxes[:, 1] + boxes[:, 3]) / 2
+    keep = (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)
+    out = boxes[keep].copy()
+    out[:, [0, 2]] = np.clip(out[:, [0, 2]], x0, x1) - x0
+    out[:, [1, 3]] = np.clip(out[:, [1, 3]], y0, y1) - y0
+    return out, None if embeddings is None else embeddings[keep], (y1 - y0, x1 - x0)
+
+
+@dataclass
+class CaptureClock:
+    """Capture time of a camera's frames, by the rules of the CPU sources (edge/sources/base.py).
+
+    Live: the muxer's system timestamp (ntp_timestamp), else the wall clock now. Files: the
+    start of the run plus the media position — by the installer's fps hint when given (it
+    is trusted over the container's), else by the stream's timestamps, else by `fps`.
+    """
+
+    live: bool
+    start_ns: int
+    fps_hint: float | None = None
+    fps: float = 25.0
+    _first_pts: int | None = None
+
+    def time_ns(self, index: int, pts_ns: int | None, ntp_ns: int | None, now_ns: int) -> int:
+        if self.live:
+            return ntp_ns if ntp_ns else now_ns
+        if self.fps_hint:
+            return self.start_ns + int(index * 1e9 / self.fps_hint)
+        if pts_ns is not None:
+            if self._first_pts is None:
+                self._first_pts = pts_ns
+            return self.start_ns + pts_ns - self._first_pts
+        return self.start_ns + int(index * 1e9 / self.fps)
+
+
+@dataclass
+class _SlotHealth:
+    state: SourceState = SourceState.RECONNECTING
+    last_frame_ns: int = 0
+    failures: int = 0
+    finished: bool = False
+
+
+class SourceHealth:
+    """Camera states from what the pipeline shows: frames, end of stream, errors and silence.
+
+    The events match the CPU sources' (edge/sources/reconnect.py): ONLINE at the first frame
+    after a start or a gap; a file's end ENDED and its error OFFLINE (it is not retried); a
+    live camera's error, end or silence RECONNECTING while nvurisrcbin reconnects, and
+    OFFLINE after `max_attempts` failures in a row without a frame (0: never).
+    """
+
+    def __init__(self, slots: Sequence[SourceSlot], stall_s: float, max_attempts: int = 0) -> None:
+        self.slots = list(slots)
+        self.stall_s = stall_s
+        self.max_attempts = max_attempts
+        self._health = [_SlotHealth() for _ in self.slots]
+
+    def _event(self, index: int, state: SourceState, message: str = "", attempt: int = 0) -> SourceEvent:
+        health = self._health[index]
+        health.state = state
+        health.finished = state in (SourceState.ENDED, SourceState.OFFLINE)
+        return SourceEvent(self.slots[index].camera_id, state, message, attempt)
+
+    def frame(self, index: int, now_ns: int) -> list[SourceEvent]:
+        health = self._health[index]
+        health.last_frame_ns = now_ns
+        health.failures = 0
+        if health.finished or health.state is SourceState.ONLINE:
+            return []
+        return [self._event(index, SourceState.ONLINE)]
+
+    def ended(self, index: int) -> list[SourceEvent]:
+        if self._health[index].finished:
+            return []
+        if not self.slots[index].live:
+            return [self._event(index, SourceState.ENDED)]
+        return self.failed(index, "stream ended")
+
+    def failed(self, index: int, message: str) -> list[SourceEvent]:
+        health = self._health[index]
+        if health.finished:
+            return []
+        if not self.slots[index].live:
+            return [self._event(index, SourceState.OFFLINE, message)]
+        health.failures += 1
+        if self.max_attempts and health.failures >= self.max_attempts:
+            return [self._event(index, SourceState.OFFLINE, f"giving up after {health.failures} attempts: {message}")]
+        return [self._event(index, SourceState.RECONNECTING, message, health.failures)]
+
+    def stalled(self, now_ns: int) -> list[SourceEvent]:
+        events = []
+        for i, health in enumerate(self._health):
+            silent_s = (now_ns - health.last_frame_ns) / 1e9
+            if self.slots[i].live and health.state is SourceState.ONLINE and silent_s >= self.stall_s:
+                events += self.failed(i, f"no frame for {silent_s:.0f} s")
+        return events
+
+    def finished(self, index: int) -> bool:
+        return self._health[index].finished
+
+    def all_finished(self) -> bool:
+        return all(h.finished for h in self._health)
+
+
+@dataclass(frozen=True)
+class DetectorHead:
+    """How the detector's raw tensor is decoded (the CPU detector's defaults; the site's gate comes after)."""
+
+    input_size: tuple[int, int]
+    layout: str = "auto"
+    conf_threshold: float = 0.1
+    nms_iou: float = 0.45
+    classes: tuple[int, ...] = (0,)
+    unique_id: int = DETECTOR_UID
+
+
+@dataclass(frozen=True)
+class ReidHead:
+    dim: int = 512
+    unique_id: int = REID_UID
+
+
+@dataclass(frozen=True)
+class PipelinePlan:
+    """Everything the runtime needs to build and read the pipeline."""
+
+    slots: list[SourceSlot]
+    graph: PipelineGraph
+    muxer_size: tuple[int, int]
+    detector: DetectorHead
+    reid: ReidHead | None
+    stall_s: float
+    max_attempts: int
+
+
+def build_plan(
+    specs: Sequence[SourceSpec],
+    detector: DetectorHead,
+    detector_config: Path,
+    reid: tuple[ReidHead, Path] | None,
+    backoff: Backoff,
+    settings: DeepStreamSettings,
+) -> PipelinePlan:
+    slots = source_slots(specs)
+    graph = element_graph(slots, detector_config, None if reid is None else reid[1], backoff, settings)
+    return PipelinePlan(
+        slots,
+        graph,
+        settings.muxer_size,
+        detector,
+        None if reid is None else reid[0],
+        settings.stall_s,
+        backoff.max_attempts,
+    )
