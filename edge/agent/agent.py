@@ -155,7 +155,7 @@ class AgentCore(ABC):
         camera_ids: list[str],
         sink: EventSink,
         settings: AgentSettings,
-        model_versions: dict[str, str],
+        detector_id: str,
         reid_model_id: str | None,
         metrics: AgentMetrics | None = None,
         notifier: SystemdNotifier | None = None,
@@ -172,7 +172,8 @@ class AgentCore(ABC):
         # Two batches in flight: detection of the next overlaps tracking of the current.
         self._detected: queue.Queue[DetectedBatch] = queue.Queue(2)
         self._detector_error: Exception | None = None
-        self._model_versions = dict(model_versions)
+        # Reported in camera status, so the cloud knows which models made the numbers.
+        self._model_versions = {"detector": detector_id} | ({"reid": reid_model_id} if reid_model_id else {})
         self._reid_model_id = reid_model_id if site.privacy.publish_embeddings else None
         self._cameras = [self._camera(site, cid) for cid in camera_ids]
         self._snapshots = SnapshotPolicy(site.privacy) if site.privacy.snapshots else None
@@ -389,15 +390,12 @@ class EdgeAgent(AgentCore):
         self.embedder = embedder
         self._opener = opener
         self._readers: dict[str, CameraReader] = {}
-        versions = {"detector": detector.model_id}
-        if embedder is not None:
-            versions["reid"] = embedder.model_id
         super().__init__(
             site,
             camera_ids,
             sink,
             settings,
-            versions,
+            detector.model_id,
             embedder.model_id if embedder is not None else None,
             metrics,
             notifier,

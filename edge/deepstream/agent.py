@@ -166,15 +166,12 @@ class DeepStreamAgent(AgentCore):
             if site.tracking.reid and models.reid_id is not None
             else None
         )
-        versions = {"detector": models.detector_id}
-        if self._embedder is not None:
-            versions["reid"] = self._embedder.model_id
         super().__init__(
             site,
             camera_ids,
             sink,
             settings,
-            versions,
+            models.detector_id,
             None if self._embedder is None else self._embedder.model_id,
             metrics,
             notifier,

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 from analytics_db import make_site
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from cloud.galleries.alerts import SIGNATURE_HEADER, AlertDispatcher, sign, webhook_body
@@ -379,6 +379,20 @@ def _alert_site(url: str, max_attempts: int = 3) -> SiteConfig:
     )
 
 
+def _alert_outbox(tmp_path: Path, site: SiteConfig) -> Engine:
+    """A database where visitor `v` matched a VIP entry: one alert in the outbox."""
+    url = f"sqlite:///{tmp_path / 'alerts.db'}"
+    upgrade(url)
+    engine = create_db_engine(url)
+    with session_factory(engine).begin() as s:
+        sync_sites(s, [site])
+        sighting(s, "enrolled-from", "cam-a", 100, -7200, ALICE)
+        enroll(s, site, "vip", Source(visitor_id="enrolled-from"), "VIP 3", "ops", T)
+        done = [sighting(s, "v", "cam-a", i, 60 * i, unit(5 + i, ALICE, 0.05)) for i in range(2)]
+        GalleryMatcher(SiteRegistry([site]))(s, "mall", done)
+    return engine
+
+
 @pytest.mark.parametrize(
     ("statuses", "state", "attempts"), [([500, 503], "delivered", 3), ([500, 500, 500], "failed", 3)]
 )
@@ -392,15 +406,7 @@ def test_webhook_retries_with_backoff_then_settles(
 ) -> None:
     monkeypatch.setenv("MALLFLOW_TEST_HOOK_KEY", "s3cret")
     site = _alert_site(webhook_url)
-    url = f"sqlite:///{tmp_path / 'a.db'}"
-    upgrade(url)
-    engine = create_db_engine(url)
-    with session_factory(engine).begin() as s:
-        sync_sites(s, [site])
-        sighting(s, "enrolled-from", "cam-a", 100, -7200, ALICE)
-        enroll(s, site, "vip", Source(visitor_id="enrolled-from"), "VIP 3", "ops", T)
-        done = [sighting(s, "v", "cam-a", i, 60 * i, unit(5 + i, ALICE, 0.05)) for i in range(2)]
-        GalleryMatcher(SiteRegistry([site]))(s, "mall", done)
+    engine = _alert_outbox(tmp_path, site)
     _Hook.statuses = list(statuses)
     clock = [T]
     publisher = _Publisher()
@@ -419,16 +425,7 @@ def test_webhook_retries_with_backoff_then_settles(
 
 def test_backoff_waits_between_attempts(tmp_path: Path, webhook_url: str) -> None:
     site = _alert_site(webhook_url, max_attempts=5)
-    url = f"sqlite:///{tmp_path / 'b.db'}"
-    upgrade(url)
-    engine = create_db_engine(url)
-    with session_factory(engine).begin() as s:
-        sync_sites(s, [site])
-        sighting(s, "enrolled-from", "cam-a", 100, -7200, ALICE)
-        enroll(s, site, "vip", Source(visitor_id="enrolled-from"), "VIP 3", "ops", T)
-        GalleryMatcher(SiteRegistry([site]))(
-            s, "mall", [sighting(s, "v", "cam-a", i, 60 * i, unit(5 + i, ALICE, 0.05)) for i in range(2)]
-        )
+    engine = _alert_outbox(tmp_path, site)
     _Hook.statuses = [500] * 5
     dispatcher = AlertDispatcher(SiteRegistry([site]), engine, None, clock=lambda: T)
     reports = [dispatcher.deliver_once() for _ in range(3)]
@@ -437,16 +434,7 @@ def test_backoff_waits_between_attempts(tmp_path: Path, webhook_url: str) -> Non
 
 
 def test_an_unreachable_broker_leaves_alerts_in_the_outbox(tmp_path: Path, site: SiteConfig) -> None:
-    url = f"sqlite:///{tmp_path / 'c.db'}"
-    upgrade(url)
-    engine = create_db_engine(url)
-    with session_factory(engine).begin() as s:
-        sync_sites(s, [site])
-        sighting(s, "enrolled-from", "cam-a", 100, -7200, ALICE)
-        enroll(s, site, "vip", Source(visitor_id="enrolled-from"), "VIP 3", "ops", T)
-        GalleryMatcher(SiteRegistry([site]))(
-            s, "mall", [sighting(s, "v", "cam-a", i, 60 * i, unit(5 + i, ALICE, 0.05)) for i in range(2)]
-        )
+    engine = _alert_outbox(tmp_path, site)
     with pytest.raises(TimeoutError):
         AlertDispatcher(SiteRegistry([site]), engine, _Publisher(fail=True)).deliver_once()
     publisher = _Publisher()
