@@ -86,6 +86,7 @@ class ConsumerService:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=s.max_batch,
+            max_partition_fetch_bytes=s.fetch_partition_bytes,
             session_timeout_ms=s.session_timeout_ms,
             heartbeat_interval_ms=max(1000, s.session_timeout_ms // 3),
             # A batch may wait on a recovering database for a while; stay in the group.

@@ -23,6 +23,9 @@ class ConsumerSettings:
     # memory stays bounded and latency stays well under a second.
     max_batch: int = 2000
     max_latency_ms: int = 200
+    # Bytes one fetch may bring per partition: several batches' worth, so the next fetch
+    # is in flight while a batch is applied instead of the consumer waiting on the broker.
+    fetch_partition_bytes: int = 8 * 1024 * 1024
     # Events stamped further ahead than this (clock skew) or older than this are rejected.
     max_future_s: float = 300.0
     max_age_s: float = 7 * 24 * 3600.0
@@ -40,5 +43,7 @@ class ConsumerSettings:
             raise ValueError(f"max_batch must be >= 1, got {self.max_batch}")
         if self.max_latency_ms < 1:
             raise ValueError(f"max_latency_ms must be >= 1, got {self.max_latency_ms}")
+        if self.fetch_partition_bytes < 1024:
+            raise ValueError(f"fetch_partition_bytes must be >= 1024, got {self.fetch_partition_bytes}")
         if self.max_future_s < 0 or self.max_age_s <= 0:
             raise ValueError("max_future_s must be >= 0 and max_age_s > 0")

@@ -77,11 +77,23 @@ class _Occupancy:
         self.registry = registry
         self.counts: dict[tuple[str, str, str], tuple[int, int]] = {}
         self.levels: list[OccupancyLevel] = []
+        self._loaded: set[str] = set()
+        # Only these are written back: the others were read, not changed.
+        self.changed: set[tuple[str, str, str]] = set()
 
     def _current(self, key: tuple[str, str, str]) -> int:
         if key not in self.counts:
-            row = self.session.get(Occupancy, key)
-            self.counts[key] = (row.count, row.updated_ns) if row else (0, 0)
+            site_id = key[0]
+            if site_id not in self._loaded:
+                # Every live count of the site in one read: a batch touches most of them.
+                self._loaded.add(site_id)
+                for scope, scope_id, count, updated in self.session.execute(
+                    select(Occupancy.scope, Occupancy.scope_id, Occupancy.count, Occupancy.updated_ns).where(
+                        Occupancy.site_id == site_id
+                    )
+                ):
+                    self.counts.setdefault((site_id, scope, scope_id), (count, updated))
+            self.counts.setdefault(key, (0, 0))
         return self.counts[key][0]
 
     def change(self, site_id: str, scope: str, scope_id: str, delta: int, time_ns: int) -> None:
@@ -90,6 +102,7 @@ class _Occupancy:
         # camera outage) must not drive the count below zero.
         value = max(0, self._current(key) + delta)
         self.counts[key] = (value, time_ns)
+        self.changed.add(key)
         self.levels.append(OccupancyLevel(site_id, scope, scope_id, time_ns // NS, value, value))
 
     def write(self) -> None:
@@ -99,6 +112,7 @@ class _Occupancy:
             [
                 {"site_id": s, "scope": sc, "scope_id": i, "count": c, "updated_ns": t}
                 for (s, sc, i), (c, t) in self.counts.items()
+                if (s, sc, i) in self.changed
             ],
             update=["count", "updated_ns"],
         )
