@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from cloud.galleries.exclusion import mark_staff
 from cloud.galleries.sightings import Sighting, of_visitor
-from cloud.galleries.vectors import Vectors, aggregate, decode, similarity
+from cloud.galleries.vectors import EntryIndex, Vectors, aggregate, decode
 from cloud.ingest.registry import SiteRegistry
 from cloud.stitching.stitcher import Assignment
 from cloud.storage.models import GalleryAlertRow, GalleryAudit, GalleryEmbedding, GalleryEntry, GalleryMatch
@@ -38,6 +38,15 @@ class _Entry:
     vectors: Vectors
 
 
+class _GalleryVectors:
+    """One gallery's entries of one embedding model, indexed for scoring."""
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        self.entries = entries
+        self.expires_ns = np.array([e.expires_ns for e in entries], dtype=np.int64)
+        self.index = EntryIndex([e.vectors for e in entries])
+
+
 @dataclass(frozen=True)
 class Decision:
     visitor_id: str
@@ -52,7 +61,7 @@ class GalleryMatcher:
     def __init__(self, registry: SiteRegistry) -> None:
         self.registry = registry
         # Per site: the audit-log position the cached entries reflect, and the entries.
-        self._cache: dict[str, tuple[int, list[_Entry]]] = {}
+        self._cache: dict[str, tuple[int, dict[tuple[str, str], _GalleryVectors]]] = {}
 
     def __call__(self, session: Session, site_id: str, decided: Sequence[Assignment]) -> list[Decision]:
         galleries = self.registry.site(site_id).galleries
@@ -67,7 +76,7 @@ class GalleryMatcher:
     def reset(self) -> None:
         self._cache.clear()
 
-    def _entries(self, session: Session, site_id: str) -> list[_Entry]:
+    def _entries(self, session: Session, site_id: str) -> dict[tuple[str, str], _GalleryVectors]:
         """Entries of the site, reloaded whenever the audit log moved (enrol, renew, delete, expiry)."""
         version = session.scalar(select(func.max(GalleryAudit.id)).where(GalleryAudit.site_id == site_id)) or 0
         cached = self._cache.get(site_id)
@@ -82,13 +91,18 @@ class GalleryMatcher:
             vector = decode(blob)
             if vector is not None:
                 vectors.setdefault(entry_id, []).append(vector)
-        entries = [
-            _Entry(e.entry_id, e.gallery, e.label, e.embedding_model, e.expires_ns, np.stack(vectors[e.entry_id]))
-            for e in session.scalars(select(GalleryEntry).where(GalleryEntry.site_id == site_id))
-            if e.entry_id in vectors
-        ]
-        self._cache[site_id] = (version, entries)
-        return entries
+        by_gallery: dict[tuple[str, str], list[_Entry]] = {}
+        for e in session.scalars(
+            select(GalleryEntry).where(GalleryEntry.site_id == site_id).order_by(GalleryEntry.entry_id)
+        ):
+            if e.entry_id in vectors:
+                entry = _Entry(
+                    e.entry_id, e.gallery, e.label, e.embedding_model, e.expires_ns, np.stack(vectors[e.entry_id])
+                )
+                by_gallery.setdefault((e.gallery, e.embedding_model), []).append(entry)
+        indexed = {key: _GalleryVectors(entries) for key, entries in by_gallery.items()}
+        self._cache[site_id] = (version, indexed)
+        return indexed
 
     def _visitor(
         self,
@@ -96,7 +110,7 @@ class GalleryMatcher:
         site_id: str,
         visitor_id: str,
         galleries: Sequence[Gallery],
-        entries: list[_Entry],
+        entries: dict[tuple[str, str], _GalleryVectors],
     ) -> list[Decision]:
         prior = {
             m.gallery: m
@@ -109,7 +123,7 @@ class GalleryMatcher:
         out = []
         sightings = of_visitor(session, site_id, visitor_id) if open_galleries else []
         for gallery in open_galleries:
-            decision = _decide(visitor_id, gallery, sightings, [e for e in entries if e.gallery == gallery.name])
+            decision = _decide(visitor_id, gallery, sightings, entries)
             if decision is None:
                 continue
             out.append(decision)
@@ -137,7 +151,13 @@ class GalleryMatcher:
             if gallery.purpose is GalleryPurpose.STAFF:
                 staff = True
             elif gallery.purpose is GalleryPurpose.VIP:
-                entry = next(e for e in entries if e.entry_id == decision.entry_id)
+                entry = next(
+                    e
+                    for (name, _), indexed in entries.items()
+                    if name == gallery.name
+                    for e in indexed.entries
+                    if e.entry_id == decision.entry_id
+                )
                 insert_ignore(
                     session,
                     GalleryAlertRow,
@@ -170,25 +190,27 @@ def _named(galleries: Sequence[Gallery], purpose: GalleryPurpose) -> set[str]:
     return {g.name for g in galleries if g.purpose is purpose}
 
 
-def _decide(visitor_id: str, gallery: Gallery, sightings: list[Sighting], entries: list[_Entry]) -> Decision | None:
-    """The visitor against one gallery; None while it has too few sightings to decide on."""
+def _decide(
+    visitor_id: str, gallery: Gallery, sightings: list[Sighting], entries: dict[tuple[str, str], _GalleryVectors]
+) -> Decision | None:
+    """The visitor against one gallery; None while it has too few sightings, or nothing is enrolled."""
     if not sightings:
         return None
     # Entries are compared in the model of the visitor's latest sighting.
     model = sightings[-1].model
     usable = [s for s in sightings if s.model == model]
-    if len(usable) < gallery.min_sightings:
+    indexed = entries.get((gallery.name, model))
+    if len(usable) < gallery.min_sightings or indexed is None:
         return None
-    probe = aggregate([s.vector for s in usable])
     event_ns = usable[-1].last_seen_ns
-    best: tuple[float, str] | None = None
-    for entry in entries:
-        if entry.model != model or entry.expires_ns <= event_ns:
-            continue
-        score = similarity(probe, entry.vectors)
-        if best is None or score > best[0]:
-            best = (score, entry.entry_id)
-    if best is None:
-        # Nothing enrolled (or all expired): no decision worth recording.
+    scores = np.where(
+        indexed.expires_ns > event_ns, indexed.index.scores(aggregate([s.vector for s in usable])), -np.inf
+    )
+    best = int(np.argmax(scores))
+    if not np.isfinite(scores[best]):
+        # Every entry expired: no decision worth recording.
         return None
-    return Decision(visitor_id, gallery.name, best[1], best[0], len(usable), best[0] >= gallery.min_similarity)
+    score = float(scores[best])
+    return Decision(
+        visitor_id, gallery.name, indexed.entries[best].entry_id, score, len(usable), score >= gallery.min_similarity
+    )

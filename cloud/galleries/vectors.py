@@ -42,3 +42,27 @@ def similarity(probe: NDArray[np.float32], entry: Vectors) -> float:
         raise ValueError(f"entry vectors of shape {entry.shape} do not match a probe of {probe.shape[0]} values")
     best = float(np.max(entry @ probe))
     return max(best, float(aggregate(list(entry)) @ probe))
+
+
+class EntryIndex:
+    """Many entries' vectors in two matrices, scored against a probe in one product each.
+
+    `scores(probe)[i]` equals `similarity(probe, vectors[i])`: a mall's staff gallery holds
+    hundreds of entries of up to 16 vectors, matched for every visitor that gets a sighting.
+    """
+
+    def __init__(self, vectors: Sequence[Vectors]) -> None:
+        if not vectors:
+            raise ValueError("an entry index needs at least one entry")
+        self._stacked = np.concatenate(vectors).astype(np.float32)
+        self._starts = np.cumsum([0] + [len(v) for v in vectors[:-1]])
+        self._means = np.stack([aggregate(list(v)) for v in vectors])
+
+    def __len__(self) -> int:
+        return len(self._means)
+
+    def scores(self, probe: NDArray[np.float32]) -> NDArray[np.float32]:
+        if probe.shape != (self._stacked.shape[1],):
+            raise ValueError(f"probe of shape {probe.shape} does not match entries of {self._stacked.shape[1]} values")
+        best = np.maximum.reduceat(self._stacked @ probe, self._starts)
+        return np.maximum(best, self._means @ probe)

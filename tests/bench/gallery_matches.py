@@ -18,6 +18,10 @@ ground-truth identities:
   sightings or more is a probe. End to end, stitching errors included.
 
 Reported for a range of thresholds; 0.8 is stitching's own threshold, the reference.
+
+Also the cost of matching one visit against a large gallery (500 entries of 16 vectors,
+a big mall's staff): the matcher's EntryIndex against scoring entry by entry with the
+reference function, in the same run (`--scale-only` runs just that).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, as pytes
 
 from support.pets09_identities import run_agent, track_identities
 
-from cloud.galleries.vectors import aggregate, decode, similarity
+from cloud.galleries.vectors import EntryIndex, aggregate, decode, similarity
 from cloud.hooks import batch_hooks
 from cloud.ingest.applier import EventApplier
 from cloud.ingest.registry import SiteRegistry
@@ -163,6 +167,31 @@ def table(name: str, scores: Scores) -> dict[str, object]:
     return {"people_enrolled": len(false_scores), "probes": len(pairs), "resightings": len(true_scores), "rows": rows}
 
 
+def matching_cost(entries: int = 500, vectors: int = 16, probes: int = 200, dim: int = 512) -> dict[str, float]:
+    rng = np.random.default_rng(0)
+
+    def units(n: int) -> np.ndarray:
+        v = rng.normal(size=(n, dim)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    gallery = [units(vectors) for _ in range(entries)]
+    visits = units(probes)
+    index = EntryIndex(gallery)
+    started = time.perf_counter()
+    for probe in visits:
+        index.scores(probe)
+    indexed = (time.perf_counter() - started) / probes
+    started = time.perf_counter()
+    for probe in visits:
+        [similarity(probe, e) for e in gallery]
+    looped = (time.perf_counter() - started) / probes
+    print(
+        f"matching one visit against {entries} entries x {vectors} vectors ({dim}-d): "
+        f"index {indexed * 1e3:.2f} ms, entry by entry {looped * 1e3:.2f} ms, {looped / indexed:.1f}x"
+    )
+    return {"index_ms": indexed * 1e3, "loop_ms": looped * 1e3, "ratio": looped / indexed}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", type=Path, help="also write the numbers here")
@@ -172,10 +201,15 @@ def main() -> int:
         default=Path(os.environ.get("MALLFLOW_SHARED_DIR", REPO.parent / "shared")) / "data/PETS09-S2L1/gt/gt.txt",
         help="PETS09-S2L1 ground truth (MOT format)",
     )
+    parser.add_argument("--scale-only", action="store_true", help="only the matching cost on a large gallery")
     args = parser.parse_args()
+    cost = matching_cost()
+    if args.scale_only:
+        return 0
     site = split_site()
     gt = MotSequence.load(args.gt)
-    report = {"gt_tracklets": table("ground-truth tracklets", gt_tracklet_scores(site, gt))}
+    report: dict[str, object] = {"matching_cost": cost}
+    report["gt_tracklets"] = table("ground-truth tracklets", gt_tracklet_scores(site, gt))
     with tempfile.TemporaryDirectory() as tmp:
         report["pipeline"] = table("pipeline (edge agent + stitching)", pipeline_scores(site, gt, Path(tmp)))
     if args.json:

@@ -25,7 +25,7 @@ from cloud.galleries.entries import (
     renew,
 )
 from cloud.galleries.matcher import GalleryMatcher
-from cloud.galleries.vectors import encode
+from cloud.galleries.vectors import EntryIndex, encode, similarity
 from cloud.ingest.registry import SiteRegistry
 from cloud.stitching.stitcher import Assignment
 from cloud.storage import create_db_engine, session_factory, upgrade
@@ -440,3 +440,16 @@ def test_an_unreachable_broker_leaves_alerts_in_the_outbox(tmp_path: Path, site:
     publisher = _Publisher()
     assert AlertDispatcher(SiteRegistry([site]), engine, publisher).deliver_once().published == 1
     assert publisher.sent == ["vip:v"]
+
+
+@pytest.mark.parametrize("sizes", [[1], [3, 1, 16], [16] * 40])
+def test_the_entry_index_scores_as_the_definition(sizes: list[int]) -> None:
+    rng = np.random.default_rng(len(sizes))
+    entries = [np.stack([unit(int(rng.integers(1 << 30))) for _ in range(k)]) for k in sizes]
+    index = EntryIndex(entries)
+    for seed in range(5):
+        probe = unit(1000 + seed)
+        expected = [similarity(probe, e) for e in entries]
+        np.testing.assert_allclose(index.scores(probe), expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="does not match entries of 8 values"):
+        index.scores(np.ones(4, dtype=np.float32))
