@@ -16,6 +16,9 @@ def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--config", required=True, type=Path, help="site YAML (cameras, topology)")
     s.add_argument("--tracklets", required=True, type=Path, help="labelled tracklets JSON (mallflow eval gt-tracklets)")
     s.add_argument("--similarity", type=float, default=None, help="ReID cosine threshold (default: the stitcher's)")
+    s.add_argument(
+        "--reentry-similarity", type=float, default=None, help="the threshold for same-camera re-entries (same default)"
+    )
     add_json_option(s)
     s.set_defaults(handler=_stitching)
 
@@ -29,6 +32,8 @@ def _stitching(args: argparse.Namespace) -> int:
     settings = StitchSettings()
     if args.similarity is not None:
         settings = replace(settings, min_similarity=args.similarity)
+    if args.reentry_similarity is not None:
+        settings = replace(settings, reentry_min_similarity=args.reentry_similarity)
     report = evaluate_stitching(site, LabelledTracklets.load(args.tracklets), settings)
     lines = [
         f"{report.tracklets} tracklets of {report.identities} people → {report.visitors} visitors "
