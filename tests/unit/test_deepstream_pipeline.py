@@ -20,6 +20,7 @@ from types import ModuleType, SimpleNamespace
 import numpy as np
 import pytest
 import yaml
+from support.scenes import crossing_people
 from support.split_site import split_site_on
 
 from edge.agent.agent import AgentSettings
@@ -336,17 +337,6 @@ def test_objects_the_secondary_skipped_get_zero_embeddings() -> None:
 # Precomputed embeddings in the tracker
 
 
-def _scene(frame: int) -> tuple[np.ndarray, Detections]:
-    """Two differently dressed people crossing on a grey floor (as in test_tracking.py)."""
-    image = np.full((240, 320, 3), 90, np.uint8)
-    rows = []
-    for x0, colour in ((20 + 6 * frame, (0, 0, 200)), (260 - 6 * frame, (200, 120, 0))):
-        image[80:200, x0 : x0 + 40] = colour
-        image[80:110, x0 + 10 : x0 + 30] = (180, 200, 230)
-        rows.append([x0, 80, x0 + 40, 200, 0.9, 0])
-    return image, Detections.from_array(np.array(rows, dtype=np.float32))
-
-
 @pytest.fixture(scope="module")
 def embedder() -> Embedder:
     return create_embedder(threads=1)
@@ -355,7 +345,7 @@ def embedder() -> Embedder:
 def _track(tracker: BotSortTracker, embedder: Embedder | None, placeholder: bool) -> list[Detections]:
     outputs = []
     for frame in range(15):
-        image, det = _scene(frame)
+        image, det = crossing_people(frame)
         if embedder is not None:
             # What the secondary nvinfer hands over: a vector for every box.
             det = replace(det, embeddings=embedder.embed(image, det.xyxy))
@@ -388,7 +378,7 @@ def test_precomputed_embeddings_give_the_embedders_tracks(embedder: Embedder, cm
 
 def test_precomputed_embedder_refuses_pixels_and_wrong_sizes(embedder: Embedder) -> None:
     stand_in = PrecomputedEmbedder("osnet@1234abcd", 512)
-    image, det = _scene(0)
+    image, det = crossing_people(0)
     with pytest.raises(ValueError, match="must come with them"):
         stand_in.embed(image, det.xyxy)
     tracker = BotSortTracker(Tracking(), 10, stand_in)
@@ -406,7 +396,7 @@ def test_perception_checks_the_embedding_rows() -> None:
     assert isinstance(perception.tracker, BotSortTracker) and perception.tracker.settings.cmc_method == "none"
     frame = Frame("cam-a", 0, 1, np.zeros((240, 320, 3), np.uint8))
     with pytest.raises(ValueError, match=re.escape("embeddings must have shape (2, D), got (1, 4)")):
-        perception.step(frame, _scene(0)[1].as_array(), np.ones((1, 4), np.float32))
+        perception.step(frame, crossing_people(0)[1].as_array(), np.ones((1, 4), np.float32))
 
 
 # The agent on a fake pipeline
@@ -467,7 +457,7 @@ class FakeRunner:
 def _batches(embedder: Embedder, frames: int = 15) -> list[list[FrameResult]]:
     batches = []
     for k in range(frames):
-        image, det = _scene(k)
+        image, det = crossing_people(k)
         boxes, embs = det.as_array(), embedder.embed(image, det.xyxy)
         batches.append([FrameResult(i, k, (240, 320), k * 100_000_000, None, boxes, embs) for i in (0, 1)])
     return batches

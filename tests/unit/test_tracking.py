@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from support.scenes import crossing_people
 
 from edge.detections import Detections
 from edge.inference.factory import create_embedder
@@ -137,22 +138,11 @@ def test_tracking_config_rejects(fields: dict[str, object], error: str) -> None:
         Tracking.model_validate(fields)
 
 
-def _scene(frame: int) -> tuple[np.ndarray, Detections]:
-    """Two differently dressed people walking towards each other on a grey floor."""
-    image = np.full((240, 320, 3), 90, np.uint8)
-    rows = []
-    for x0, colour in ((20 + 6 * frame, (0, 0, 200)), (260 - 6 * frame, (200, 120, 0))):
-        image[80:200, x0 : x0 + 40] = colour
-        image[80:110, x0 + 10 : x0 + 30] = (180, 200, 230)
-        rows.append([x0, 80, x0 + 40, 200, 0.9, 0])
-    return image, Detections.from_array(np.array(rows, dtype=np.float32))
-
-
 def test_botsort_keeps_identities_and_schedules_reid() -> None:
     tracker = BotSortTracker(Tracking(), frame_rate=10, embedder=create_embedder(threads=1))
     ids_per_frame = []
     for frame in range(15):
-        image, det = _scene(frame)
+        image, det = crossing_people(frame)
         out = tracker.update(det, image, (frame + 1) * 100_000_000)
         ids_per_frame.append(tuple(out.tracker_id.tolist()))
     confirmed = [ids for ids in ids_per_frame if len(ids) == 2]
