@@ -51,8 +51,10 @@ class _GalleryVectors:
 class Decision:
     visitor_id: str
     gallery: str
-    entry_id: str | None
-    similarity: float | None
+    # The most similar entry not expired at the sighting, matched or not.
+    entry_id: str
+    label: str
+    similarity: float
     sightings: int
     matched: bool
 
@@ -151,13 +153,6 @@ class GalleryMatcher:
             if gallery.purpose is GalleryPurpose.STAFF:
                 staff = True
             elif gallery.purpose is GalleryPurpose.VIP:
-                entry = next(
-                    e
-                    for (name, _), indexed in entries.items()
-                    if name == gallery.name
-                    for e in indexed.entries
-                    if e.entry_id == decision.entry_id
-                )
                 insert_ignore(
                     session,
                     GalleryAlertRow,
@@ -166,8 +161,8 @@ class GalleryMatcher:
                             "site_id": site_id,
                             "gallery": gallery.name,
                             "visitor_id": visitor_id,
-                            "entry_id": entry.entry_id,
-                            "label": entry.label,
+                            "entry_id": decision.entry_id,
+                            "label": decision.label,
                             "similarity": decision.similarity,
                             "camera_id": sightings[-1].camera_id,
                             "first_seen_ns": sightings[0].first_seen_ns,
@@ -211,6 +206,7 @@ def _decide(
         # Every entry expired: no decision worth recording.
         return None
     score = float(scores[best])
+    entry = indexed.entries[best]
     return Decision(
-        visitor_id, gallery.name, indexed.entries[best].entry_id, score, len(usable), score >= gallery.min_similarity
+        visitor_id, gallery.name, entry.entry_id, entry.label, score, len(usable), score >= gallery.min_similarity
     )
