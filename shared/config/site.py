@@ -147,14 +147,34 @@ class Zone(_Strict):
     @field_validator("polygon")
     @classmethod
     def _polygon(cls, v: list[PointXY]) -> list[PointXY]:
-        if len(v) < 3:
-            raise ValueError(f"a zone polygon needs at least 3 points, got {len(v)}")
-        arr = np.asarray(v, dtype=np.float64)
-        x, y = arr[:, 0], arr[:, 1]
-        area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
-        if area <= 0:
-            raise ValueError("the zone polygon has zero area")
-        return v
+        return _region("zone", v)
+
+
+class Exit(_Strict):
+    """Where people leave the site within a camera's view: a door to the street, the edge
+    of the watched area. A track that ends in one has left; stitching links nothing after
+    it, so whoever comes in later starts a new visit however alike they look."""
+
+    id: Identifier
+    camera: Identifier
+    space: Space = Space.IMAGE
+    polygon: list[PointXY]
+
+    @field_validator("polygon")
+    @classmethod
+    def _polygon(cls, v: list[PointXY]) -> list[PointXY]:
+        return _region("exit", v)
+
+
+def _region(kind: str, v: list[PointXY]) -> list[PointXY]:
+    if len(v) < 3:
+        raise ValueError(f"the {kind} polygon needs at least 3 points, got {len(v)}")
+    arr = np.asarray(v, dtype=np.float64)
+    x, y = arr[:, 0], arr[:, 1]
+    area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+    if area <= 0:
+        raise ValueError(f"the {kind} polygon has zero area")
+    return v
 
 
 class Link(_Strict):
@@ -271,7 +291,7 @@ class Gallery(_Strict):
     # Days an entry lives after enrolment or renewal; default per purpose (DEFAULT_EXPIRY_DAYS).
     expiry_days: float | None = Field(default=None, gt=0, le=3650)
     # Cosine similarity of a visitor's aggregated embedding to an entry's vectors. Stricter
-    # than stitching (0.8): a false match hides a shopper or alerts on a stranger. Measured
+    # than stitching (0.75): a false match hides a shopper or alerts on a stranger. Measured
     # on PETS09 (BENCHMARKS.md, "Gallery false matches").
     min_similarity: float = Field(default=0.9, ge=0, le=1)
     # Tracklets with an embedding a visitor needs before it is matched: one short glimpse
@@ -315,6 +335,7 @@ class SiteConfig(_Strict):
     cameras: list[Camera] = Field(min_length=1)
     lines: list[Line] = []
     zones: list[Zone] = []
+    exits: list[Exit] = []
     topology: list[Link] = []
     tracking: Tracking = Tracking()
     privacy: Privacy = Privacy()
@@ -329,6 +350,7 @@ class SiteConfig(_Strict):
             ("cameras", self.cameras),
             ("lines", self.lines),
             ("zones", self.zones),
+            ("exits", self.exits),
         ):
             dup = _duplicates([i.id for i in items])
             if dup:
@@ -350,6 +372,15 @@ class SiteConfig(_Strict):
                     raise ValueError(
                         f"{kind} {item.id!r} is drawn in floor space but camera {cam.id!r} has no homography"
                     )
+        for ex in self.exits:
+            cam = cameras.get(ex.camera)
+            if cam is None:
+                raise ValueError(f"exit {ex.id!r} refers to unknown camera {ex.camera!r}")
+            if cam.homography is None:
+                raise ValueError(
+                    f"exit {ex.id!r} is on camera {cam.id!r}, which has no homography: stitching tells "
+                    "departures by floor position"
+                )
         for link in self.topology:
             for end in (link.a, link.b):
                 if end not in cameras:
@@ -416,3 +447,6 @@ class SiteConfig(_Strict):
 
     def zones_of(self, camera_id: str) -> list[Zone]:
         return [z for z in self.zones if z.camera == camera_id]
+
+    def exits_of(self, camera_id: str) -> list[Exit]:
+        return [e for e in self.exits if e.camera == camera_id]

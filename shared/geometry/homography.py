@@ -34,24 +34,30 @@ class FloorMapper:
 
     `offset` is the crop origin of a logical camera cut from a larger frame: points
     are given in the crop's pixels, the homography was fitted on the full frame.
+    `front_sign` is the sign of the projective scale on the floor (that of the
+    calibration points): image points with the other sign lie beyond the horizon.
     """
 
-    def __init__(self, matrix: FloatArray, offset: tuple[float, float] = (0.0, 0.0)) -> None:
+    def __init__(self, matrix: FloatArray, offset: tuple[float, float] = (0.0, 0.0), front_sign: float = 1.0) -> None:
         if matrix.shape != (3, 3):
             raise ValueError(f"homography must be 3x3, got shape {matrix.shape}")
         shift = np.array([[1.0, 0.0, offset[0]], [0.0, 1.0, offset[1]], [0.0, 0.0, 1.0]])
         self.matrix: FloatArray = matrix @ shift
+        self.front_sign = 1.0 if front_sign >= 0 else -1.0
 
     @classmethod
     def from_config(cls, homography: Homography, offset: tuple[float, float] = (0.0, 0.0)) -> FloorMapper:
-        return cls(fit_homography(homography.image_points, homography.floor_points), offset)
+        matrix = fit_homography(homography.image_points, homography.floor_points)
+        image = np.asarray(homography.image_points, dtype=np.float64)
+        scale = np.hstack([image, np.ones((len(image), 1))]) @ matrix[2]
+        return cls(matrix, offset, float(np.sign(np.median(scale))))
 
     def to_floor(self, points: FloatArray) -> FloatArray:
-        """(N, 2) image points → (N, 2) floor points; points on the horizon become NaN."""
+        """(N, 2) image points → (N, 2) floor points; points on or beyond the horizon become NaN."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         homog = np.hstack([pts, np.ones((len(pts), 1))]) @ self.matrix.T
         w = homog[:, 2:3]
         with np.errstate(divide="ignore", invalid="ignore"):
             out = homog[:, :2] / w
-        out[np.abs(w[:, 0]) < 1e-12] = np.nan
+        out[w[:, 0] * self.front_sign < 1e-12] = np.nan
         return out

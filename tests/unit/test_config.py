@@ -32,6 +32,7 @@ GOOD: dict[str, Any] = {
     ],
     "lines": [{"id": "door", "camera": "cam-a", "points": [[0, 50], [100, 50]]}],
     "zones": [{"id": "shop", "camera": "cam-a", "polygon": [[0, 0], [50, 0], [50, 50]]}],
+    "exits": [{"id": "street", "camera": "cam-a", "polygon": [[0, 80], [100, 80], [100, 100], [0, 100]]}],
     "topology": [{"a": "cam-a", "b": "cam-b", "min_transit_s": 1, "max_transit_s": 20}],
 }
 
@@ -94,9 +95,14 @@ def test_good_config_resolves_relative_sources(tmp_path: Path) -> None:
         ("lines.0.points", [[1, 1], [1, 1]], "lines[0].points: the two points of a line must differ"),
         ("lines.0.camera", "cam-z", "line 'door' refers to unknown camera 'cam-z'"),
         ("lines.0.settle_frames", 0, "lines[0].settle_frames: Input should be greater than or equal to 1"),
-        ("zones.0.polygon", [[0, 0], [1, 1]], "zones[0].polygon: a zone polygon needs at least 3 points, got 2"),
+        ("zones.0.polygon", [[0, 0], [1, 1]], "zones[0].polygon: the zone polygon needs at least 3 points, got 2"),
         ("zones.0.polygon", [[0, 0], [1, 1], [2, 2]], "zones[0].polygon: the zone polygon has zero area"),
         ("zones.0.space", "floor", None),  # valid: cam-a has a homography
+        ("exits.0.camera", "cam-z", "exit 'street' refers to unknown camera 'cam-z'"),
+        ("exits.0.camera", "cam-b", "exit 'street' is on camera 'cam-b', which has no homography"),
+        ("exits.0.polygon", [[0, 0], [1, 1]], "exits[0].polygon: the exit polygon needs at least 3 points, got 2"),
+        ("exits.0.id", "shop", None),  # exits and zones are different things
+        ("exits.0.space", "floor", None),
         ("topology.0.b", "cam-a", "topology[0]: a topology link must join two different cameras"),
         ("topology.0.min_transit_s", 50, "min_transit_s (50.0) is greater than max_transit_s (20.0)"),
         ("topology.0.b", "cam-q", "topology link cam-a–cam-q refers to unknown camera 'cam-q'"),

@@ -27,7 +27,7 @@ from cloud.galleries.entries import (
 from cloud.galleries.matcher import GalleryMatcher
 from cloud.galleries.vectors import EntryIndex, encode, similarity
 from cloud.ingest.registry import SiteRegistry
-from cloud.stitching.stitcher import Assignment
+from cloud.stitching.stitcher import Assignment, StitchSettings
 from cloud.storage import create_db_engine, session_factory, upgrade
 from cloud.storage.models import (
     GalleryAlertRow,
@@ -159,7 +159,7 @@ def test_bad_gallery_config_is_named(gallery: dict[str, Any], message: str) -> N
 def test_gallery_defaults_and_duplicates() -> None:
     site = gallery_site()
     assert (site.gallery("staff").expiry, site.gallery("vip").expiry) == (30.0, 90.0)
-    assert site.gallery("staff").min_similarity > 0.8  # stricter than stitching
+    assert site.gallery("staff").min_similarity > StitchSettings().min_similarity
     with pytest.raises(ValueError, match="duplicate gallery name"):
         make_site(galleries=[{"name": "g", "purpose": "staff"}, {"name": "g", "purpose": "vip"}])
 

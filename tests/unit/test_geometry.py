@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shared.config import load_site_config
+from shared.config import Homography, load_site_config
 from shared.geometry import FloorMapper, fit_homography, point_in_polygon, side_of_line
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
@@ -44,6 +44,16 @@ def test_homography_fit_and_crop_offset() -> None:
     np.testing.assert_allclose(cropped.to_floor(np.array([[0.0, 50.0]])), [[5.0, 5.0]], atol=1e-9)
     with pytest.raises(ValueError, match="at least 4"):
         fit_homography(img[:3], floor[:3])
+
+
+@pytest.mark.parametrize(("y", "on_floor"), [(0.0, True), (-60.0, True), (-66.7, False), (-80.0, False)])
+def test_points_beyond_the_horizon_have_no_floor_position(y: float, on_floor: bool) -> None:
+    # Looking across the floor: the image row y = -66.7 is the horizon.
+    homography = Homography(
+        image_points=[(0, 100), (100, 100), (30, 0), (70, 0)], floor_points=[(0, 0), (10, 0), (0, 50), (10, 50)]
+    )
+    floor = FloorMapper.from_config(homography).to_floor(np.array([[50.0, y]]))
+    assert bool(np.isfinite(floor).all()) is on_floor
 
 
 def test_pets09_homography_matches_ground_truth_world_coordinates(pets09_gt: Path) -> None:
