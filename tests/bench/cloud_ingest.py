@@ -8,7 +8,12 @@ site) into fresh PostgreSQL databases in this run. Mallflow: the consumer servic
 (batches of up to 2000, one transaction per batch, multi-row upserts, seq-gated
 idempotence, offsets committed after the transaction). Baseline: decode each message and
 `session.add()` + `commit()` one ORM row per event (measured on a sample; rows/s does not
-depend on the sample size). Prints events/s (median of repeats) and the ratio.
+depend on the sample size). Prints events/s (median of repeats) and the ratio, and for the
+consumer service the CPU it cost: events per CPU-second of the consumer process alone, and
+of the consumer, PostgreSQL and the broker together (Linux /proc), which is the per-core
+throughput on a machine where they would not wait on each other. The ceiling: a bare
+kafka-python consumer that only polls the same topic (no decoding, no database), its events
+per CPU-second, so the consumer's own share of the cost reads off the difference.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 from prometheus_client import CollectorRegistry
 from sqlalchemy import create_engine, make_url, text
@@ -129,7 +136,34 @@ def produce(values: list[bytes]) -> str:
     return topic
 
 
-def mallflow_rate(topic: str, n: int) -> float:
+def _service_cpu_s() -> float:
+    """CPU seconds so far of PostgreSQL's processes and the Kafka broker (processes that
+    exited meanwhile are not counted: the consumer's connections live through the run)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        if b"postgres" in cmdline or b"kafka.Kafka" in cmdline:
+            fields = stat.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+@dataclass(frozen=True)
+class Run:
+    events_per_s: float
+    # Events per CPU-second of the consumer process, and of consumer + PostgreSQL + broker.
+    per_consumer_cpu_s: float
+    per_total_cpu_s: float
+
+
+def mallflow_rate(topic: str, n: int) -> Run:
     url = fresh_database()
     try:
         service = ConsumerService(
@@ -146,17 +180,43 @@ def mallflow_rate(topic: str, n: int) -> float:
                 start.append(time.perf_counter())
 
         service.hooks.append(first_batch)  # type: ignore[arg-type]
+        cpu_before, services_before = time.process_time(), _service_cpu_s()
         thread = threading.Thread(target=service.run, kwargs={"idle_exit_s": 2.0})
         thread.start()
         while service.applied < n and thread.is_alive():
-            time.sleep(0.01)
+            time.sleep(0.05)
         end = time.perf_counter()
+        consumer_cpu, services_cpu = time.process_time() - cpu_before, _service_cpu_s() - services_before
         service.stop.set()
         thread.join()
         assert service.applied == n, f"applied {service.applied} of {n}"
-        return n / (end - start[0])
+        return Run(n / (end - start[0]), n / consumer_cpu, n / (consumer_cpu + services_cpu))
     finally:
         drop_database(url)
+
+
+def poll_only_rate(topic: str, n: int) -> float:
+    """Events per CPU-second of kafka-python polling the topic and doing nothing else."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=BOOTSTRAP,
+        group_id=f"bench-poll-{uuid.uuid4()}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=ConsumerSettings().fetch_partition_bytes,
+    )
+    try:
+        got, cpu_start = 0, None
+        while got < n:
+            polled = consumer.poll(timeout_ms=500, max_records=ConsumerSettings().max_batch)
+            batch = sum(len(records) for records in polled.values())
+            if batch and cpu_start is None:
+                cpu_start = time.process_time()
+            got += batch
+        assert cpu_start is not None
+        return n / (time.process_time() - cpu_start)
+    finally:
+        consumer.close(autocommit=False)
 
 
 def naive_rate(values: list[bytes]) -> float:
@@ -193,13 +253,28 @@ def main() -> int:
     values = stream(args.events)
     topic = produce(values)
     print(f"{args.events} events on {topic}, {os.cpu_count()} cores")
-    ours, naive = [], []
+    runs: list[Run] = []
+    naive: list[float] = []
+    ceiling: list[float] = []
     for i in range(args.repeats):
-        ours.append(mallflow_rate(topic, args.events))
+        ceiling.append(poll_only_rate(topic, args.events))
+        runs.append(mallflow_rate(topic, args.events))
         naive.append(naive_rate(values[: args.naive_sample]))
-        print(f"repeat {i + 1}: consumer service {ours[-1]:,.0f} ev/s, naive ORM {naive[-1]:,.0f} ev/s", flush=True)
-    o, b = statistics.median(ours), statistics.median(naive)
+        r = runs[-1]
+        print(
+            f"repeat {i + 1}: consumer service {r.events_per_s:,.0f} ev/s "
+            f"({r.per_consumer_cpu_s:,.0f} per consumer CPU-s, {r.per_total_cpu_s:,.0f} per CPU-s with "
+            f"PostgreSQL and the broker), naive ORM {naive[-1]:,.0f} ev/s, "
+            f"kafka-python poll alone {ceiling[-1]:,.0f} per CPU-s",
+            flush=True,
+        )
+    o, b = statistics.median(r.events_per_s for r in runs), statistics.median(naive)
     print(f"consumer service {o:,.0f} events/s, naive per-row ORM {b:,.0f} events/s, ratio {o / b:.1f}x")
+    print(
+        f"per CPU-second: {statistics.median(r.per_consumer_cpu_s for r in runs):,.0f} events of the consumer "
+        f"process, {statistics.median(r.per_total_cpu_s for r in runs):,.0f} of consumer + PostgreSQL + broker; "
+        f"kafka-python polling alone {statistics.median(ceiling):,.0f}"
+    )
     return 0
 
 
