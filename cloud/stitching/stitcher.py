@@ -3,9 +3,11 @@
 A tracklet S continues a tracklet P (same person, later) when
   * P did not end in one of the site's exits (then the person left: nothing continues P),
   * the site topology links P's camera to S's camera (or it is the same camera, re-entry),
-  * the gap S.first_seen − P.last_seen lies within the link's [min, max] transit seconds
-    (overlapping views may also overlap in time, then their floor positions must agree),
-  * their ReID vectors (same model) are at least `min_similarity` alike.
+  * the gap S.first_seen − P.last_seen lies within the link's [min, max] transit seconds,
+    its minimum eased by `transit_tolerance_s` (overlapping views may also overlap in
+    time, then their floor positions must agree); a re-entry within `reentry_max_gap_s`,
+  * their ReID vectors (same model) are at least `min_similarity` alike
+    (`reentry_min_similarity` for a re-entry).
 Competing candidates are resolved together: every decision round solves one assignment
 problem (Hungarian, scipy's linear_sum_assignment) over all undecided tracklets and all
 open predecessors, maximising total similarity, instead of letting the first tracklet to

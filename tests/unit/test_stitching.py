@@ -238,3 +238,18 @@ def test_split_view_proxy(view: SplitView, pets09_gt: Path, vtest_video: Path) -
 # 52 tracklets, IDF1 100.0 (58.4), 19 visitors. Before exits: 86.8 / 18 and 86.3 / 19.
 FLOOR_IDF1 = 95.0
 FLOOR_VISITOR_ERROR = 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"min_similarity": 1.5}, "min_similarity must be a cosine in"),
+        ({"reentry_min_similarity": -2.0}, "reentry_min_similarity must be a cosine in"),
+        ({"transit_tolerance_s": -1.0}, "transit_tolerance_s must be >= 0"),
+        ({"window_s": -1.0}, "window_s, reentry_max_gap_s and transit_tolerance_s must be >= 0"),
+        ({"max_floor_distance_m": 0.0}, "max_floor_distance_m and max_track_s must be > 0"),
+    ],
+)
+def test_bad_settings_are_named(change: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        StitchSettings(**change)  # type: ignore[arg-type]
