@@ -116,8 +116,10 @@ class ConsumerService:
                     elif idle_exit_s is not None and time.monotonic() - last_record > idle_exit_s:
                         return
                     continue
-                last_record = time.monotonic()
                 self._process(consumer, dead_letters, records)
+                # Idle time counts from the end of the last batch: one that took longer than
+                # idle_exit_s to write (a slow first transaction) is not idleness.
+                last_record = time.monotonic()
         finally:
             dead_letters.close()
             consumer.close(autocommit=False)

@@ -21,7 +21,7 @@ from support.db import totals
 from support.outage_broker import OutageBroker
 
 from cloud.consumer.metrics import ConsumerMetrics
-from cloud.consumer.service import ConsumerService
+from cloud.consumer.service import BatchHook, ConsumerService
 from cloud.consumer.settings import ConsumerSettings
 from cloud.ingest.applier import ApplyResult, EventApplier
 from cloud.ingest.registry import SiteRegistry
@@ -58,7 +58,14 @@ def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
 
 
 def run_consumer(
-    bootstrap: str, topic: str, dlq: str, db: str, site: SiteConfig, group: str, stop_after_batches: int | None = None
+    bootstrap: str,
+    topic: str,
+    dlq: str,
+    db: str,
+    site: SiteConfig,
+    group: str,
+    stop_after_batches: int | None = None,
+    hooks: tuple[BatchHook, ...] = (),
 ) -> ConsumerService:
     settings = ConsumerSettings(
         group_id=group, topic=topic, dead_letter_topic=dlq, max_batch=25, max_age_s=10 * 365 * 24 * 3600.0
@@ -69,6 +76,7 @@ def run_consumer(
         KafkaSettings(bootstrap_servers=bootstrap),
         settings,
         ConsumerMetrics(CollectorRegistry()),
+        list(hooks),
     )
     if stop_after_batches is not None:
 
@@ -163,6 +171,32 @@ def test_replays_and_restarts_change_nothing(
 
 
 POSTGRES_SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "local" / "postgres.sh"
+
+
+def test_a_slow_batch_is_not_mistaken_for_idleness(
+    kafka_bootstrap: str,
+    kafka_topic: str,
+    dead_letter_topic: str,
+    db: str,
+    clip_events: list[bytes],
+    pets09_site: SiteConfig,
+) -> None:
+    # The first batch takes longer to write than the idle timeout (4 s); the rest of the
+    # stream arrives a second after it: the consumer must still be there to take it.
+    first, rest = clip_events[:25], clip_events[25:]
+    produce(kafka_bootstrap, kafka_topic, first)
+    batches: list[int] = []
+
+    def slow_first_batch(session: Session, result: ApplyResult) -> None:
+        if not batches:
+            threading.Timer(6.0, produce, (kafka_bootstrap, kafka_topic, rest)).start()
+            time.sleep(5.0)
+        batches.append(result.applied)
+
+    service = run_consumer(
+        kafka_bootstrap, kafka_topic, dead_letter_topic, db, pets09_site, f"g-{uuid.uuid4()}", hooks=(slow_first_batch,)
+    )
+    assert service.applied == len(clip_events)
 
 
 def test_postgres_restart_during_consumption_loses_and_doubles_nothing(
