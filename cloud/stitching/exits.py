@@ -20,15 +20,14 @@ class SiteExits:
     def __init__(self, site: SiteConfig) -> None:
         self._polygons: dict[str, list[list[list[float]]]] = {}
         for ex in site.exits:
-            camera = site.camera(ex.camera)
             polygon: NDArray[np.float64] = np.asarray(ex.polygon, dtype=np.float64)
             if ex.space is Space.IMAGE:
-                assert camera.homography is not None  # the config validates it
-                offset = (float(camera.crop[0]), float(camera.crop[1])) if camera.crop else (0.0, 0.0)
-                polygon = FloorMapper.from_config(camera.homography, offset).to_floor(polygon)
+                mapper = FloorMapper.for_camera(site.camera(ex.camera))
+                assert mapper is not None  # the config requires an exit's camera to have a homography
+                polygon = mapper.to_floor(polygon)
                 if not np.isfinite(polygon).all():
                     raise ValueError(
-                        f"exit {ex.id!r}: a corner lies on or beyond the horizon of camera {camera.id!r}; "
+                        f"exit {ex.id!r}: a corner lies on or beyond the horizon of camera {ex.camera!r}; "
                         "draw it lower in the image, or on the floor (space: floor)"
                     )
             self._polygons.setdefault(ex.camera, []).append(polygon.tolist())

@@ -174,12 +174,16 @@ class Stitcher:
     ) -> dict[TrackletKey, tuple[TrackletKey, float]]:
         scores = np.full((len(successors), len(predecessors)), -np.inf)
         ends = np.array([p.last_seen_ns for p in predecessors], dtype=np.int64)
+        # Whether a predecessor left the site, worked out once per round, for those any successor is near.
+        departed: dict[int, bool] = {}
         for i, s in enumerate(successors):
             # Only predecessors that ended within reach of this start (vectorised prefilter).
             near = np.flatnonzero((ends >= s.first_seen_ns - self._reach_ns) & (ends <= s.last_seen_ns))
             for j in near.tolist():
                 p = predecessors[j]
-                score = self._score(p, s)
+                if j not in departed:
+                    departed[j] = self._exits.departed(p)
+                score = self._score(p, s, departed[j])
                 if score is not None:
                     scores[i, j] = score
         feasible = np.isfinite(scores)
@@ -197,12 +201,12 @@ class Stitcher:
                 used.add(predecessors[j].key)
         return chosen
 
-    def _score(self, p: Tracklet, s: Tracklet) -> float | None:
-        """Similarity if S may continue P, else None."""
+    def _score(self, p: Tracklet, s: Tracklet, p_departed: bool) -> float | None:
+        """Similarity if S may continue P (which left through an exit when `p_departed`), else None."""
         if p.key == s.key:
             return None
         gap_s = (s.first_seen_ns - p.last_seen_ns) / NS
-        if gap_s > 0 and self._exits.departed(p):
+        if gap_s > 0 and p_departed:
             # P left the site: whoever came after, however alike, is a new visit. (Seen
             # by two overlapping views at once, at the door, is still one person.)
             return None

@@ -58,15 +58,9 @@ class CameraAnalytics:
 
     @classmethod
     def from_config(cls, site: SiteConfig, camera_id: str) -> CameraAnalytics:
-        camera = site.camera(camera_id)
-        mapper = None
-        if camera.homography is not None:
-            # The homography is measured on the full source frame; detections are in crop pixels.
-            offset = (float(camera.crop[0]), float(camera.crop[1])) if camera.crop else (0.0, 0.0)
-            mapper = FloorMapper.from_config(camera.homography, offset)
         return cls(
             camera_id,
-            mapper,
+            FloorMapper.for_camera(site.camera(camera_id)),
             [LineCounter(line) for line in site.lines_of(camera_id)],
             [ZoneMonitor(zone) for zone in site.zones_of(camera_id)],
         )

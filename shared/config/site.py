@@ -363,24 +363,25 @@ class SiteConfig(_Strict):
         for c in self.cameras:
             if c.floor not in floors:
                 raise ValueError(f"camera {c.id!r} is on unknown floor {c.floor!r} (floors: {sorted(floors)})")
-        for kind, items in (("line", self.lines), ("zone", self.zones)):
+        drawn: tuple[tuple[str, list[Line] | list[Zone] | list[Exit]], ...] = (
+            ("line", self.lines),
+            ("zone", self.zones),
+            ("exit", self.exits),
+        )
+        for kind, items in drawn:
             for item in items:
                 cam = cameras.get(item.camera)
                 if cam is None:
                     raise ValueError(f"{kind} {item.id!r} refers to unknown camera {item.camera!r}")
+                if isinstance(item, Exit) and cam.homography is None:
+                    raise ValueError(
+                        f"exit {item.id!r} is on camera {cam.id!r}, which has no homography: stitching tells "
+                        "departures by floor position"
+                    )
                 if item.space is Space.FLOOR and cam.homography is None:
                     raise ValueError(
                         f"{kind} {item.id!r} is drawn in floor space but camera {cam.id!r} has no homography"
                     )
-        for ex in self.exits:
-            cam = cameras.get(ex.camera)
-            if cam is None:
-                raise ValueError(f"exit {ex.id!r} refers to unknown camera {ex.camera!r}")
-            if cam.homography is None:
-                raise ValueError(
-                    f"exit {ex.id!r} is on camera {cam.id!r}, which has no homography: stitching tells "
-                    "departures by floor position"
-                )
         for link in self.topology:
             for end in (link.a, link.b):
                 if end not in cameras:
@@ -447,6 +448,3 @@ class SiteConfig(_Strict):
 
     def zones_of(self, camera_id: str) -> list[Zone]:
         return [z for z in self.zones if z.camera == camera_id]
-
-    def exits_of(self, camera_id: str) -> list[Exit]:
-        return [e for e in self.exits if e.camera == camera_id]

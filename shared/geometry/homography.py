@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from shared.config.site import Homography
+from shared.config.site import Camera, Homography
 
 FloatArray = NDArray[np.float64]
 
@@ -51,6 +51,15 @@ class FloorMapper:
         image = np.asarray(homography.image_points, dtype=np.float64)
         scale = np.hstack([image, np.ones((len(image), 1))]) @ matrix[2]
         return cls(matrix, offset, float(np.sign(np.median(scale))))
+
+    @classmethod
+    def for_camera(cls, camera: Camera) -> FloorMapper | None:
+        """The camera's mapping for points in its own (cropped) pixels; None without a homography."""
+        if camera.homography is None:
+            return None
+        # The homography is measured on the full source frame; a crop's pixels are shifted.
+        offset = (float(camera.crop[0]), float(camera.crop[1])) if camera.crop else (0.0, 0.0)
+        return cls.from_config(camera.homography, offset)
 
     def to_floor(self, points: FloatArray) -> FloatArray:
         """(N, 2) image points → (N, 2) floor points; points on or beyond the horizon become NaN."""

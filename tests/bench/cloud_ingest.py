@@ -197,18 +197,19 @@ def mallflow_rate(topic: str, n: int) -> Run:
 
 def poll_only_rate(topic: str, n: int) -> float:
     """Events per CPU-second of kafka-python polling the topic and doing nothing else."""
+    settings = ConsumerSettings()
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=BOOTSTRAP,
         group_id=f"bench-poll-{uuid.uuid4()}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        max_partition_fetch_bytes=ConsumerSettings().fetch_partition_bytes,
+        max_partition_fetch_bytes=settings.fetch_partition_bytes,
     )
     try:
         got, cpu_start = 0, None
         while got < n:
-            polled = consumer.poll(timeout_ms=500, max_records=ConsumerSettings().max_batch)
+            polled = consumer.poll(timeout_ms=500, max_records=settings.max_batch)
             batch = sum(len(records) for records in polled.values())
             if batch and cpu_start is None:
                 cpu_start = time.process_time()
