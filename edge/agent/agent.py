@@ -18,7 +18,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -155,7 +155,7 @@ class AgentCore(ABC):
         camera_ids: list[str],
         sink: EventSink,
         settings: AgentSettings,
-        detector_id: str,
+        detector_ids: Mapping[str, str],
         reid_model_id: str | None,
         metrics: AgentMetrics | None = None,
         notifier: SystemdNotifier | None = None,
@@ -173,7 +173,8 @@ class AgentCore(ABC):
         self._detected: queue.Queue[DetectedBatch] = queue.Queue(2)
         self._detector_error: Exception | None = None
         # Reported in camera status, so the cloud knows which models made the numbers.
-        self._model_versions = {"detector": detector_id} | ({"reid": reid_model_id} if reid_model_id else {})
+        reid = {"reid": reid_model_id} if reid_model_id else {}
+        self._model_versions = {cid: {"detector": detector_ids[cid]} | reid for cid in camera_ids}
         self._reid_model_id = reid_model_id if site.privacy.publish_embeddings else None
         self._cameras = [self._camera(site, cid) for cid in camera_ids]
         self._snapshots = SnapshotPolicy(site.privacy) if site.privacy.snapshots else None
@@ -362,7 +363,7 @@ class AgentCore(ABC):
             # Never before the camera's newest frame: file timestamps can run ahead of the wall
             # clock, and a final status must not sort before the frames it reports on.
             time_ns=max(now, cam.last_frame.capture_time_ns) if cam.last_frame else now,
-            model_versions=self._model_versions,
+            model_versions=self._model_versions[cam.camera_id],
             message=message,
         )
 
@@ -372,13 +373,17 @@ class AgentCore(ABC):
 
 
 class EdgeAgent(AgentCore):
-    """The CPU/TensorRT agent: a reader thread per camera, one Detector for the batch, an Embedder for ReID."""
+    """The CPU/TensorRT agent: a reader thread per camera, batched detection, an Embedder for ReID.
+
+    `detector` serves every camera, or a mapping gives each camera its own (cameras sharing
+    one Detector object are batched together).
+    """
 
     def __init__(
         self,
         site: SiteConfig,
         camera_ids: list[str],
-        detector: Detector,
+        detector: Detector | Mapping[str, Detector],
         embedder: Embedder | None,
         sink: EventSink,
         settings: AgentSettings,
@@ -386,7 +391,7 @@ class EdgeAgent(AgentCore):
         metrics: AgentMetrics | None = None,
         notifier: SystemdNotifier | None = None,
     ) -> None:
-        self.detector = detector
+        self.detectors = _per_camera(detector, camera_ids)
         self.embedder = embedder
         self._opener = opener
         self._readers: dict[str, CameraReader] = {}
@@ -395,7 +400,7 @@ class EdgeAgent(AgentCore):
             camera_ids,
             sink,
             settings,
-            detector.model_id,
+            {cid: d.model_id for cid, d in self.detectors.items()},
             embedder.model_id if embedder is not None else None,
             metrics,
             notifier,
@@ -420,8 +425,18 @@ class EdgeAgent(AgentCore):
                     return
                 time.sleep(0.002)
                 continue
-            boxes = self.detector.detect([frame.image for _, frame in batch])
-            self._deliver(batch, boxes, [None] * len(batch))
+            self._deliver(batch, self._detect(batch), [None] * len(batch))
+
+    def _detect(self, batch: list[CameraFrame]) -> list[NDArray[np.float32]]:
+        """One detector call per loaded model, for the frames of the cameras it serves."""
+        groups: dict[int, list[int]] = {}
+        for i, (cam, _) in enumerate(batch):
+            groups.setdefault(id(self.detectors[cam.camera_id]), []).append(i)
+        found: dict[int, NDArray[np.float32]] = {}
+        for rows in groups.values():
+            detector = self.detectors[batch[rows[0]][0].camera_id]
+            found.update(zip(rows, detector.detect([batch[i][1].image for i in rows]), strict=True))
+        return [found[i] for i in range(len(batch))]
 
     def _take_frames(self) -> list[CameraFrame]:
         batch = []
@@ -431,3 +446,12 @@ class EdgeAgent(AgentCore):
             except queue.Empty:
                 continue
         return batch
+
+
+def _per_camera(detector: Detector | Mapping[str, Detector], camera_ids: list[str]) -> dict[str, Detector]:
+    if isinstance(detector, Detector):
+        return dict.fromkeys(camera_ids, detector)
+    missing = sorted(set(camera_ids) - set(detector))
+    if missing:
+        raise ValueError(f"no detector given for camera(s) {', '.join(missing)}")
+    return {cid: detector[cid] for cid in camera_ids}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from edge.agent.agent import AgentCore, AgentSettings, EdgeAgent
 from edge.agent.metrics import AgentMetrics
+from edge.inference.base import Detector
 from edge.publish.delivery import DeliverySettings
 from edge.publish.kafka_sink import KafkaSink
 from edge.publish.sink import EventSink
@@ -76,12 +77,19 @@ def assemble_agent(
     # giving each model half the cores avoids oversubscription. On PETS09, 2 cores:
     # 1+1 threads 45 fps, 2+2 threads 23 fps (tests/bench/edge_fps.py).
     threads = options.threads or max(1, (os.cpu_count() or 2) // 2)
-    detector = create_detector(options.engine, threads=threads)
+    # Cameras with equal profiles share one loaded model, so their frames batch together.
+    loaded: dict[str, Detector] = {}
+    detectors: dict[str, Detector] = {}
+    for camera_id in cameras:
+        profile = site.detector_of(camera_id)
+        if profile.key not in loaded:
+            loaded[profile.key] = create_detector(options.engine, profile, threads=threads)
+        detectors[camera_id] = loaded[profile.key]
     embedder = create_embedder(options.engine, threads=threads) if site.tracking.reid else None
     return EdgeAgent(
         site,
         cameras,
-        detector,
+        detectors,
         embedder,
         sink,
         settings,

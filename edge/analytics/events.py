@@ -40,9 +40,9 @@ class LineCrossingEvent:
 class ZoneEvent:
     """A track entered or left a zone.
 
-    An exit's time_ns is the last time the track was seen inside and entered_time_ns the
-    first frame of the visit, so the dwell excludes both the enter confirmation and the
-    exit grace period.
+    An exit's time_ns is the end of the last frame the track was seen inside (the next
+    frame's time) and entered_time_ns the first frame of the visit, so N frames inside at
+    f fps dwell N / f seconds, counting neither the enter confirmation nor the exit grace.
     """
 
     zone_id: str
@@ -63,7 +63,7 @@ class ZoneEvent:
 
     @property
     def dwell_s(self) -> float | None:
-        """Seconds from the first to the last frame inside, on exit events; None on enters."""
+        """Seconds from the start of the first to the end of the last frame inside, on exits; None on enters."""
         if self.entered_time_ns is None:
             return None
         return (self.time_ns - self.entered_time_ns) / 1e9

@@ -9,8 +9,14 @@ from numpy.typing import NDArray
 
 from edge.analytics.events import PointXY
 from edge.detections import Detections
+from shared.config.site import Space
 
 FloatArray = NDArray[np.float64]
+
+# How far (in the shape's space) a new track id may appear from where a lost one vanished
+# and still take over its history (a line's side, a zone visit): about half a standing
+# person's height in a 768x576 view, about a stride on the floor.
+DEFAULT_HANDOVER_DISTANCE: dict[Space, float] = {Space.IMAGE: 60.0, Space.FLOOR: 1.0}
 
 
 def _points(values: NDArray[np.floating], n: int, name: str) -> FloatArray:

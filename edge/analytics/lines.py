@@ -8,15 +8,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edge.analytics.events import Direction, LineCrossingEvent, PointXY
-from edge.analytics.frame import FloatArray, FrameClock, FramePoints
+from edge.analytics.frame import DEFAULT_HANDOVER_DISTANCE, FloatArray, FrameClock, FramePoints
 from edge.detections import Detections
-from shared.config.site import Line, Space
+from shared.config.site import Line
 from shared.geometry import side_of_line
-
-# How far (in the line's space) a new track id may appear from where a lost one vanished
-# and still take over its history: about half a standing person's height in a 768x576
-# view, about a stride on the floor.
-DEFAULT_HANDOVER_DISTANCE: dict[Space, float] = {Space.IMAGE: 60.0, Space.FLOOR: 1.0}
 
 
 @dataclass(frozen=True)

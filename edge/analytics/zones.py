@@ -1,4 +1,4 @@
-"""Zone presence per track: enter and exit events with dwell, robust to border flicker."""
+"""Zone presence per track: enter and exit events with dwell, robust to border flicker and ID switches."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edge.analytics.events import PointXY, ZoneEvent, ZoneEventKind
-from edge.analytics.frame import FrameClock, FramePoints
+from edge.analytics.frame import DEFAULT_HANDOVER_DISTANCE, FloatArray, FrameClock, FramePoints
 from edge.detections import Detections
 from shared.config.site import Zone
 from shared.geometry import point_in_polygon
@@ -26,8 +26,15 @@ class _Presence:
 
     run_start: _Sighting
     last_inside: _Sighting
+    # Where it was last seen inside, in the zone's space: a new id appearing there takes over.
+    last_point: FloatArray
     run_length: int = 0
     entered: _Sighting | None = None
+    # The track id the visit's events carry: the one that entered, even after a takeover.
+    visit_track_id: int = -1
+    # The first frame after `last_inside` in which the track was not seen inside: the end
+    # of its last frame inside, so a visit of N frames at f fps lasts N / f seconds.
+    left_ns: int | None = None
 
 
 class ZoneMonitor:
@@ -36,16 +43,27 @@ class ZoneMonitor:
     Enter: after ``enter_frames`` consecutive sightings inside; the event carries the time
     of the first of them. Exit: once a track has been outside or unseen for
     ``exit_grace_s``, which bridges short occlusions and flicker at the border; the event
-    carries the last time inside, so dwell is not inflated by the grace period. A track
-    that is not yet entered and goes unseen loses its pending sightings; memory holds only
-    tracks seen this frame or inside a visit.
+    carries the end of the last frame inside (the next frame's time), so dwell counts
+    every frame inside and not the grace period.
+
+    ID switches: a new track id that appears inside within ``handover_distance`` of where a
+    track in a visit was last seen, while that track is unseen (and still within its
+    grace), continues that visit instead of starting one; the visit's events keep the id
+    that entered. A track that is not yet entered and goes unseen loses its pending
+    sightings; memory holds only tracks seen this frame or inside a visit.
     """
 
-    def __init__(self, zone: Zone) -> None:
+    def __init__(self, zone: Zone, *, handover_distance: float | None = None) -> None:
+        if handover_distance is None:
+            handover_distance = DEFAULT_HANDOVER_DISTANCE[zone.space]
+        if not handover_distance >= 0:
+            raise ValueError(f"handover_distance must be >= 0 (in {zone.space} units), got {handover_distance}")
         self.zone = zone
+        self.handover_distance = float(handover_distance)
         self._grace_ns = round(zone.exit_grace_s * 1e9)
         self._tracks: dict[int, _Presence] = {}
         self._clock = FrameClock()
+        self._frame_ns = 0
 
     @property
     def inside(self) -> set[int]:
@@ -65,9 +83,12 @@ class ZoneMonitor:
         points: the (N, 2) points to test, in the zone's space (default: image foot
         points); floor_points: (N, 2) floor positions to attach to events, if known.
         """
+        if self._clock.last_ns is not None:
+            self._frame_ns = time_ns - self._clock.last_ns
         self._clock.advance(time_ns)
         frame = FramePoints.of(detections, points, floor_points)
         inside = point_in_polygon(frame.tested, self.zone.polygon)
+        self._hand_over(frame, inside, time_ns)
         events = []
         inside_now: set[int] = set()
         for row, track_id in enumerate(frame.track_ids.tolist()):
@@ -78,50 +99,88 @@ class ZoneMonitor:
                 continue
             inside_now.add(track_id)
             sighting = _Sighting(time_ns, frame.floor_point(row))
-            presence = self._tracks.setdefault(track_id, _Presence(sighting, sighting))
+            presence = self._tracks.setdefault(
+                track_id, _Presence(sighting, sighting, frame.tested[row], visit_track_id=track_id)
+            )
             if presence.run_length == 0:
                 presence.run_start = sighting
             presence.run_length += 1
-            presence.last_inside = sighting
+            presence.last_inside, presence.last_point, presence.left_ns = sighting, frame.tested[row], None
             if presence.entered is None and presence.run_length >= self.zone.enter_frames:
                 presence.entered = presence.run_start
-                events.append(self._enter_event(track_id, presence.run_start))
+                events.append(self._enter_event(presence))
         for track_id, presence in list(self._tracks.items()):
             if track_id in inside_now:
                 continue
+            if presence.left_ns is None:
+                presence.left_ns = time_ns
             if presence.entered is None:
                 del self._tracks[track_id]
             elif time_ns - presence.last_inside.time_ns >= self._grace_ns:
-                events.append(self._exit_event(track_id, presence.entered, presence.last_inside))
+                events.append(self._exit_event(presence, presence.left_ns))
                 del self._tracks[track_id]
         return events
 
     def close_all(self, time_ns: int) -> list[ZoneEvent]:
-        """End of stream: exit every track still inside (at its last time inside) and forget all."""
+        """End of stream: exit every track still inside and forget all.
+
+        A track inside in the last frame is timed to the end of that frame (one frame
+        interval after it).
+        """
         self._clock.check_not_before(time_ns)
         events = [
-            self._exit_event(track_id, p.entered, p.last_inside)
-            for track_id, p in self._tracks.items()
+            self._exit_event(p, p.left_ns if p.left_ns is not None else p.last_inside.time_ns + self._frame_ns)
+            for p in self._tracks.values()
             if p.entered is not None
         ]
         self._tracks.clear()
         return events
 
-    def _enter_event(self, track_id: int, entered: _Sighting) -> ZoneEvent:
+    def _hand_over(self, frame: FramePoints, inside: NDArray[np.bool_], frame_ns: int) -> None:
+        """Let ids new in this frame, inside the zone, continue visits whose track just vanished there."""
+        present = set(frame.track_ids.tolist())
+        new_rows = [row for row, tid in enumerate(frame.track_ids.tolist()) if inside[row] and tid not in self._tracks]
+        lost = {
+            tid: p
+            for tid, p in self._tracks.items()
+            if tid not in present and p.entered is not None and frame_ns - p.last_inside.time_ns < self._grace_ns
+        }
+        if not new_rows or not lost:
+            return
+        pairs = sorted(
+            (float(np.hypot(*(frame.tested[row] - p.last_point))), row, tid)
+            for row in new_rows
+            for tid, p in lost.items()
+        )
+        taken: set[int] = set()
+        for gap, row, old_id in pairs:
+            if gap > self.handover_distance:
+                break
+            if row in taken or old_id not in self._tracks:
+                continue
+            taken.add(row)
+            presence = self._tracks.pop(old_id)
+            # Already entered: the new id's first frame inside needs no confirmation.
+            presence.run_length = self.zone.enter_frames
+            self._tracks[int(frame.track_ids[row])] = presence
+
+    def _enter_event(self, presence: _Presence) -> ZoneEvent:
+        assert presence.entered is not None
         return ZoneEvent(
             zone_id=self.zone.id,
             kind=ZoneEventKind.ENTER,
-            track_id=track_id,
-            time_ns=entered.time_ns,
-            floor_point=entered.floor_point,
+            track_id=presence.visit_track_id,
+            time_ns=presence.entered.time_ns,
+            floor_point=presence.entered.floor_point,
         )
 
-    def _exit_event(self, track_id: int, entered: _Sighting, last_inside: _Sighting) -> ZoneEvent:
+    def _exit_event(self, presence: _Presence, left_ns: int) -> ZoneEvent:
+        assert presence.entered is not None
         return ZoneEvent(
             zone_id=self.zone.id,
             kind=ZoneEventKind.EXIT,
-            track_id=track_id,
-            time_ns=last_inside.time_ns,
-            entered_time_ns=entered.time_ns,
-            floor_point=last_inside.floor_point,
+            track_id=presence.visit_track_id,
+            time_ns=left_ns,
+            entered_time_ns=presence.entered.time_ns,
+            floor_point=presence.last_inside.floor_point,
         )

@@ -184,15 +184,17 @@ def _sequence(args: argparse.Namespace) -> int:
         f"{camera_id}: {report.frames} frames in {report.wall_s:.1f} s ({report.frames / report.wall_s:.1f} fps)"
     )
     _scores_table(console, "tracking", {camera_id: report.tracking})
-    lines = Table(title="line counts (reference from ground-truth tracks)")
-    for column in ("line", "in ref", "in pred", "out ref", "out pred"):
+    lines = Table(title="line counts (reference: ground-truth tracks through the line's debounce)")
+    for column in ("line", "in ref", "in pred", "out ref", "out pred", "geometric in/out"):
         lines.add_column(column, justify="left" if column == "line" else "right")
     for line in report.lines:
         lines.add_row(
             line.line_id,
             *(str(v) for d in ("in", "out") for v in (line.reference[d], line.predicted[d])),
+            f"{line.geometric['in']}/{line.geometric['out']}",
         )
     console.print(lines)
+    console.print(f"line count accuracy (1 - sum |error| / sum reference): {_num(report.count_accuracy)}")
     zones = Table(title="zone visits and dwell")
     for column in (
         "zone",
@@ -202,6 +204,8 @@ def _sequence(args: argparse.Namespace) -> int:
         "mean dwell pred s",
         "total ref s",
         "total pred s",
+        "visits error %",
+        "person-s error %",
     ):
         zones.add_column(column, justify="left" if column == "zone" else "right")
     for z in report.zones:
@@ -213,6 +217,8 @@ def _sequence(args: argparse.Namespace) -> int:
             _num(z.predicted_mean_dwell_s),
             f"{z.reference_total_s:.1f}",
             f"{z.predicted_total_s:.1f}",
+            _num(z.visits_error_pct),
+            _num(z.person_seconds_error_pct),
         )
     console.print(zones)
     f = report.floor
@@ -223,7 +229,7 @@ def _sequence(args: argparse.Namespace) -> int:
     for item in report.skipped:
         console.print(f"skipped: {item}")
     if args.plot is not None:
-        plot_counts(counts_over_time(run, gt, site, camera_id), fps, f"{site.site.id} / {camera_id}", args.plot)
+        plot_counts(counts_over_time(run, gt, site, camera_id, fps), fps, f"{site.site.id} / {camera_id}", args.plot)
         console.print(f"plot: {args.plot}")
     write_json(args.json, report.as_dict())
     return 0

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.cli.errors import UsageError
+from shared.config.detector import DEFAULT_PRESET, PRESETS
 from shared.config.site import SiteConfig
 
 if TYPE_CHECKING:
@@ -48,11 +49,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("video", help="video file (or any source URI)")
-    p.add_argument("--fps", type=float, default=None, help="true frame rate when the container's is wrong")
+    p.add_argument(
+        "--fps",
+        type=_fps,
+        default=None,
+        help="true frame rate (default: the one the video states; needed when it states none or a wrong one)",
+    )
     p.add_argument("--source-backend", choices=SOURCE_BACKENDS, default="auto")
+    p.add_argument(
+        "--detector",
+        choices=sorted(PRESETS),
+        default=DEFAULT_PRESET,
+        help=f"detector profile (default {DEFAULT_PRESET}; site files can define their own)",
+    )
     p.add_argument("--no-reid", action="store_true", help="track without OSNet appearance (faster, more ID switches)")
     p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: all cores)")
     p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+
+
+def _fps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be frames per second, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
 
 
 def _numbers(text: str, what: str) -> list[float]:
@@ -89,7 +111,9 @@ def parse_zones(specs: list[str]) -> list[dict[str, Any]]:
     return zones
 
 
-def video_site(video: str, fps: float | None, lines: list[str], zones: list[str], reid: bool) -> SiteConfig:
+def video_site(
+    video: str, fps: float | None, lines: list[str], zones: list[str], reid: bool, detector: str = DEFAULT_PRESET
+) -> SiteConfig:
     """A one-camera site around a single video, so the tools run the agent's exact code."""
     return SiteConfig.model_validate(
         {
@@ -98,6 +122,7 @@ def video_site(video: str, fps: float | None, lines: list[str], zones: list[str]
             "cameras": [{"id": CAMERA_ID, "source": video, "floor": "floor", "fps_hint": fps}],
             "lines": parse_lines(lines),
             "zones": parse_zones(zones),
+            "detector": detector,
             "tracking": {"reid": reid},
         }
     )
@@ -114,14 +139,14 @@ def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, Cam
         source = open_source(SourceSpec(CAMERA_ID, args.video, fps_hint=args.fps), args.source_backend)
     except SourceError as exc:
         raise UsageError(str(exc)) from None
-    detector = create_detector(threads=args.threads)
+    detector = create_detector(profile=site.detector_of(CAMERA_ID), threads=args.threads)
     embedder = create_embedder(threads=args.threads) if site.tracking.reid else None
     perception = CameraPerception.from_config(site, CAMERA_ID, source.fps, embedder)
     return source, perception, run_video(source, detector, perception, progress=args.progress)
 
 
 def _track(args: argparse.Namespace) -> int:
-    site = video_site(args.video, args.fps, [], [], not args.no_reid)
+    site = video_site(args.video, args.fps, [], [], not args.no_reid, args.detector)
     source, _, steps = _steps(args, site)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with source, args.out.open("w") as out:
@@ -140,7 +165,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from edge.agent.video import close_zones
     from edge.analytics.events import Direction, ZoneEventKind
 
-    site = video_site(args.video, args.fps, args.line, args.zone, not args.no_reid)
+    site = video_site(args.video, args.fps, args.line, args.zone, not args.no_reid, args.detector)
     source, perception, steps = _steps(args, site)
     counts = {line.id: {d.value: 0 for d in Direction} for line in site.lines}
     dwell: dict[str, list[float]] = {zone.id: [] for zone in site.zones}

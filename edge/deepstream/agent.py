@@ -35,6 +35,7 @@ from edge.deepstream.pipeline import (
     FrameResult,
     PipelinePlan,
     ReidHead,
+    agent_detector,
     build_plan,
     camera_of,
     crop_to_camera,
@@ -65,7 +66,11 @@ RunnerFactory = Callable[[PipelinePlan, FramesCallback, EventCallback, RateCallb
 
 @dataclass(frozen=True)
 class DeepStreamModels:
-    """The two nvinfer stages: model ids (published with events and embeddings) and their config files."""
+    """The two nvinfer stages: model ids (published with events and embeddings) and their config files.
+
+    `detector_input` is the (height, width) the detector's engine and config were made for:
+    the input size of the cameras' detector profile.
+    """
 
     detector_id: str
     detector_config: Path
@@ -157,6 +162,12 @@ class DeepStreamAgent(AgentCore):
             )
         if site.tracking.reid and models.reid_id is None:
             raise ValueError("tracking.reid is on but the DeepStream models have no ReID stage (or set reid: false)")
+        detector = DetectorHead.for_profile(agent_detector(site, camera_ids))
+        if tuple(models.detector_input) != detector.input_size:
+            raise ValueError(
+                f"the DeepStream detector was prepared for {models.detector_input[0]}x{models.detector_input[1]} "
+                f"but the cameras' detector profile runs at {detector.input_size[0]}x{detector.input_size[1]}"
+            )
         self.options = options or DeepStreamSettings()
         self._runner = runner
         self._start_ns = time.time_ns()
@@ -171,7 +182,7 @@ class DeepStreamAgent(AgentCore):
             camera_ids,
             sink,
             settings,
-            models.detector_id,
+            dict.fromkeys(camera_ids, models.detector_id),
             None if self._embedder is None else self._embedder.model_id,
             metrics,
             notifier,
@@ -180,7 +191,7 @@ class DeepStreamAgent(AgentCore):
             log.info("camera-motion compensation (%s) is off on the deepstream engine", site.tracking.cmc_method)
         self.plan = build_plan(
             [camera.spec for camera in self._inputs.values()],
-            DetectorHead(models.detector_input),
+            detector,
             models.detector_config,
             (ReidHead(models.reid_dim), models.reid_config)
             if self._embedder is not None and models.reid_config is not None
@@ -255,5 +266,5 @@ def build_deepstream_agent(
 
     options = options or DeepStreamSettings()
     runtime = deepstream_backend()
-    models: DeepStreamModels = runtime.prepare_models(site, len(camera_ids), options)
+    models: DeepStreamModels = runtime.prepare_models(site, camera_ids, options)
     return DeepStreamAgent(site, camera_ids, sink, settings, models, options, runtime.DeepStreamRunner, metrics)

@@ -16,12 +16,23 @@ from edge.inference.decoders import Decoder
 from edge.inference.preprocess import LetterboxTransform
 
 
-def network_transform(network_size: tuple[int, int], muxer_size: tuple[int, int]) -> LetterboxTransform:
-    """How nvinfer (maintain-aspect-ratio=1, symmetric-padding=0) placed the muxer frame in the input."""
+def network_transform(
+    network_size: tuple[int, int], muxer_size: tuple[int, int], *, center: bool = False
+) -> LetterboxTransform:
+    """How nvinfer (maintain-aspect-ratio=1) placed the muxer frame in the input.
+
+    `center` is symmetric-padding=1: the pad split on both sides, rounded as our own
+    letterbox rounds it (to within a pixel of nvinfer's).
+    """
     (nh, nw), (mh, mw) = network_size, muxer_size
     if min(nh, nw, mh, mw) <= 0:
         raise ValueError(f"sizes must be positive, got network {network_size}, muxer {muxer_size}")
-    return LetterboxTransform(scale=min(nh / mh, nw / mw), pad_x=0, pad_y=0, source_size=(mh, mw))
+    scale = min(nh / mh, nw / mw)
+    pad_x, pad_y = 0, 0
+    if center:
+        pad_x = (nw - min(nw, round(mw * scale))) // 2
+        pad_y = (nh - min(nh, round(mh * scale))) // 2
+    return LetterboxTransform(scale=scale, pad_x=pad_x, pad_y=pad_y, source_size=(mh, mw))
 
 
 def frame_detections(
@@ -29,11 +40,14 @@ def frame_detections(
     decoder: Decoder,
     muxer_size: tuple[int, int],
     source_size: tuple[int, int],
+    *,
+    center: bool = False,
 ) -> NDArray[np.float32]:
     """One frame's raw detector tensor → (N, 6) x1, y1, x2, y2, score, class in source pixels."""
     if output.ndim != 2:
         raise ValueError(f"one frame's detector tensor is 2-D (anchors × values), got shape {output.shape}")
-    boxes = decoder(np.asarray(output, dtype=np.float32)[None], [network_transform(decoder.input_size, muxer_size)])[0]
+    transform = network_transform(decoder.input_size, muxer_size, center=center)
+    boxes = decoder(np.asarray(output, dtype=np.float32)[None], [transform])[0]
     out = boxes.copy()
     out[:, :4] *= _stretch(muxer_size, source_size)
     return out

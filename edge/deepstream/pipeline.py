@@ -22,9 +22,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from edge.deepstream.nvinfer_config import detector_convention
 from edge.inference.engine_cache import PRECISIONS
 from edge.sources.base import SourceKind, SourceSpec
 from edge.sources.reconnect import Backoff, SourceEvent, SourceState
+from shared.config.detector import DetectorProfile
+from shared.config.site import SiteConfig
 
 # gie-unique-id of the two nvinfer instances (edge/deepstream/nvinfer_config.py defaults).
 DETECTOR_UID = 1
@@ -391,6 +394,36 @@ class SourceHealth:
         return all(h.finished for h in self._health)
 
 
+def agent_detector(site: SiteConfig, camera_ids: Sequence[str]) -> DetectorProfile:
+    """The one detector profile of the agent's cameras; ValueError naming the cameras when they differ.
+
+    One primary nvinfer batches every camera through one engine, so cameras that need
+    another model, input size or preprocessing go to another agent (`--camera`), or to the
+    tensorrt engine, which runs a detector per profile.
+    """
+    groups: dict[str, list[str]] = {}
+    profiles: dict[str, DetectorProfile] = {}
+    for camera_id in camera_ids:
+        profile = site.detector_of(camera_id)
+        groups.setdefault(profile.key, []).append(camera_id)
+        profiles.setdefault(profile.key, profile)
+    if not profiles:
+        return site.detector
+    if len(profiles) == 1:
+        return next(iter(profiles.values()))
+    dumps = {key: p.model_dump(mode="json") for key, p in profiles.items()}
+    first = next(iter(dumps.values()))
+    differing = [field for field in first if any(d[field] != first[field] for d in dumps.values())]
+    described = "; ".join(
+        f"{', '.join(cameras)}: " + ", ".join(f"{field}={dumps[key][field]}" for field in differing)
+        for key, cameras in groups.items()
+    )
+    raise ValueError(
+        "the deepstream engine runs one detector profile for all cameras of an agent, but they differ "
+        f"({described}): give them one profile, run them as separate agents (--camera), or use --engine tensorrt"
+    )
+
+
 @dataclass(frozen=True)
 class DetectorHead:
     """How the detector's raw tensor is decoded (the CPU detector's defaults; the site's gate comes after)."""
@@ -399,8 +432,21 @@ class DetectorHead:
     layout: str = "auto"
     conf_threshold: float = 0.1
     nms_iou: float = 0.45
-    classes: tuple[int, ...] = (0,)
+    classes: tuple[int, ...] | None = (0,)
     unique_id: int = DETECTOR_UID
+    # nvinfer's symmetric-padding: the letterbox centres the image (boxes shift back by the pad).
+    center: bool = False
+
+    @classmethod
+    def for_profile(cls, profile: DetectorProfile) -> DetectorHead:
+        return cls(
+            profile.input_size,
+            layout=profile.layout,
+            conf_threshold=profile.score_threshold,
+            nms_iou=profile.nms_iou,
+            classes=profile.classes,
+            center=detector_convention(profile).center,
+        )
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from edge.deepstream.pipeline import (
     FrameResult,
     PipelinePlan,
     SourceHealth,
+    agent_detector,
     describe,
 )
 from edge.inference.decoders import Decoder
@@ -50,11 +51,11 @@ Gst: Any = importlib.import_module("gi.repository.Gst")
 log = logging.getLogger(__name__)
 
 REQUIRED_PLUGINS = ("nvurisrcbin", "nvstreammux", "nvinfer")
-DETECTOR_MODEL = "yolox_nano"
 REID_MODEL = "osnet_x0_25_msmt17"
 # The secondary's batch profile (opt, max): persons per muxer batch it embeds in one go. Both
 # profiles follow `mallflow models build-engine` (opt = max // 2), so an INT8 engine built there
-# with --max-batch 32 (OSNet) or --max-batch <cameras> (detector) is the one found here.
+# with `--config SITE.yaml --max-batch <cameras>` (OSNet's --reid-max-batch 32 is its default)
+# is the one found here.
 REID_BATCH = (16, 32)
 # NvDsObjectMeta.object_id of an object no tracker has claimed (we track after the pipeline).
 UNTRACKED_OBJECT_ID = 0xFFFFFFFFFFFFFFFF
@@ -80,35 +81,49 @@ def check_plugins() -> None:
         )
 
 
-def prepare_models(site: SiteConfig, cameras: int, options: DeepStreamSettings) -> DeepStreamModels:
-    """Engines from the shared cache (built on first use, as for `--engine tensorrt`) and their nvinfer configs."""
-    from edge.inference.engine_cache import EngineSpec
+def prepare_models(site: SiteConfig, camera_ids: list[str], options: DeepStreamSettings) -> DeepStreamModels:
+    """Engines from the shared cache (built on first use, as for `--engine tensorrt`) and their nvinfer configs.
+
+    The detector is the cameras' one detector profile (ValueError naming them when they
+    differ), at the profile's input size and with its preprocessing.
+    """
+    from edge.inference.engine_cache import EngineSpec, calibration_cache_path, engine_input_hw
     from edge.inference.factory import resolve_model, tensorrt_backend
+    from edge.inference.onnx_graph import with_symbolic_hw
+    from edge.inference.preprocess import REID_INPUT_SIZE
     from edge.publish.files import write_atomically
     from shared.paths import cache_dir
 
+    profile = agent_detector(site, camera_ids)
     trt = tensorrt_backend()
     config_dir = cache_dir() / "deepstream" / site.site.id
     config_dir.mkdir(parents=True, exist_ok=True)
 
-    def model(name: str, spec: EngineSpec, default_hw: tuple[int, int]) -> tuple[NvinferModel, str, tuple[int, int]]:
+    def model(name: str, spec: EngineSpec, hw: tuple[int, int]) -> tuple[NvinferModel, str]:
         path, model_id = resolve_model(name)
         _, channels, h, w = trt.onnx_input_shape(path)
-        hw = (h or default_hw[0], w or default_hw[1])
-        calib = path.with_suffix(".int8-calibration.cache") if spec.precision == "int8" else None
-        engine = trt.cached_engine(path, spec, (channels or 3, *hw))
-        return NvinferModel(path, engine, spec, calib), model_id, hw
+        chw = (channels or 3, *hw)
+        engine = trt.cached_engine(path, spec, chw)
+        calib = calibration_cache_path(engine) if spec.precision == "int8" else None
+        onnx = path
+        if engine_input_hw((h, w), hw)[1]:
+            # nvinfer rebuilds from onnx-file when it rejects the engine; the export's fixed size
+            # would contradict infer-dims, so it is handed the graph with symbolic height and width.
+            onnx = config_dir / f"{path.stem}-{hw[0]}x{hw[1]}.onnx"
+            write_atomically(onnx, with_symbolic_hw(path))
+        return NvinferModel(onnx, engine, spec, calib), model_id
 
+    cameras = len(camera_ids)
     detector_spec = EngineSpec(options.precision, max(1, cameras // 2), cameras)
-    detector, detector_id, input_hw = model(DETECTOR_MODEL, detector_spec, (416, 416))
+    detector, detector_id = model(profile.model, detector_spec, profile.input_size)
     detector_file = config_dir / "detector.txt"
-    write_atomically(detector_file, detector_config(detector, input_hw, interval=options.detector_interval).encode())
+    write_atomically(detector_file, detector_config(detector, profile, interval=options.detector_interval).encode())
     if not site.tracking.reid:
-        return DeepStreamModels(detector_id, detector_file, input_hw)
-    reid, reid_id, _ = model(REID_MODEL, EngineSpec(options.precision, *REID_BATCH), (256, 128))
+        return DeepStreamModels(detector_id, detector_file, profile.input_size)
+    reid, reid_id = model(REID_MODEL, EngineSpec(options.precision, *REID_BATCH), REID_INPUT_SIZE)
     reid_file = config_dir / "reid.txt"
     write_atomically(reid_file, reid_config(reid).encode())
-    return DeepStreamModels(detector_id, detector_file, input_hw, reid_id, reid_file)
+    return DeepStreamModels(detector_id, detector_file, profile.input_size, reid_id, reid_file)
 
 
 def _iterate(glist: Any, cast: Any) -> Any:
@@ -249,7 +264,9 @@ class DeepStreamRunner:
                 continue
             self._inferred.add((frame_meta.pad_index, frame_meta.frame_num))
             source_size = (frame_meta.source_frame_height, frame_meta.source_frame_width)
-            boxes = frame_detections(output, self._detector_decoder(output.shape), self.plan.muxer_size, source_size)
+            boxes = frame_detections(
+                output, self._detector_decoder(output.shape), self.plan.muxer_size, source_size, center=head.center
+            )
             for rect, row in zip(muxer_rects(boxes, self.plan.muxer_size, source_size), boxes, strict=True):
                 obj = pyds.nvds_acquire_obj_meta_from_pool(batch_meta)
                 # The secondary runs on objects of operate-on-gie-id == this id and class 0.

@@ -21,7 +21,7 @@ from edge.agent.video import close_zones, run_video
 from edge.analytics.events import Direction, ZoneEventKind
 from edge.evaluation.metrics import TrackingScores, evaluate_tracking, iou_xywh
 from edge.evaluation.mot import MotSequence
-from edge.evaluation.reference_counts import count_crossings, line_crossings, zone_visits
+from edge.evaluation.reference_counts import count_crossings, debounced_crossings, line_crossings, monitored_visits
 from edge.inference.factory import create_detector, create_embedder
 from edge.sources.base import SourceSpec
 from edge.sources.factory import open_source
@@ -61,7 +61,8 @@ def run_sequence(
     last = None
     started = time.perf_counter()
     with frame_source:
-        for step in run_video(frame_source, create_detector(threads=threads), perception, progress=progress):
+        detector = create_detector(profile=site.detector_of(camera.id), threads=threads)
+        for step in run_video(frame_source, detector, perception, progress=progress):
             frames += 1
             last = step.frame
             number = step.frame.index + 1
@@ -92,8 +93,11 @@ def _add_exits(dwell: dict[str, list[float]], events: list[Any]) -> None:
 @dataclass(frozen=True)
 class LineAccuracy:
     line_id: str
+    # Ground-truth tracks through the line's own debounce (settle frames, dead band).
     reference: dict[str, int]
     predicted: dict[str, int]
+    # Every step of a ground-truth track through the segment, jitter on the line included.
+    geometric: dict[str, int]
 
     @property
     def error(self) -> dict[str, int]:
@@ -112,6 +116,18 @@ class ZoneAccuracy:
     # Person-seconds in the zone: what occupancy-time totals are built from.
     reference_total_s: float
     predicted_total_s: float
+
+    @property
+    def visits_error_pct(self) -> float | None:
+        return _relative_pct(self.predicted_visits, self.reference_visits)
+
+    @property
+    def person_seconds_error_pct(self) -> float | None:
+        return _relative_pct(self.predicted_total_s, self.reference_total_s)
+
+
+def _relative_pct(predicted: float, reference: float) -> float | None:
+    return None if reference == 0 else 100.0 * (predicted - reference) / reference
 
 
 @dataclass(frozen=True)
@@ -136,10 +152,21 @@ class SequenceReport:
     # Lines and zones drawn on the floor: ground truth is judged in image space only.
     skipped: list[str] = field(default_factory=list)
 
+    @property
+    def count_accuracy(self) -> float | None:
+        """1 − Σ|predicted − reference| / Σ reference over every line and direction."""
+        truth = sum(sum(line.reference.values()) for line in self.lines)
+        error = sum(sum(abs(e) for e in line.error.values()) for line in self.lines)
+        return None if truth == 0 else 1.0 - error / truth
+
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         for line, raw in zip(self.lines, out["lines"], strict=True):
             raw["error"] = line.error
+        for zone, raw in zip(self.zones, out["zones"], strict=True):
+            raw["visits_error_pct"] = zone.visits_error_pct
+            raw["person_seconds_error_pct"] = zone.person_seconds_error_pct
+        out["count_accuracy"] = self.count_accuracy
         return out
 
 
@@ -184,12 +211,20 @@ def evaluate_sequence(
     skipped: list[str] = []
     lines = []
     for line in _image_space(site.lines, camera_id, "line", skipped):
-        reference = count_crossings(line_crossings(annotated, *line.points))
+        reference = count_crossings(debounced_crossings(annotated, line, gt_fps, run.frames))
+        geometric = count_crossings(line_crossings(annotated, *line.points))
         counted = {d.value: sum(1 for _, ln, dd in run.crossings if ln == line.id and dd is d) for d in Direction}
-        lines.append(LineAccuracy(line.id, {d.value: n for d, n in reference.items()}, counted))
+        lines.append(
+            LineAccuracy(
+                line.id,
+                {d.value: n for d, n in reference.items()},
+                counted,
+                {d.value: n for d, n in geometric.items()},
+            )
+        )
     zones = []
     for zone in _image_space(site.zones, camera_id, "zone", skipped):
-        visits = [v.dwell_s for v in zone_visits(annotated, zone.polygon, gt_fps)]
+        visits = [v.dwell_s for v in monitored_visits(annotated, zone, gt_fps, run.frames)]
         dwelt = run.dwell_s.get(zone.id, [])
         zones.append(
             ZoneAccuracy(
@@ -210,14 +245,14 @@ def evaluate_sequence(
 
 
 def counts_over_time(
-    run: SequenceRun, gt: MotSequence, site: SiteConfig, camera_id: str
+    run: SequenceRun, gt: MotSequence, site: SiteConfig, camera_id: str, gt_fps: float
 ) -> dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]]:
     """Per image-space line: cumulative crossings (both directions) per frame, reference and predicted."""
     frames = np.arange(1, run.frames + 1)
     annotated = gt.select((gt.frame <= run.frames) & (gt.confidence > 0))
     out = {}
     for line in _image_space(site.lines, camera_id, "line", []):
-        ref = np.array([c.frame for c in line_crossings(annotated, *line.points)], dtype=np.int64)
+        ref = np.array([c.frame for c in debounced_crossings(annotated, line, gt_fps, run.frames)], dtype=np.int64)
         pred = np.array([f for f, ln, _ in run.crossings if ln == line.id], dtype=np.int64)
         out[line.id] = (
             np.searchsorted(np.sort(ref), frames, side="right"),

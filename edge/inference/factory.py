@@ -2,7 +2,7 @@
 
 `engine="tensorrt"` loads `edge.inference.tensorrt` only when asked, so nothing else ever
 imports TensorRT. That module provides ``TensorRTDetector(path, *, model_id, layout,
-conf_threshold, nms_iou, classes, input_size)`` and ``TensorRTEmbedder(path, *, model_id,
+conf_threshold, nms_iou, classes, input_size, convention)`` and ``TensorRTEmbedder(path, *, model_id,
 batch_size)`` implementing the contracts in `edge.inference.base`.
 """
 
@@ -15,11 +15,12 @@ from pathlib import Path
 from types import ModuleType
 
 from edge.inference.base import Detector, Embedder, file_model_id
-from edge.inference.decoders import AUTO
 from edge.inference.onnx_detector import OnnxDetector
 from edge.inference.onnx_embedder import OnnxEmbedder
 from edge.inference.onnx_session import DEFAULT_PROVIDERS
+from edge.inference.preprocess import InputConvention
 from shared.assets.models import MODELS, model_path
+from shared.config.detector import DetectorProfile, default_profile
 
 ENGINES = ("onnxruntime", "tensorrt")
 
@@ -47,38 +48,38 @@ def resolve_model(model: str | Path) -> tuple[Path, str]:
 
 def create_detector(
     engine: str = "onnxruntime",
-    model: str | Path = "yolox_nano",
-    layout: str = AUTO,
-    conf_threshold: float = 0.1,
-    nms_iou: float = 0.45,
-    classes: Sequence[int] | None = (0,),
-    input_size: tuple[int, int] | None = None,
+    profile: DetectorProfile | None = None,
     threads: int | None = None,
     providers: Sequence[str] = DEFAULT_PROVIDERS,
 ) -> Detector:
-    """A person detector (`classes` None keeps every class). `threads` and `providers` are ONNX Runtime's."""
+    """The detector of a profile (default: the `pedestrian` preset). `threads` and `providers` are ONNX Runtime's."""
     _check_engine(engine)
+    profile = profile or default_profile()
+    path, model_id = resolve_model(profile.model)
+    preprocessing = profile.resolved_preprocessing()
+    convention = None if preprocessing is None else InputConvention.from_config(preprocessing)
+    classes = None if profile.classes is None else list(profile.classes)
     if engine == "tensorrt":
         tensorrt = tensorrt_backend()
-        path, model_id = resolve_model(model)
         detector: Detector = tensorrt.TensorRTDetector(
             path,
             model_id=model_id,
-            layout=layout,
-            conf_threshold=conf_threshold,
-            nms_iou=nms_iou,
+            layout=profile.layout,
+            conf_threshold=profile.score_threshold,
+            nms_iou=profile.nms_iou,
             classes=classes,
-            input_size=input_size,
+            input_size=profile.input_size,
+            convention=convention,
         )
         return detector
-    path, model_id = resolve_model(model)
     return OnnxDetector(
         path,
-        layout=layout,
-        conf_threshold=conf_threshold,
-        nms_iou=nms_iou,
+        layout=profile.layout,
+        conf_threshold=profile.score_threshold,
+        nms_iou=profile.nms_iou,
         classes=classes,
-        input_size=input_size,
+        input_size=profile.input_size,
+        convention=convention,
         providers=providers,
         threads=threads,
         model_id=model_id,

@@ -11,14 +11,15 @@ from numpy.typing import NDArray
 from edge.inference.base import Detector, file_model_id
 from edge.inference.decoders import AUTO, INPUT_CONVENTIONS, STRIDES, Decoder
 from edge.inference.onnx_session import DEFAULT_PROVIDERS, OnnxSession
-from edge.inference.preprocess import detector_blob
+from edge.inference.preprocess import InputConvention, detector_blob
 
 
 class OnnxDetector(Detector):
     """Letterboxes frames to the model's input size, runs them as one batch, decodes per frame.
 
-    The input size is read from the model; `input_size` (height, width) is needed only when
-    the model's spatial axes are dynamic, and is checked against the model otherwise.
+    The input size is read from the model unless `input_size` (height, width) is given: a
+    model exported at a fixed size then has its spatial axes made symbolic at load.
+    `convention` is how the model wants its pixels; None takes the output layout's.
     """
 
     def __init__(
@@ -30,18 +31,27 @@ class OnnxDetector(Detector):
         nms_iou: float = 0.45,
         classes: Sequence[int] | None = (0,),
         input_size: tuple[int, int] | None = None,
+        convention: InputConvention | None = None,
         providers: Sequence[str] = DEFAULT_PROVIDERS,
         threads: int | None = None,
         model_id: str | None = None,
     ) -> None:
         path = Path(path)
         self._session = OnnxSession(path, providers=providers, threads=threads)
+        if input_size is not None and self._session.input_hw not in (None, tuple(input_size)):
+            self._session = OnnxSession(path, providers=providers, threads=threads, symbolic_hw=True)
         self.input_size = self._input_size(input_size)
         # A dry run reads the real output shape (the metadata may name its axes) so a model of
         # unknown layout fails at load rather than on the first frame; it also pays ONNX
         # Runtime's lazy initialisation before frames arrive.
         dry = np.zeros((self._session.static_batch or 1, 3, *self.input_size), dtype=self._session.dtype)
-        output_shape = self._session.run(dry).shape
+        try:
+            output_shape = self._session.run(dry).shape
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ValueError(
+                f"{path}: the model does not run at input size {self.input_size[0]}x{self.input_size[1]} "
+                f"(its graph may fix the size inside): {exc}"
+            ) from exc
         try:
             self._decoder = Decoder.for_output(
                 output_shape,
@@ -54,6 +64,7 @@ class OnnxDetector(Detector):
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from exc
         self.layout = self._decoder.layout
+        self.convention = convention or INPUT_CONVENTIONS[self.layout]
         super().__init__(model_id or file_model_id(path))
 
     def _input_size(self, requested: tuple[int, int] | None) -> tuple[int, int]:
@@ -63,8 +74,6 @@ class OnnxDetector(Detector):
                 raise session.input_size_error("a fixed height and width, or input_size=(height, width)")
             size = requested
         else:
-            if requested is not None and tuple(requested) != session.input_hw:
-                raise session.input_size_error(f"[N, 3, {requested[0]}, {requested[1]}] (input_size={requested})")
             size = session.input_hw
         stride = STRIDES[-1]
         if size[0] % stride or size[1] % stride:
@@ -75,7 +84,5 @@ class OnnxDetector(Detector):
         return size
 
     def _detect(self, images: list[NDArray[np.uint8]]) -> list[NDArray[np.float32]]:
-        blob, transforms = detector_blob(
-            images, self.input_size, INPUT_CONVENTIONS[self.layout], dtype=self._session.dtype
-        )
+        blob, transforms = detector_blob(images, self.input_size, self.convention, dtype=self._session.dtype)
         return self._decoder(self._session.run(blob), transforms)

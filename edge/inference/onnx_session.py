@@ -9,6 +9,8 @@ import numpy as np
 import onnxruntime as ort
 from numpy.typing import NDArray
 
+from edge.inference.onnx_graph import with_symbolic_hw
+
 DEFAULT_PROVIDERS: tuple[str, ...] = ("CPUExecutionProvider",)
 
 _INPUT_DTYPES: dict[str, type[np.floating]] = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
@@ -20,9 +22,19 @@ def format_shape(shape: Sequence[object]) -> str:
 
 
 class OnnxSession:
-    """One ONNX model taking a single NCHW 3-channel float image tensor; runs its first output."""
+    """One ONNX model taking a single NCHW 3-channel float image tensor; runs its first output.
 
-    def __init__(self, path: Path, *, providers: Sequence[str] = DEFAULT_PROVIDERS, threads: int | None = None) -> None:
+    `symbolic_hw` loads the model with its spatial input axes made symbolic (`with_symbolic_hw`).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        providers: Sequence[str] = DEFAULT_PROVIDERS,
+        threads: int | None = None,
+        symbolic_hw: bool = False,
+    ) -> None:
         if not path.is_file():
             raise FileNotFoundError(f"ONNX model file {path} not found")
         options = ort.SessionOptions()
@@ -30,7 +42,8 @@ class OnnxSession:
             if threads < 1:
                 raise ValueError(f"threads must be >= 1, got {threads}")
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(path), options, providers=list(providers))
+        model: str | bytes = with_symbolic_hw(path) if symbolic_hw else str(path)
+        self.session = ort.InferenceSession(model, options, providers=list(providers))
         self.path = path
         inputs = self.session.get_inputs()
         if len(inputs) != 1:

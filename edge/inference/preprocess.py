@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from shared.config.detector import IMAGENET_MEAN, IMAGENET_STD, Letterbox, Preprocessing
+
 T = TypeVar("T")
 
 # The grey YOLOX and Ultralytics pad with during training; other values shift the scores.
@@ -18,13 +20,28 @@ PAD_VALUE = 114
 
 @dataclass(frozen=True)
 class InputConvention:
-    """What a model family expects of its input pixels."""
+    """What a model expects of its input pixels."""
 
     rgb: bool
     # Multiplies the 0-255 pixel values (1/255 for models trained on 0-1 inputs).
     scale: float
     # Letterbox padding on both sides rather than right and below.
     center: bool
+    # Per channel (in the model's channel order), after `scale`: (x - mean) / std.
+    mean: tuple[float, float, float] | None = None
+    std: tuple[float, float, float] | None = None
+    pad_value: int = PAD_VALUE
+
+    @classmethod
+    def from_config(cls, p: Preprocessing) -> InputConvention:
+        return cls(
+            rgb=p.channels == "rgb",
+            scale=p.scale,
+            center=p.letterbox is Letterbox.CENTER,
+            mean=p.mean,
+            std=p.std,
+            pad_value=p.pad_value,
+        )
 
 
 @dataclass(frozen=True)
@@ -107,11 +124,9 @@ def batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-# (height, width) that torchreid/BoxMOT person ReID models are trained on, and their
-# ImageNet normalisation of 0-1 RGB.
+# (height, width) that torchreid/BoxMOT person ReID models are trained on (with ImageNet
+# normalisation of 0-1 RGB).
 REID_INPUT_SIZE = (256, 128)
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def detector_blob(
@@ -121,8 +136,15 @@ def detector_blob(
     dtype: DTypeLike = np.float32,
 ) -> tuple[NDArray[np.floating], list[LetterboxTransform]]:
     """Frames letterboxed into one detector input batch, and how each maps back: every backend's preprocessing."""
-    boxed = [letterbox(image, input_size, center=convention.center) for image in images]
-    blob = to_blob([canvas for canvas, _ in boxed], rgb=convention.rgb, scale=convention.scale, dtype=dtype)
+    boxed = [letterbox(image, input_size, center=convention.center, pad_value=convention.pad_value) for image in images]
+    blob = to_blob(
+        [canvas for canvas, _ in boxed],
+        rgb=convention.rgb,
+        scale=convention.scale,
+        mean=convention.mean,
+        std=convention.std,
+        dtype=dtype,
+    )
     return blob, [transform for _, transform in boxed]
 
 

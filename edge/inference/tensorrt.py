@@ -3,8 +3,9 @@
 Imports `tensorrt` and `pycuda` at module level: only `edge.inference.factory` loads this
 module, and only when `engine="tensorrt"` is asked for. Engines are cached by
 `edge.inference.engine_cache` (model bytes, TensorRT version, GPU, precision, batch
-profile), so the first start on a box builds them (minutes) and every later start loads
-them (seconds). Pre- and post-processing are the ONNX backends' own functions.
+profile, input height and width), so the first start on a box builds them (minutes) and
+every later start loads them (seconds). Pre- and post-processing are the ONNX backends'
+own functions, with the detector profile's pixel convention.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import tensorrt as trt
 from numpy.typing import NDArray
 
 from edge.inference.base import Detector, Embedder
-from edge.inference.decoders import AUTO, INPUT_CONVENTIONS, Decoder
-from edge.inference.engine_cache import EngineSpec, engine_path
-from edge.inference.preprocess import REID_INPUT_SIZE, batches, detector_blob, reid_blob
+from edge.inference.decoders import AUTO, INPUT_CONVENTIONS, STRIDES, Decoder
+from edge.inference.engine_cache import EngineSpec, engine_input_hw, engine_path
+from edge.inference.onnx_graph import with_symbolic_hw
+from edge.inference.preprocess import REID_INPUT_SIZE, InputConvention, batches, detector_blob, reid_blob
 from edge.publish.files import write_atomically
 from shared.paths import cache_dir
 
@@ -79,13 +81,22 @@ def build_engine(
     calibrator: EntropyCalibrator | None = None,
     workspace_bytes: int = 1 << 30,
 ) -> Path:
-    """Parse the ONNX model, build a serialized engine for `spec` with a dynamic batch profile, write it."""
+    """Parse the ONNX model, build a serialized engine for `spec` with a dynamic batch profile, write it.
+
+    The profile's H and W are `input_chw`'s; a model exported at another fixed size is
+    parsed with its spatial axes made symbolic, since the parser rejects a profile that
+    contradicts a fixed dimension.
+    """
     if spec.precision == "int8" and calibrator is None:
         raise ValueError("an INT8 engine needs a calibrator fed with sample frames")
+    _, _, declared_h, declared_w = onnx_input_shape(onnx_path)
+    _, symbolic = engine_input_hw((declared_h, declared_w), input_chw[1:])
+    model_bytes = with_symbolic_hw(onnx_path) if symbolic else onnx_path.read_bytes()
     builder = trt.Builder(_LOGGER)
     network = builder.create_network(0)  # explicit batch: the only mode in TensorRT 10
     parser = trt.OnnxParser(network, _LOGGER)
-    if not parser.parse(onnx_path.read_bytes()):
+    # The path lets the parser find external weight files beside the model.
+    if not parser.parse(model_bytes, str(onnx_path)):
         errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
         raise ValueError(f"TensorRT cannot parse {onnx_path}: {errors}")
     config = builder.create_builder_config()
@@ -100,20 +111,34 @@ def build_engine(
         config.set_flag(trt.BuilderFlag.INT8)
         config.int8_calibrator = calibrator
         config.set_calibration_profile(profile)
-    log.info("building %s engine for %s (this takes minutes)", spec.precision, onnx_path.name)
+    log.info(
+        "building %s engine for %s at %dx%d (this takes minutes)",
+        spec.precision,
+        onnx_path.name,
+        input_chw[1],
+        input_chw[2],
+    )
     serialized = builder.build_serialized_network(network, config)
     if serialized is None:
-        raise RuntimeError(f"TensorRT could not build an engine for {onnx_path} ({spec})")
+        raise RuntimeError(
+            f"TensorRT could not build an engine for {onnx_path} at {input_chw[1]}x{input_chw[2]} ({spec}); "
+            "a graph that fixes its size inside runs only at its export size"
+        )
     engine_file.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(engine_file, bytes(serialized))
     return engine_file
 
 
+def engine_cache_file(onnx_path: Path, spec: EngineSpec, input_chw: tuple[int, int, int]) -> Path:
+    """Where the cache keeps the engine of this model, GPU, build and input size (it may not exist yet)."""
+    return engine_path(cache_dir() / "engines", onnx_path, trt.__version__, device_name(), spec, input_chw[1:])
+
+
 def cached_engine(
     onnx_path: Path, spec: EngineSpec, input_chw: tuple[int, int, int], calibrator: EntropyCalibrator | None = None
 ) -> Path:
-    """The engine for this model, GPU and build from the cache, built first if missing."""
-    path = engine_path(cache_dir() / "engines", onnx_path, trt.__version__, device_name(), spec)
+    """The engine for this model, GPU, build and input size from the cache, built first if missing."""
+    path = engine_cache_file(onnx_path, spec, input_chw)
     if not path.is_file():
         build_engine(onnx_path, path, spec, input_chw, calibrator)
     return path
@@ -161,7 +186,12 @@ class EngineRunner:
 
 
 class TensorRTDetector(Detector):
-    """The ONNX detector's contract and decoding, inferred by a cached TensorRT engine."""
+    """The ONNX detector's contract and decoding, inferred by a cached TensorRT engine.
+
+    `input_size` (height, width), when given, is what the engine is built for, even if the
+    ONNX file was exported at another fixed size; `convention` is how the model wants its
+    pixels (the detector profile's preprocessing), None taking the output layout's.
+    """
 
     def __init__(
         self,
@@ -173,31 +203,41 @@ class TensorRTDetector(Detector):
         nms_iou: float = 0.45,
         classes: Sequence[int] | None = (0,),
         input_size: tuple[int, int] | None = None,
+        convention: InputConvention | None = None,
         precision: str = "fp16",
         max_batch: int = 8,
         calibrator: EntropyCalibrator | None = None,
     ) -> None:
         path = Path(path)
         _, channels, h, w = onnx_input_shape(path)
-        if h is None or w is None:
-            if input_size is None:
-                raise ValueError(f"{path} has a dynamic input size: give input_size=(height, width)")
-            h, w = input_size
-        self.input_size = (h, w)
-        chw = (channels or 3, h, w)
+        try:
+            self.input_size, _ = engine_input_hw((h, w), input_size)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        stride = STRIDES[-1]
+        if self.input_size[0] % stride or self.input_size[1] % stride:
+            raise ValueError(f"{path}: input size {self.input_size} must be a multiple of {stride} on both sides")
+        chw = (channels or 3, *self.input_size)
         spec = EngineSpec(precision, opt_batch=max(1, max_batch // 2), max_batch=max_batch)
         self._runner = EngineRunner(cached_engine(path, spec, chw, calibrator), chw, max_batch)
-        dry = self._runner.run(np.zeros((1, *chw), dtype=np.float32))
+        try:
+            dry = self._runner.run(np.zeros((1, *chw), dtype=np.float32))
+        except RuntimeError as exc:
+            raise ValueError(
+                f"{path}: the engine does not run at input size {chw[1]}x{chw[2]} "
+                f"(its graph may fix the size inside): {exc}"
+            ) from exc
         self._decoder = Decoder.for_output(
             dry.shape, self.input_size, layout=layout, conf_threshold=conf_threshold, nms_iou=nms_iou, classes=classes
         )
         self.layout = self._decoder.layout
+        self.convention = convention or INPUT_CONVENTIONS[self.layout]
         super().__init__(model_id)
 
     def _detect(self, images: list[NDArray[np.uint8]]) -> list[NDArray[np.float32]]:
         out: list[NDArray[np.float32]] = []
         for chunk in batches(images, self._runner.max_batch):
-            blob, transforms = detector_blob(chunk, self.input_size, INPUT_CONVENTIONS[self.layout])
+            blob, transforms = detector_blob(chunk, self.input_size, self.convention)
             out += self._decoder(self._runner.run(blob), transforms)
         return out
 

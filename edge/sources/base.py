@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -50,6 +51,23 @@ class SourceSpec:
     @property
     def is_live(self) -> bool:
         return self.kind is not SourceKind.FILE
+
+
+def resolve_fps(spec: SourceSpec, *stated: float | None) -> float:
+    """The frame rate to run at: the hint, else the first positive rate the stream states.
+
+    `stated` lists what the backend found, most trusted first. Nothing usable is an error,
+    not a guess: the tracker's track lifetimes and every dwell time scale with the rate.
+    """
+    if spec.fps_hint is not None and spec.fps_hint > 0:
+        return float(spec.fps_hint)
+    for fps in stated:
+        if fps is not None and math.isfinite(fps) and fps > 0:
+            return float(fps)
+    raise SourceError(
+        f"camera {spec.camera_id}: {spec.uri} states no frame rate; pass --fps (mallflow track/analyze)"
+        " or set the camera's fps_hint in the site YAML"
+    )
 
 
 class FrameSource(ABC):

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from edge.sources.base import FrameSource, SourceError, SourceKind, SourceSpec
+from edge.sources.base import FrameSource, SourceError, SourceKind, SourceSpec, resolve_fps
 
 _PULL_TIMEOUT_NS = 5 * 1_000_000_000
+# Frames decoded at open to measure the rate when the caps state none.
+_RATE_PROBE_FRAMES = 3
 
 
 def gstreamer_available() -> bool:
@@ -58,6 +64,38 @@ def pipeline_description(spec: SourceSpec, uri: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Decoded:
+    image: NDArray[np.uint8]
+    pts_ns: int | None
+    duration_ns: int | None
+    # The negotiated caps' `framerate`; None for 0/1 (variable or unknown) or absent.
+    caps_fps: float | None
+
+
+def caps_rate(structure: Any) -> float | None:
+    """A caps structure's `framerate` in frames per second, None where it states no rate."""
+    ok, num, den = structure.get_fraction("framerate")
+    if not ok or num <= 0 or den <= 0:
+        return None
+    return float(num / den)
+
+
+def stream_rate(caps_fps: float | None, first_duration_ns: int | None, stamps: Sequence[int | None]) -> float | None:
+    """What a stream tells of its rate: the caps, else a frame's duration, else its timestamps' spacing.
+
+    Caps of 0/1 mean variable or unknown; FFmpeg (OpenCV's backend) then measures the
+    timestamps too. The smallest gap is immune to a frame dropped while probing.
+    """
+    if caps_fps:
+        return caps_fps
+    if first_duration_ns:
+        return 1e9 / first_duration_ns
+    known = [t for t in stamps if t is not None]
+    gaps = [b - a for a, b in pairwise(known) if b > a]
+    return 1e9 / min(gaps) if gaps else None
+
+
 class GStreamerSource(FrameSource):
     def __init__(self, spec: SourceSpec) -> None:
         super().__init__(spec)
@@ -72,9 +110,32 @@ class GStreamerSource(FrameSource):
         self._pipeline = Gst.parse_launch(pipeline_description(spec, uri))
         self._sink = self._pipeline.get_by_name("sink")
         self._bus = self._pipeline.get_bus()
+        self._first_pts: int | None = None
+        self._pending: deque[_Decoded] = deque()
         if self._pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
             self._raise_bus_error(f"cannot start pipeline for {spec.uri}")
-        self._first_pts: int | None = None
+        # The rate is only known once caps are negotiated, so the first frame is pulled
+        # here: callers size the tracker from `fps` before asking for frames.
+        try:
+            first = self._pull(required=True)
+            if first is None:
+                raise SourceError(f"camera {spec.camera_id}: {spec.uri} opened but yields no decodable frame")
+            self._pending.append(first)
+            self.fps = self._probe_rate()
+        except BaseException:
+            self.close()
+            raise
+
+    def _probe_rate(self) -> float:
+        first = self._pending[0]
+        if not (self.spec.fps_hint or first.caps_fps or first.duration_ns):
+            while len(self._pending) < _RATE_PROBE_FRAMES:
+                decoded = self._pull(required=False)
+                if decoded is None:
+                    break
+                self._pending.append(decoded)
+        stated = stream_rate(first.caps_fps, first.duration_ns, [d.pts_ns for d in self._pending])
+        return resolve_fps(self.spec, stated)
 
     def _raise_bus_error(self, fallback: str) -> None:
         Gst = self._Gst
@@ -86,7 +147,8 @@ class GStreamerSource(FrameSource):
         self.close()
         raise SourceError(f"camera {self.spec.camera_id}: {detail} ({self.spec.uri})")
 
-    def _read(self) -> tuple[NDArray[np.uint8], int | None] | None:
+    def _pull(self, required: bool) -> _Decoded | None:
+        """The next decoded frame; None at the end of a file (or a stall after its first frame)."""
         Gst = self._Gst
         sample = self._sink.emit("try-pull-sample", _PULL_TIMEOUT_NS)
         if sample is None:
@@ -97,7 +159,7 @@ class GStreamerSource(FrameSource):
                 raise SourceError(f"camera {self.spec.camera_id}: {e.message} ({self.spec.uri})")
             if self._sink.get_property("eos") and not self.spec.is_live:
                 return None
-            if self.spec.is_live or self._index == 0:
+            if self.spec.is_live or required:
                 self._raise_bus_error("no frame within 5 s")
             return None
         caps = sample.get_caps().get_structure(0)
@@ -113,6 +175,14 @@ class GStreamerSource(FrameSource):
         finally:
             buf.unmap(info)
         pts = buf.pts if buf.pts != Gst.CLOCK_TIME_NONE else None
+        duration = buf.duration if buf.duration != Gst.CLOCK_TIME_NONE else None
+        return _Decoded(image, pts, duration, caps_rate(caps))
+
+    def _read(self) -> tuple[NDArray[np.uint8], int | None] | None:
+        decoded = self._pending.popleft() if self._pending else self._pull(required=False)
+        if decoded is None:
+            return None
+        pts = decoded.pts_ns
         if pts is not None:
             if self._first_pts is None:
                 self._first_pts = pts
@@ -120,7 +190,7 @@ class GStreamerSource(FrameSource):
         if self.spec.fps_hint and not self.spec.is_live:
             # Trust the installer's fps over the container's (vtest.avi claims 10, it is 7).
             pts = None
-        return image, pts
+        return decoded.image, pts
 
     def close(self) -> None:
         pipeline = getattr(self, "_pipeline", None)

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from edge.sources.base import FrameSource, SourceError, SourceKind, SourceSpec
+from edge.sources.base import FrameSource, SourceError, SourceKind, SourceSpec, resolve_fps
 
 
 class OpenCVSource(FrameSource):
@@ -28,8 +28,11 @@ class OpenCVSource(FrameSource):
             self._cap.release()
             raise SourceError(f"camera {spec.camera_id}: {spec.uri} opened but yields no decodable frame")
         self._pending: NDArray[np.uint8] | None = np.asarray(first, dtype=np.uint8)
-        container_fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        self.fps = spec.fps_hint or container_fps or 25.0
+        try:
+            self.fps = resolve_fps(spec, float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0))
+        except SourceError:
+            self._cap.release()
+            raise
 
     def _read(self) -> tuple[NDArray[np.uint8], int | None] | None:
         if self._pending is not None:

@@ -49,6 +49,23 @@ MODELS: dict[str, ModelSpec] = {
             licence="Apache-2.0",
         ),
         ModelSpec(
+            name="bytetrack_nano_mix",
+            filename="bytetrack_nano_mix.onnx",
+            sha256="c16d43c3e067703d9327aee1f14305107c3d6bdc54a65789bdf0b7a0aca10ebf",
+            size_bytes=3_674_563,
+            role="pedestrian detector (one class), the default",
+            input_shape="1x3x608x1088 RGB /255, ImageNet mean/std, letterboxed top-left, pad 114 (any multiple of 32)",
+            url=None,
+            how_to_obtain=(
+                "ByteTrack's YOLOX-Nano 'mix' checkpoint (bytetrack_nano_mot17 release) exported with "
+                "ByteTrack's tools/export_onnx.py"
+            ),
+            licence=(
+                "code MIT (ByteTrack) / Apache-2.0 (YOLOX); training data (CrowdHuman, MOT17) licensed for "
+                "non-commercial research only: clear the weights' use before a commercial deployment"
+            ),
+        ),
+        ModelSpec(
             name="osnet_x0_25_msmt17",
             filename="osnet_x0_25_msmt17.onnx",
             sha256="61b2604171ef9d58d21758626f83b35a253c3d7123976523a6e03068c3c95d7b",

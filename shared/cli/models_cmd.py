@@ -28,12 +28,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    table = Table(title=f"models in {model_dir()}")
-    for col in ("name", "file", "state", "role", "input", "sha256"):
-        table.add_column(col)
+    table = Table(title=f"models in {model_dir()}", show_lines=True)
+    for col in ("name", "file", "state", "role", "input", "sha256", "source", "licence"):
+        table.add_column(col, overflow="fold")
     for spec in MODELS.values():
-        table.add_row(spec.name, spec.filename, check_model(spec).value, spec.role, spec.input_shape, spec.sha256[:16])
-    Console().print(table)
+        table.add_row(
+            spec.name,
+            spec.filename,
+            check_model(spec).value,
+            spec.role,
+            spec.input_shape,
+            spec.sha256,
+            spec.url or spec.how_to_obtain,
+            spec.licence,
+        )
+    Console(width=max(160, Console().width)).print(table)
     return 0
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import zoneinfo
 from collections import Counter
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from shared.config.detector import DetectorProfile, default_profile, profile_from
 
 Identifier = Annotated[
     str,
@@ -75,6 +77,13 @@ class Homography(_Strict):
         return self
 
 
+def _profile(v: Any) -> Any:
+    return None if v is None else profile_from(v)
+
+
+DetectorField = Annotated[DetectorProfile, BeforeValidator(profile_from)]
+
+
 class Camera(_Strict):
     id: Identifier
     # File path, file://, rtsp://, v4l2:///dev/videoN or an integer device index.
@@ -89,6 +98,8 @@ class Camera(_Strict):
     # Polygons (cropped-frame pixels) where detections are ignored: mannequins, posters,
     # reflections — things a person detector fires on that never walk.
     ignore_regions: list[list[PointXY]] = []
+    # This camera's detector when it differs from the site's (`detector:` at the top level).
+    detector: Annotated[DetectorProfile | None, BeforeValidator(_profile)] = None
     enabled: bool = True
 
     @field_validator("ignore_regions")
@@ -211,9 +222,6 @@ class FootfallDedup(_Strict):
 class Tracking(_Strict):
     """Detector and tracker settings of a site; defaults measured on PETS09-S2L1 (see BENCHMARKS.md)."""
 
-    # Boxes below this confidence are dropped before tracking (BoT-SORT still uses
-    # those under track_high_thresh for its second association).
-    detect_conf: float = Field(default=0.1, ge=0, le=1)
     track_high_thresh: float = Field(default=0.5, ge=0, le=1)
     track_low_thresh: float = Field(default=0.1, ge=0, le=1)
     new_track_thresh: float = Field(default=0.7, ge=0, le=1)
@@ -232,6 +240,16 @@ class Tracking(_Strict):
     reid_refresh_frames: int = Field(default=5, ge=1)
     # Track updates per track per second on the wire (crossings/zones are sent at once).
     update_hz: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "detect_conf" in data:
+            raise ValueError(
+                "tracking.detect_conf has moved to the detector profile: set detector.score_threshold "
+                "(per site, or per camera)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -337,6 +355,8 @@ class SiteConfig(_Strict):
     zones: list[Zone] = []
     exits: list[Exit] = []
     topology: list[Link] = []
+    # The detector every camera runs unless it names its own: a preset or a profile.
+    detector: DetectorField = Field(default_factory=default_profile)
     tracking: Tracking = Tracking()
     privacy: Privacy = Privacy()
     retention: Retention = Retention()
@@ -430,6 +450,10 @@ class SiteConfig(_Strict):
             if c.id == camera_id:
                 return c
         raise KeyError(f"site {self.site.id!r} has no camera {camera_id!r}")
+
+    def detector_of(self, camera_id: str) -> DetectorProfile:
+        """The detector profile a camera runs: its own, or the site's."""
+        return self.camera(camera_id).detector or self.detector
 
     def floor(self, floor_id: str) -> Floor:
         for f in self.floors:

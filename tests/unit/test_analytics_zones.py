@@ -51,25 +51,25 @@ ENTER, EXIT = ZoneEventKind.ENTER, ZoneEventKind.EXIT
 @pytest.mark.parametrize(
     ("steps", "enter_frames", "grace_s", "expected"),
     [
-        pytest.param([OUT] * 2 + [IN] * 5 + [OUT] * 12, 2, 1.0, [(ENTER, 2, None), (EXIT, 6, 2)], id="enter-exit"),
-        pytest.param([IN] * 5 + [OUT] * 3, 1, 0.0, [(ENTER, 0, None), (EXIT, 4, 0)], id="no-grace"),
-        pytest.param([IN] * 5 + [GONE] * 12, 2, 1.0, [(ENTER, 0, None), (EXIT, 4, 0)], id="vanishes-inside"),
+        pytest.param([OUT] * 2 + [IN] * 5 + [OUT] * 12, 2, 1.0, [(ENTER, 2, None), (EXIT, 7, 2)], id="enter-exit"),
+        pytest.param([IN] * 5 + [OUT] * 3, 1, 0.0, [(ENTER, 0, None), (EXIT, 5, 0)], id="no-grace"),
+        pytest.param([IN] * 5 + [GONE] * 12, 2, 1.0, [(ENTER, 0, None), (EXIT, 5, 0)], id="vanishes-inside"),
         pytest.param(
             [IN] * 5 + [GONE] * 5 + [IN] * 5 + [OUT] * 12,
             2,
             1.0,
-            [(ENTER, 0, None), (EXIT, 14, 0)],
+            [(ENTER, 0, None), (EXIT, 15, 0)],
             id="occlusion-bridged",
         ),
         pytest.param(
             [IN] * 5 + [GONE] * 15 + [IN] * 5 + [OUT] * 12,
             2,
             1.0,
-            [(ENTER, 0, None), (EXIT, 4, 0), (ENTER, 20, None), (EXIT, 24, 20)],
+            [(ENTER, 0, None), (EXIT, 5, 0), (ENTER, 20, None), (EXIT, 25, 20)],
             id="occlusion-over-grace",
         ),
         pytest.param(
-            [IN] * 3 + [OUT, IN] * 6 + [OUT] * 12, 2, 1.0, [(ENTER, 0, None), (EXIT, 14, 0)], id="border-flicker"
+            [IN] * 3 + [OUT, IN] * 6 + [OUT] * 12, 2, 1.0, [(ENTER, 0, None), (EXIT, 15, 0)], id="border-flicker"
         ),
         pytest.param([OUT, IN] * 8, 2, 1.0, [], id="flicker-never-settles-inside"),
         pytest.param([IN, GONE] * 8, 2, 1.0, [], id="missed-frames-break-enter-run"),
@@ -91,8 +91,8 @@ def test_exit_is_emitted_when_grace_expires() -> None:
     assert emitted_at == [0, 12]  # last inside at frame 2, + 1 s
 
 
-@pytest.mark.parametrize(("frames_inside", "dwell_s"), [(1, 0.0), (2, 0.1), (10, 0.9), (31, 3.0)])
-def test_dwell_is_first_to_last_frame_inside(frames_inside: int, dwell_s: float) -> None:
+@pytest.mark.parametrize(("frames_inside", "dwell_s"), [(1, 0.1), (2, 0.2), (10, 1.0), (31, 3.1)])
+def test_dwell_counts_every_frame_inside(frames_inside: int, dwell_s: float) -> None:
     monitor = ZoneMonitor(zone(enter_frames=1, exit_grace_s=0.5))
     events: list[ZoneEvent] = []
     for i, step in enumerate([OUT] * 3 + [IN] * frames_inside + [OUT] * 10):
@@ -110,14 +110,73 @@ def test_close_all_exits_everyone_inside_and_forgets() -> None:
         monitor.trigger(detections(frame), i * FRAME_NS)
     assert monitor.inside == {1, 2, 3}
     events = monitor.close_all(4 * FRAME_NS)
+    # Each visit ends with the end of its last frame inside: the next frame's time.
     assert sorted((e.track_id, e.entered_time_ns, e.time_ns) for e in events) == [
-        (1, 0, 2 * FRAME_NS),
-        (2, 0, FRAME_NS),
-        (3, FRAME_NS, 2 * FRAME_NS),
+        (1, 0, 3 * FRAME_NS),
+        (2, 0, 2 * FRAME_NS),
+        (3, FRAME_NS, 3 * FRAME_NS),
     ]
     assert all(e.kind is ZoneEventKind.EXIT for e in events)
     assert monitor.inside == set()
     assert monitor.close_all(5 * FRAME_NS) == []
+
+
+def test_close_all_times_a_track_inside_in_the_last_frame_to_that_frame_end() -> None:
+    monitor = ZoneMonitor(zone(enter_frames=1))
+    for i in range(4):
+        monitor.trigger(detections({1: IN}), i * FRAME_NS)
+    (event,) = monitor.close_all(3 * FRAME_NS)
+    assert (event.entered_time_ns, event.time_ns, event.dwell_s) == (0, 4 * FRAME_NS, pytest.approx(0.4))
+
+
+NEAR = (60.0, 55.0)  # 11 px from IN: within the default 60 px handover distance
+
+
+def run_ids(monitor: ZoneMonitor, frames: list[dict[int, tuple[float, float]]]) -> list[tuple[ZoneEventKind, int, int]]:
+    """Events as (kind, track id, frame index of time_ns)."""
+    out = []
+    for i, points in enumerate(frames):
+        out += [(e.kind, e.track_id, e.time_ns // FRAME_NS) for e in monitor.trigger(detections(points), i * FRAME_NS)]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("frames", "expected"),
+    [
+        pytest.param(
+            [{1: IN}] * 5 + [{}] * 2 + [{2: NEAR}] * 5 + [{2: OUT}] * 12,
+            [(ENTER, 1, 0), (EXIT, 1, 12)],
+            id="id-switch-inside-continues-the-visit",
+        ),
+        pytest.param(
+            [{1: IN}] * 5 + [{2: NEAR}] * 5 + [{2: OUT}] * 12,
+            [(ENTER, 1, 0), (EXIT, 1, 10)],
+            id="new-id-in-the-next-frame",
+        ),
+        pytest.param(
+            [{1: (10.0, 10.0)}] * 5 + [{}] * 2 + [{2: (90.0, 90.0)}] * 5 + [{2: OUT}] * 12,
+            [(ENTER, 1, 0), (ENTER, 2, 7), (EXIT, 1, 5), (EXIT, 2, 12)],
+            id="far-away-is-someone-else",
+        ),
+        pytest.param(
+            [{1: IN}] * 5 + [{}] * 15 + [{2: NEAR}] * 5 + [{2: OUT}] * 12,
+            [(ENTER, 1, 0), (EXIT, 1, 5), (ENTER, 2, 20), (EXIT, 2, 25)],
+            id="after-the-grace-a-new-visit",
+        ),
+        pytest.param(
+            [{1: IN, 2: NEAR}] * 3 + [{2: NEAR}] * 3 + [{2: OUT}] * 12,
+            [(ENTER, 1, 0), (ENTER, 2, 0), (EXIT, 1, 3), (EXIT, 2, 6)],
+            id="both-seen-together-stay-two-people",
+        ),
+    ],
+)
+def test_id_switch_inside_the_zone(
+    frames: list[dict[int, tuple[float, float]]], expected: list[tuple[ZoneEventKind, int, int]]
+) -> None:
+    events = run_ids(ZoneMonitor(zone(enter_frames=2, exit_grace_s=1.0)), frames)
+    assert sorted(events, key=lambda e: (e[0] != ENTER, e[2], e[1])) == sorted(
+        expected, key=lambda e: (e[0] != ENTER, e[2], e[1])
+    )
 
 
 def test_image_points_are_tested_unless_points_given() -> None:

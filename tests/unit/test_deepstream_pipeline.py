@@ -402,10 +402,14 @@ def test_perception_checks_the_embedding_rows() -> None:
 # The agent on a fake pipeline
 
 
-def _site(reid: bool = True, snapshots: bool = False, crop_b: list[int] | None = None) -> SiteConfig:
+def _site(
+    reid: bool = True, snapshots: bool = False, crop_b: list[int] | None = None, detector_b: object = None
+) -> SiteConfig:
     cam_b: dict[str, object] = {"id": "cam-b", "source": "rtsp://cam-b/main", "floor": "ground"}
     if crop_b is not None:
         cam_b["crop"] = crop_b
+    if detector_b is not None:
+        cam_b["detector"] = detector_b
     return SiteConfig.model_validate(
         {
             "site": {"id": "ds-test"},
@@ -418,7 +422,10 @@ def _site(reid: bool = True, snapshots: bool = False, crop_b: list[int] | None =
     )
 
 
-MODELS = DeepStreamModels("yolox_nano@aaaa0000", Path("/c/detector.txt"), (416, 416), "osnet@bbbb1111", Path("/r.txt"))
+# Prepared for the site's default (pedestrian) detector profile, at its 416x544.
+MODELS = DeepStreamModels(
+    "bytetrack_nano_mix@aaaa0000", Path("/c/detector.txt"), (416, 544), "osnet@bbbb1111", Path("/r.txt")
+)
 
 
 class FakeRunner:
@@ -484,6 +491,8 @@ def _run_agent(
 def test_agent_tracks_and_publishes_what_the_pipeline_hands_over(tmp_path: Path, embedder: Embedder) -> None:
     agent, reports, received = _run_agent(tmp_path, _site(), embedder)
     assert [s.uri for s in agent.plan.slots] == ["file:///videos/a.mp4", "rtsp://cam-b/main"]
+    # The tensor is decoded as the cameras' detector profile says.
+    assert agent.plan.detector == DetectorHead((416, 544), layout="yolox", conf_threshold=0.1, classes=(0,))
     assert agent.plan.reid is not None and agent.plan.graph.element("reid").properties["config-file-path"] == "/r.txt"
     by_camera = {r.camera_id: r for r in reports}
     assert by_camera["cam-a"].frames == by_camera["cam-b"].frames == 15
@@ -499,7 +508,7 @@ def test_agent_tracks_and_publishes_what_the_pipeline_hands_over(tmp_path: Path,
         assert {c.embedding.model_id for c in closed} == {"osnet@bbbb1111"}
         status = [e.camera_status for e in events if e.HasField("camera_status")]
         assert status[0].state == pb.CAMERA_STATE_ONLINE
-        assert dict(status[0].model_versions) == {"detector": "yolox_nano@aaaa0000", "reid": "osnet@bbbb1111"}
+        assert dict(status[0].model_versions) == {"detector": "bytetrack_nano_mix@aaaa0000", "reid": "osnet@bbbb1111"}
     # The person walking right crosses cam-a's door line (cam-b has none).
     crossings = [e for e in received if e.HasField("line_crossing")]
     assert len(crossings) == 1 and crossings[0].camera_id == "cam-a"
@@ -542,11 +551,27 @@ def test_deepstream_camera_frames_share_one_untouched_placeholder() -> None:
     [
         (_site(snapshots=True), MODELS, "privacy.snapshots needs frames on the CPU"),
         (_site(reid=True), replace(MODELS, reid_id=None, reid_config=None), "tracking.reid is on but"),
+        # One primary nvinfer for all cameras: one profile.
+        (
+            _site(detector_b="coco"),
+            MODELS,
+            "cam-a: model=bytetrack_nano_mix, input_size=[416, 544]; cam-b: model=yolox_nano, input_size=[416, 416]",
+        ),
+        (_site(), replace(MODELS, detector_input=(416, 416)), "prepared for 416x416 but the cameras' detector"),
     ],
+    ids=["snapshots", "reid", "mixed-profiles", "prepared-size"],
 )
 def test_agent_rejects(tmp_path: Path, site: SiteConfig, models: DeepStreamModels, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
-        DeepStreamAgent(site, ["cam-a"], InProcessSink(lambda env: None), AgentSettings("e", tmp_path), models)
+        DeepStreamAgent(site, ["cam-a", "cam-b"], InProcessSink(lambda env: None), AgentSettings("e", tmp_path), models)
+
+
+def test_cameras_of_one_profile_share_the_pipeline_though_others_differ(tmp_path: Path) -> None:
+    """Only the agent's own cameras must agree: cam-b's COCO override is another agent's business."""
+    agent = DeepStreamAgent(
+        _site(detector_b="coco"), ["cam-a"], InProcessSink(lambda env: None), AgentSettings("e", tmp_path), MODELS
+    )
+    assert agent.plan.detector.input_size == (416, 544) and [s.camera_id for s in agent.plan.slots] == ["cam-a"]
 
 
 def test_models_need_both_reid_parts() -> None:
@@ -644,9 +669,19 @@ def test_probes_move_our_boxes_through_the_batch_meta(monkeypatch: pytest.Monkey
     batch = SimpleNamespace(frame_meta_list=_glist([inferred, skipped]))
     buffer = object()
     monkeypatch.setitem(sys.modules, "pyds", _stand_in_pyds({hash(buffer): batch}))
-    monkeypatch.delitem(sys.modules, "edge.deepstream.runtime", raising=False)
-    runtime = importlib.import_module("edge.deepstream.runtime")
-    monkeypatch.delitem(sys.modules, "edge.deepstream.runtime")
+    # Put back by hand: monkeypatch.delitem records nothing for an absent key, so a second
+    # delitem would restore the stand-in-bound runtime after the test.
+    package = importlib.import_module("edge.deepstream")
+    original, original_attr = sys.modules.pop("edge.deepstream.runtime", None), package.__dict__.get("runtime")
+    try:
+        runtime = importlib.import_module("edge.deepstream.runtime")
+    finally:
+        sys.modules.pop("edge.deepstream.runtime", None)
+        package.__dict__.pop("runtime", None)
+        if original is not None:
+            sys.modules["edge.deepstream.runtime"] = original
+        if original_attr is not None:
+            package.runtime = original_attr  # type: ignore[attr-defined]
 
     specs = [SourceSpec("cam-a", "/a.avi"), SourceSpec("cam-b", "/b.avi")]
     plan = build_plan(

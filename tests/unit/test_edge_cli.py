@@ -12,6 +12,7 @@ import pytest
 
 from edge.cli.video_cmds import parse_lines, parse_zones
 from edge.evaluation.mot import MotSequence
+from edge.sources.gstreamer import gstreamer_available
 
 MALLFLOW = [sys.executable, "-m", "shared.cli.main"]
 
@@ -32,6 +33,56 @@ def test_track_writes_mot_rows(vtest_clip: Path, tmp_path: Path) -> None:
     # PETS09's opening frames show 4-7 people; every frame past the first few has tracks.
     assert len(np.unique(mot.frame)) >= 55
     assert 3 <= len(np.unique(mot.track_id)) <= 15
+
+
+@pytest.fixture(scope="module")
+def short_clip(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Eight frames of vtest.avi in a container that states 7 fps."""
+    import cv2
+
+    out = tmp_path_factory.mktemp("short") / "vtest-8.avi"
+    cap = cv2.VideoCapture(str(vtest_video))
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"MJPG"), 7.0, (768, 576))
+    try:
+        for _ in range(8):
+            ok, frame = cap.read()
+            assert ok, f"{vtest_video} has fewer than 8 frames"
+            writer.write(frame)
+    finally:
+        writer.release()
+        cap.release()
+    return out
+
+
+@pytest.mark.parametrize("command", ["track", "analyze"])
+def test_default_backend_takes_the_rate_from_the_container(short_clip: Path, tmp_path: Path, command: str) -> None:
+    out = tmp_path / "pred.txt"
+    extra = ["--out", str(out)] if command == "track" else ["--json"]
+    result = run(command, str(short_clip), "--no-reid", *extra)
+    assert result.returncode == 0, result.stderr
+    if command == "track":
+        mot = MotSequence.load(out)
+        assert mot.frame.min() >= 1 and mot.frame.max() <= 8
+        assert len(np.unique(mot.frame)) >= 5
+    else:
+        report = json.loads(result.stdout)
+        assert report["frames"] == 8 and report["fps"] == 7.0
+
+
+@pytest.mark.skipif(not gstreamer_available(), reason="python gi with GStreamer 1.0 not importable")
+def test_track_on_a_stream_stating_no_rate_asks_for_fps(tmp_path: Path) -> None:
+    import cv2
+
+    # JPEG after JPEG with no container: GStreamer finds no rate (FFmpeg would guess 25).
+    clip = tmp_path / "clip.mjpeg"
+    clip.write_bytes(
+        b"".join(cv2.imencode(".jpg", np.full((48, 64, 3), 60 * i, np.uint8))[1].tobytes() for i in range(3))
+    )
+    result = run("track", str(clip), "--out", str(tmp_path / "pred.txt"))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("mallflow track: error: camera video:") and "pass --fps" in line
 
 
 def test_analyze_prints_the_documented_json(vtest_clip: Path) -> None:
@@ -64,6 +115,8 @@ def test_analyze_prints_the_documented_json(vtest_clip: Path) -> None:
         (["analyze", "VIDEO", "--line", "1,2,3,4"], "NAME=x1,y1"),
         (["analyze", "VIDEO", "--zone", "z=1,2,3,4"], "even number"),
         (["analyze", "VIDEO", "--line", "a=1,2,x,4"], "comma-separated numbers"),
+        (["track", "VIDEO", "--fps", "0", "--out", "x.txt"], "argument --fps: must be > 0"),
+        (["track", "VIDEO", "--fps", "seven", "--out", "x.txt"], "argument --fps: must be frames per second"),
     ],
 )
 def test_bad_arguments_give_one_clear_error(vtest_clip: Path, args: list[str], message: str) -> None:

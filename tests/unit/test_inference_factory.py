@@ -13,7 +13,9 @@ import pytest
 
 from edge.inference import ENGINES, create_detector, create_embedder
 from edge.inference.factory import resolve_model
+from edge.inference.preprocess import InputConvention
 from shared.assets.models import MODELS, ModelNotFoundError
+from shared.config.detector import IMAGENET_MEAN, IMAGENET_STD, PRESETS, DetectorProfile
 
 
 @pytest.mark.parametrize("create", [create_detector, create_embedder])
@@ -41,7 +43,8 @@ def test_tensorrt_backend_is_loaded_lazily_with_the_documented_interface(monkeyp
     backend.TensorRTEmbedder = _Recorder  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "edge.inference.tensorrt", backend)
 
-    detector = create_detector(engine="tensorrt", conf_threshold=0.3, input_size=(640, 640))
+    profile = DetectorProfile(model="yolox_nano", input_size=(640, 640), score_threshold=0.3)
+    detector = create_detector(engine="tensorrt", profile=profile)
     assert isinstance(detector, _Recorder)
     assert detector.path.name == "yolox_nano.onnx"
     assert detector.kwargs == {
@@ -49,9 +52,19 @@ def test_tensorrt_backend_is_loaded_lazily_with_the_documented_interface(monkeyp
         "layout": "auto",
         "conf_threshold": 0.3,
         "nms_iou": 0.45,
-        "classes": (0,),
+        "classes": [0],
+        # The profile's size, though the file says 416x416: the engine is built at 640x640.
         "input_size": (640, 640),
+        "convention": InputConvention(rgb=False, scale=1.0, center=False),
     }
+    # The default (pedestrian) profile hands over ByteTrack's own preprocessing and its size.
+    pedestrian = create_detector(engine="tensorrt")
+    assert isinstance(pedestrian, _Recorder)
+    assert pedestrian.path.name == "bytetrack_nano_mix.onnx"
+    assert pedestrian.kwargs["input_size"] == PRESETS["pedestrian"].input_size == (416, 544)
+    assert pedestrian.kwargs["convention"] == InputConvention(
+        rgb=True, scale=1 / 255, center=False, mean=IMAGENET_MEAN, std=IMAGENET_STD
+    )
     embedder = create_embedder(engine="tensorrt", batch_size=8)
     assert isinstance(embedder, _Recorder)
     assert embedder.kwargs == {"model_id": MODELS["osnet_x0_25_msmt17"].model_id, "batch_size": 8}
@@ -69,16 +82,17 @@ def test_a_bug_inside_the_tensorrt_backend_is_not_disguised(monkeypatch: pytest.
 def test_missing_model_file_is_named(tmp_path: Path) -> None:
     missing = tmp_path / "people_v9.onnx"
     with pytest.raises(FileNotFoundError, match=r"people_v9\.onnx"):
-        create_detector(model=missing)
+        create_detector(profile=DetectorProfile(model=str(missing), input_size=(416, 416)))
     with pytest.raises(
-        FileNotFoundError, match=r"'nope' is neither a catalogued model \(osnet_x0_25_msmt17, yolox_nano\)"
+        FileNotFoundError,
+        match=r"'nope' is neither a catalogued model \(bytetrack_nano_mix, osnet_x0_25_msmt17, yolox_nano\)",
     ):
         create_embedder(model="nope")
 
 
 def test_missing_catalogued_model_says_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MALLFLOW_MODEL_DIR", str(tmp_path))
-    with pytest.raises(ModelNotFoundError, match=rf"{tmp_path}/yolox_nano\.onnx not found"):
+    with pytest.raises(ModelNotFoundError, match=rf"{tmp_path}/bytetrack_nano_mix\.onnx not found"):
         create_detector()
 
 

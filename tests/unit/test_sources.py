@@ -11,18 +11,13 @@ import pytest
 from numpy.typing import NDArray
 
 from edge.frames import Frame
-from edge.sources.base import FrameSource, SourceError, SourceKind, SourceSpec
+from edge.sources.base import FrameSource, SourceError, SourceKind, SourceSpec, resolve_fps
 from edge.sources.factory import open_source
-from edge.sources.gstreamer import gstreamer_available
+from edge.sources.gstreamer import GStreamerSource, gstreamer_available, stream_rate
 from edge.sources.reconnect import Backoff, ReconnectingSource, SourceEvent, SourceState
 
-BACKENDS = [
-    "opencv",
-    pytest.param(
-        "gstreamer",
-        marks=pytest.mark.skipif(not gstreamer_available(), reason="python gi with GStreamer 1.0 not importable"),
-    ),
-]
+needs_gstreamer = pytest.mark.skipif(not gstreamer_available(), reason="python gi with GStreamer 1.0 not importable")
+BACKENDS = ["opencv", pytest.param("gstreamer", marks=needs_gstreamer)]
 
 
 @pytest.mark.timeout(120)
@@ -80,6 +75,136 @@ def test_truncated_video_yields_what_it_has_or_errors_cleanly(tmp_path: Path, vt
         assert "cam" in str(exc)
     else:
         assert 0 < len(frames) < 795
+
+
+MS = 1_000_000
+
+
+@needs_gstreamer
+@pytest.mark.parametrize(("hint", "fps"), [(None, 10.0), (7.0, 7.0)], ids=["caps", "hint-overrides"])
+def test_gstreamer_takes_the_rate_from_the_caps_unless_hinted(
+    vtest_video: Path, hint: float | None, fps: float
+) -> None:
+    with GStreamerSource(SourceSpec("cam", str(vtest_video), fps_hint=hint)) as source:
+        assert source.fps == fps
+        stamps = [f.capture_time_ns for _, f in zip(range(3), source, strict=False)]
+    # Without a hint frames keep the container's timestamps, which agree with its caps.
+    np.testing.assert_allclose(np.diff(stamps), 1e9 / fps, atol=MS)
+
+
+def write_mjpeg_stream(path: Path, frames: int = 4) -> None:
+    """JPEG after JPEG with no container: nothing in the file states a frame rate."""
+    import cv2
+
+    with path.open("wb") as out:
+        for i in range(frames):
+            image = np.full((48, 64, 3), 40 * i, np.uint8)
+            ok, jpeg = cv2.imencode(".jpg", image)
+            assert ok
+            out.write(jpeg.tobytes())
+
+
+def write_unstated_rate_mkv(path: Path) -> None:
+    """Frames 200 ms apart in Matroska whose caps say 0/1 (variable or unknown rate)."""
+    from edge.sources.gstreamer import _gst
+
+    Gst = _gst()
+    if Gst.ElementFactory.find("capssetter") is None:
+        pytest.skip("GStreamer capssetter (gst-plugins-good) not installed")
+    pipeline = Gst.parse_launch(
+        "videotestsrc num-buffers=6 ! video/x-raw,framerate=5/1,width=64,height=48 ! jpegenc ! "
+        'capssetter caps="image/jpeg,framerate=(fraction)0/1" ! matroskamux ! '
+        f'filesink location="{path}"'
+    )
+    pipeline.set_state(Gst.State.PLAYING)
+    done = pipeline.get_bus().timed_pop_filtered(10 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    pipeline.set_state(Gst.State.NULL)
+    assert done is not None and done.type == Gst.MessageType.EOS, f"could not write {path}"
+
+
+CLIPS = {"mjpeg-stream": ("clip.mjpeg", write_mjpeg_stream), "rate-unstated-mkv": ("clip.mkv", write_unstated_rate_mkv)}
+
+
+@needs_gstreamer
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("clip", "hint", "fps"),
+    [
+        ("mjpeg-stream", None, None),
+        ("mjpeg-stream", 4.0, 4.0),
+        # Caps 0/1 but timestamped frames: measured, as FFmpeg does for OpenCV (also 5 there).
+        ("rate-unstated-mkv", None, 5.0),
+        ("rate-unstated-mkv", 7.0, 7.0),
+    ],
+)
+def test_gstreamer_without_a_known_rate_asks_for_fps(
+    tmp_path: Path, clip: str, hint: float | None, fps: float | None
+) -> None:
+    name, write = CLIPS[clip]
+    path = tmp_path / name
+    write(path)
+    spec = SourceSpec("cam-3", str(path), fps_hint=hint)
+    if fps is None:
+        with pytest.raises(SourceError) as err:
+            GStreamerSource(spec)
+        message = str(err.value)
+        assert "cam-3" in message and "--fps" in message and "fps_hint" in message
+        assert "\n" not in message
+        return
+    with GStreamerSource(spec) as source:
+        assert source.fps == fps
+        assert len(list(source)) >= 4
+
+
+@pytest.mark.parametrize(
+    ("caps_fps", "duration_ns", "stamps", "hint", "fps"),
+    [
+        (10.0, 100 * MS, [0, 100 * MS], None, 10.0),
+        (10.0, 100 * MS, [0, 100 * MS], 7.0, 7.0),
+        (None, 40 * MS, [0], None, 25.0),
+        (None, None, [0, 200 * MS, 400 * MS], None, 5.0),
+        (None, None, [0, 400 * MS, 600 * MS], None, 5.0),
+        (None, None, [0, None, None], None, None),
+        (None, None, [0], None, None),
+        (None, None, [0, 0, 0], None, None),
+        (None, None, [None, None], 4.0, 4.0),
+    ],
+    ids=[
+        "caps",
+        "hint-over-caps",
+        "frame-duration",
+        "timestamp-spacing",
+        "a-frame-dropped-while-probing",
+        "no-timestamps",
+        "one-frame",
+        "equal-timestamps",
+        "hint-when-nothing-stated",
+    ],
+)
+def test_rate_resolution(
+    caps_fps: float | None, duration_ns: int | None, stamps: list[int | None], hint: float | None, fps: float | None
+) -> None:
+    spec = SourceSpec("cam-5", "rtsp://10.0.0.5/stream1", fps_hint=hint)
+    stated = stream_rate(caps_fps, duration_ns, stamps)
+    if fps is None:
+        with pytest.raises(SourceError, match=r"camera cam-5: .*--fps .*fps_hint"):
+            resolve_fps(spec, stated)
+    else:
+        assert resolve_fps(spec, stated) == pytest.approx(fps)
+
+
+@pytest.mark.parametrize(
+    ("hint", "stated", "fps"),
+    [(None, (0.0, 25.0), 25.0), (None, (float("nan"),), None), (None, (), None), (3.0, (0.0,), 3.0)],
+    ids=["first-positive", "nan", "nothing", "hint"],
+)
+def test_resolve_fps_skips_unusable_rates(hint: float | None, stated: tuple[float, ...], fps: float | None) -> None:
+    spec = SourceSpec("cam", "a.avi", fps_hint=hint)
+    if fps is None:
+        with pytest.raises(SourceError, match="--fps"):
+            resolve_fps(spec, *stated)
+    else:
+        assert resolve_fps(spec, *stated) == fps
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,139 @@
+"""Detector profiles: which model a camera runs, at what input size, with what pixels and thresholds.
+
+A site names a profile once (`detector:`) and a camera may name its own. A profile is a
+preset name (`pedestrian`, `coco`) or a mapping; a mapping may start from a preset
+(`preset: pedestrian`) and change some fields. Preprocessing left out is the catalogued
+model's (`shared.assets.models`), or the output layout's convention for a model file the
+catalogue does not know.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.assets.models import MODELS
+
+# The detection heads' largest stride: input sides must be multiples of it.
+INPUT_STRIDE = 32
+
+
+class Letterbox(StrEnum):
+    TOP_LEFT = "top-left"  # YOLOX and ByteTrack: image top-left, padding right and below
+    CENTER = "center"  # Ultralytics: padding split on both sides
+
+
+class Preprocessing(BaseModel):
+    """What a model expects of its input pixels (from 0-255 BGR frames)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    channels: Literal["bgr", "rgb"]
+    # Multiplies the 0-255 pixel values (1/255 for models trained on 0-1 inputs).
+    scale: float = Field(gt=0)
+    # Per channel, in `channels` order, applied after `scale`: (x - mean) / std.
+    mean: tuple[float, float, float] | None = None
+    std: tuple[float, float, float] | None = None
+    letterbox: Letterbox = Letterbox.TOP_LEFT
+    pad_value: int = Field(default=114, ge=0, le=255)
+
+    @model_validator(mode="after")
+    def _std_positive(self) -> Self:
+        if self.std is not None and min(self.std) <= 0:
+            raise ValueError(f"std must be positive per channel, got {list(self.std)}")
+        return self
+
+
+# ImageNet statistics of 0-1 RGB, as ByteTrack's detector was trained.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+# Per catalogued detector: its training-time preprocessing.
+MODEL_PREPROCESSING: dict[str, Preprocessing] = {
+    # YOLOX >= 0.1.1 trains on raw BGR 0-255.
+    "yolox_nano": Preprocessing(channels="bgr", scale=1.0),
+    "bytetrack_nano_mix": Preprocessing(channels="rgb", scale=1 / 255, mean=IMAGENET_MEAN, std=IMAGENET_STD),
+}
+
+
+class DetectorProfile(BaseModel):
+    """One detector configuration; `model` is a catalogue name (`mallflow models list`) or a file path."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, protected_namespaces=())
+
+    model: str = Field(min_length=1)
+    # (height, width) the frame is letterboxed into; multiples of 32. The ONNX loader makes
+    # a fixed-size export's spatial axes symbolic, so any size runs.
+    input_size: tuple[int, int]
+    layout: Literal["auto", "yolox", "ultralytics", "end2end"] = "auto"
+    # None: the catalogued model's, or the layout's convention for an uncatalogued file.
+    preprocessing: Preprocessing | None = None
+    # Boxes below this score are dropped at decode (BoT-SORT's second association uses
+    # those between it and tracking.track_high_thresh).
+    score_threshold: float = Field(default=0.1, ge=0, le=1)
+    nms_iou: float = Field(default=0.45, gt=0, le=1)
+    # Class ids kept (person = 0 for COCO and the one-class pedestrian model); None keeps all.
+    classes: tuple[int, ...] | None = (0,)
+
+    @field_validator("input_size")
+    @classmethod
+    def _multiple_of_stride(cls, v: tuple[int, int]) -> tuple[int, int]:
+        h, w = v
+        if h <= 0 or w <= 0 or h % INPUT_STRIDE or w % INPUT_STRIDE:
+            raise ValueError(f"input_size (height, width) must be positive multiples of {INPUT_STRIDE}, got {h}x{w}")
+        return v
+
+    @field_validator("classes")
+    @classmethod
+    def _classes(cls, v: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if v is not None and (not v or min(v) < 0):
+            raise ValueError("classes must list non-negative class ids, or be null to keep every class")
+        return v
+
+    @property
+    def catalogued(self) -> bool:
+        return self.model in MODELS
+
+    def resolved_preprocessing(self) -> Preprocessing | None:
+        """The preprocessing to use; None leaves it to the output layout's convention."""
+        return self.preprocessing or MODEL_PREPROCESSING.get(self.model)
+
+    @property
+    def key(self) -> str:
+        """Equal for profiles that can share one loaded detector."""
+        return self.model_dump_json()
+
+
+PRESETS: dict[str, DetectorProfile] = {
+    # ByteTrack's YOLOX-Nano trained on pedestrians (MOT17, CrowdHuman, CityPersons, ETHZ);
+    # 416x544 keeps a 4:3 camera's aspect with little padding. BENCHMARKS.md compares it with coco.
+    "pedestrian": DetectorProfile(model="bytetrack_nano_mix", input_size=(416, 544), layout="yolox"),
+    # YOLOX-Nano trained on COCO, person class only: permissive licence, lower recall on crowds.
+    "coco": DetectorProfile(model="yolox_nano", input_size=(416, 416), layout="yolox"),
+}
+
+DEFAULT_PRESET = "pedestrian"
+
+
+def preset(name: str) -> DetectorProfile:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown detector preset {name!r}; presets: {', '.join(sorted(PRESETS))}") from None
+
+
+def profile_from(raw: Any) -> Any:
+    """A preset name, or a mapping optionally based on `preset:`, as DetectorProfile input."""
+    if isinstance(raw, str):
+        return preset(raw)
+    if isinstance(raw, dict) and "preset" in raw:
+        fields = dict(raw)
+        base = preset(str(fields.pop("preset")))
+        return base.model_dump() | fields
+    return raw
+
+
+def default_profile() -> DetectorProfile:
+    return PRESETS[DEFAULT_PRESET]

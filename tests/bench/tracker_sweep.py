@@ -1,0 +1,214 @@
+"""Tracker and detector-threshold sweep on PETS09-S2L1, one setting changed at a time.
+
+    .venv/bin/python tests/bench/tracker_sweep.py [--detector pedestrian] [--only NAME ...]
+
+Each detector profile's boxes (at the lowest score any setting uses) and the OSNet vector
+of every box are computed once and cached; each setting then replays them through the
+agent's own CameraPerception (gate → BoT-SORT with those vectors → line counters and zone
+monitors), so a run costs the tracker alone and equals the real pipeline's tracks (the
+ReID schedule picks from the precomputed vectors exactly the ones the embedder would
+compute). Every row is judged by the code behind `mallflow eval sequence` on the lines and
+zones of tests/support/pets09_geometry.py: MOTA/IDF1 (motmetrics), HOTA (TrackEval), line
+count accuracy 1 − Σ|error| / Σ truth over every line and direction, and zone
+person-seconds and visit errors summed over the zones (worst zone in brackets).
+
+Settings are picked from a plateau: the table shows each parameter's neighbours, so a
+value whose neighbours score as well is preferred over a lone best point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from support.pets09_geometry import lines_config, zones_config  # noqa: E402
+
+from edge.agent.perception import CameraPerception  # noqa: E402
+from edge.agent.video import close_zones  # noqa: E402
+from edge.analytics.events import Direction, ZoneEventKind  # noqa: E402
+from edge.evaluation.mot import MotSequence  # noqa: E402
+from edge.evaluation.sequence import SequenceReport, SequenceRun, evaluate_sequence  # noqa: E402
+from edge.frames import Frame  # noqa: E402
+from edge.inference.factory import create_detector, create_embedder  # noqa: E402
+from edge.inference.precomputed import PrecomputedEmbedder  # noqa: E402
+from edge.sources.base import SourceSpec  # noqa: E402
+from edge.sources.factory import open_source  # noqa: E402
+from shared.assets.datasets import fetch_vtest  # noqa: E402
+from shared.config import SiteConfig, load_site_config  # noqa: E402
+from shared.config.detector import PRESETS  # noqa: E402
+from shared.paths import cache_dir  # noqa: E402
+
+GT = ROOT.parent / "shared" / "data" / "PETS09-S2L1" / "gt" / "gt.txt"
+FPS = 7.0
+CAMERA = "cam-main"
+LOWEST_SCORE = 0.05
+
+# (name, tracking overrides, detector overrides, line overrides): one setting moved from the base per row.
+GRID: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
+    ("base", {}, {}, {}),
+    *[(f"score {v}", {}, {"score_threshold": v}, {}) for v in (0.05, 0.2)],
+    *[(f"high {v}", {"track_high_thresh": v}, {}, {}) for v in (0.2, 0.25, 0.35, 0.4, 0.5)],
+    *[(f"low {v}", {"track_low_thresh": v}, {}, {}) for v in (0.05, 0.15)],
+    *[(f"new {v}", {"new_track_thresh": v}, {}, {}) for v in (0.4, 0.5, 0.6, 0.8)],
+    *[(f"match {v}", {"match_thresh": v}, {}, {}) for v in (0.85, 0.9, 0.99)],
+    *[(f"appearance {v}", {"appearance_thresh": v}, {}, {}) for v in (0.15, 0.2, 0.3, 0.35)],
+    *[(f"proximity {v}", {"proximity_thresh": v}, {}, {}) for v in (0.6, 0.7, 0.9)],
+    *[(f"buffer {v}s", {"track_buffer_s": v}, {}, {}) for v in (1.5, 5.0)],
+    *[(f"settle {v}", {}, {}, {"settle_frames": v}) for v in (2, 4, 5)],
+    *[(f"dead band {v}px", {}, {}, {"dead_band": v}) for v in (5.0, 10.0, 20.0)],
+    ("cmc none", {"cmc_method": "none"}, {}, {}),
+    ("no reid", {"reid": False}, {}, {}),
+]
+
+
+@dataclass(frozen=True)
+class Cached:
+    frames: list[NDArray[np.uint8]]
+    boxes: list[NDArray[np.float32]]
+    embeddings: list[NDArray[np.float32]]
+    reid_id: str
+
+
+def base_site(video: Path, detector: str) -> SiteConfig:
+    import os
+
+    os.environ.setdefault("MALLFLOW_DATA_DIR", str(video.parent))
+    raw = load_site_config(ROOT / "deploy/examples/pets09.yaml").model_dump()
+    raw["lines"] = lines_config(CAMERA, settle_frames=3)
+    raw["zones"] = zones_config(CAMERA, enter_frames=2, exit_grace_s=1.0)
+    raw["detector"] = PRESETS[detector].model_dump()
+    return SiteConfig.model_validate(raw)
+
+
+def detect_all(site: SiteConfig) -> Cached:
+    """Boxes at LOWEST_SCORE and an embedding per box for every frame, cached per profile."""
+    profile = site.detector_of(CAMERA).model_copy(update={"score_threshold": LOWEST_SCORE})
+    key = hashlib.sha256(profile.key.encode()).hexdigest()[:12]
+    camera = site.camera(CAMERA)
+    source = open_source(SourceSpec(CAMERA, camera.source, fps_hint=camera.fps_hint), "opencv")
+    with source:
+        frames = [frame.image for frame in source]
+    path = cache_dir() / "bench" / f"sweep-{profile.model}-{key}.npz"
+    embedder = create_embedder()
+    if path.is_file():
+        data = np.load(path, allow_pickle=False)
+        n = len(frames)
+        return Cached(frames, [data[f"b{i}"] for i in range(n)], [data[f"e{i}"] for i in range(n)], embedder.model_id)
+    detector = create_detector(profile=profile)
+    boxes, embs = [], []
+    for image in frames:
+        found = detector.detect([image])[0]
+        boxes.append(found)
+        embs.append(embedder.embed(image, found[:, :4]) if len(found) else np.zeros((0, embedder.dim), np.float32))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **{f"b{i}": b for i, b in enumerate(boxes)}, **{f"e{i}": e for i, e in enumerate(embs)})
+    return Cached(frames, boxes, embs, embedder.model_id)
+
+
+def replay(site: SiteConfig, cached: Cached) -> SequenceRun:
+    embedder = PrecomputedEmbedder(cached.reid_id, cached.embeddings[0].shape[1] if cached.embeddings else 512)
+    perception = CameraPerception.from_config(site, CAMERA, FPS, embedder if site.tracking.reid else None)
+    rows: list[list[float]] = []
+    crossings: list[tuple[int, str, Direction]] = []
+    dwell: dict[str, list[float]] = {z.id: [] for z in site.zones}
+    step_ns = round(1e9 / FPS)
+    last = None
+    for index, (image, boxes, embs) in enumerate(zip(cached.frames, cached.boxes, cached.embeddings, strict=True)):
+        frame = Frame(CAMERA, index, index * step_ns, image)
+        facts = perception.step(frame, boxes, embs if site.tracking.reid else None)
+        last = frame
+        det = facts.detections
+        for (x1, y1, x2, y2), conf, tid in zip(det.xyxy, det.confidence, det.tracker_id, strict=True):
+            rows.append([index + 1, tid, x1, y1, x2 - x1, y2 - y1, conf, np.nan, np.nan])
+        crossings += [(index + 1, e.line_id, e.direction) for e in facts.line_events]
+        for event in [*facts.zone_events, *([] if index < len(cached.frames) - 1 else close_zones(perception, last))]:
+            if event.kind is ZoneEventKind.EXIT and event.dwell_s is not None:
+                dwell[event.zone_id].append(float(event.dwell_s))
+    return SequenceRun(
+        mot=MotSequence.from_array(np.array(rows, dtype=np.float64).reshape(-1, 9)),
+        crossings=crossings,
+        dwell_s=dwell,
+        frames=len(cached.frames),
+        fps=FPS,
+        wall_s=0.0,
+    )
+
+
+def summary(report: SequenceReport) -> dict[str, float]:
+    ref_s = sum(z.reference_total_s for z in report.zones)
+    ref_v = sum(z.reference_visits for z in report.zones)
+    t = report.tracking
+    return {
+        "mota": t.mota,
+        "idf1": t.idf1,
+        "hota": t.hota,
+        "ids": t.id_switches,
+        "count": report.count_accuracy or 0.0,
+        "person_s": 100 * (sum(z.predicted_total_s for z in report.zones) / ref_s - 1),
+        "worst_s": max((z.person_seconds_error_pct or 0.0 for z in report.zones), key=abs),
+        "visits": 100 * (sum(z.predicted_visits for z in report.zones) / ref_v - 1),
+        "worst_v": max((z.visits_error_pct or 0.0 for z in report.zones), key=abs),
+    }
+
+
+def run_row(
+    base: SiteConfig,
+    cached: Cached,
+    gt: MotSequence,
+    tracking: dict[str, Any],
+    det: dict[str, Any],
+    line: dict[str, Any],
+) -> str:
+    raw = base.model_dump()
+    raw["tracking"] |= tracking
+    raw["detector"] |= det
+    raw["lines"] = [ln | line for ln in raw["lines"]]
+    site = SiteConfig.model_validate(raw)
+    s = summary(evaluate_sequence(replay(site, cached), gt, site, CAMERA, gt_fps=FPS))
+    return (
+        f"{s['mota']:.1f} | {s['idf1']:.1f} | {s['hota']:.1f} | {s['ids']:.0f} | {s['count']:.3f} | "
+        f"{s['person_s']:+.1f} % ({s['worst_s']:+.1f}) | {s['visits']:+.1f} % ({s['worst_v']:+.1f})"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--detector", choices=sorted(PRESETS), default="pedestrian")
+    parser.add_argument("--only", nargs="*", default=None, help="row names to run (default: the whole grid)")
+    parser.add_argument(
+        "--set", nargs="*", default=[], metavar="KEY=VALUE", help="tracking overrides applied to the base first"
+    )
+    args = parser.parse_args()
+    base = base_site(fetch_vtest(), args.detector)
+    if args.set:
+        raw = base.model_dump()
+        for item in args.set:
+            key, _, value = item.partition("=")
+            raw["tracking"][key] = float(value) if value.replace(".", "", 1).isdigit() else value
+        base = SiteConfig.model_validate(raw)
+    cached = detect_all(base)
+    gt = MotSequence.load(GT)
+    print(f"detector {args.detector}: {base.detector_of(CAMERA).model_dump()}")
+    print(f"base tracking: {base.tracking.model_dump()}")
+    print("| setting | MOTA | IDF1 | HOTA | ID sw | count acc | zone person-s (worst) | zone visits (worst) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, tracking, det, line in GRID:
+        if args.only is not None and name not in args.only:
+            continue
+        print(f"| {name} | {run_row(base, cached, gt, tracking, det, line)} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
