@@ -36,8 +36,8 @@ class SequenceRun:
     """What the pipeline produced; `mot.world` holds each box's floor point (NaN without calibration)."""
 
     mot: MotSequence
-    # (frame, line id, direction) of every crossing, in order.
-    crossings: list[tuple[int, str, Direction]]
+    # (frame, line id, direction, track id) of every crossing, in order.
+    crossings: list[tuple[int, str, Direction, int]]
     # Completed visits' dwell per zone, seconds (visits open at the end are closed there).
     dwell_s: dict[str, list[float]]
     frames: int
@@ -55,7 +55,7 @@ def run_sequence(
     embedder = create_embedder(threads=threads) if site.tracking.reid else None
     perception = CameraPerception.from_config(site, camera.id, frame_source.fps, embedder)
     rows: list[list[float]] = []
-    crossings: list[tuple[int, str, Direction]] = []
+    crossings: list[tuple[int, str, Direction, int]] = []
     dwell: dict[str, list[float]] = {z.id: [] for z in site.zones if z.camera == camera.id}
     frames = 0
     last = None
@@ -71,7 +71,7 @@ def run_sequence(
                 det.xyxy, det.confidence, det.tracker_id, step.facts.floor_points, strict=True
             ):
                 rows.append([number, tid, x1, y1, x2 - x1, y2 - y1, conf, fx, fy])
-            crossings += [(number, e.line_id, e.direction) for e in step.facts.line_events]
+            crossings += [(number, e.line_id, e.direction, e.track_id) for e in step.facts.line_events]
             _add_exits(dwell, step.facts.zone_events)
         _add_exits(dwell, close_zones(perception, last))
     return SequenceRun(
@@ -213,7 +213,7 @@ def evaluate_sequence(
     for line in _image_space(site.lines, camera_id, "line", skipped):
         reference = count_crossings(debounced_crossings(annotated, line, gt_fps, run.frames))
         geometric = count_crossings(line_crossings(annotated, *line.points))
-        counted = {d.value: sum(1 for _, ln, dd in run.crossings if ln == line.id and dd is d) for d in Direction}
+        counted = {d.value: sum(1 for _, ln, dd, _ in run.crossings if ln == line.id and dd is d) for d in Direction}
         lines.append(
             LineAccuracy(
                 line.id,
@@ -253,7 +253,7 @@ def counts_over_time(
     out = {}
     for line in _image_space(site.lines, camera_id, "line", []):
         ref = np.array([c.frame for c in debounced_crossings(annotated, line, gt_fps, run.frames)], dtype=np.int64)
-        pred = np.array([f for f, ln, _ in run.crossings if ln == line.id], dtype=np.int64)
+        pred = np.array([f for f, ln, _, _ in run.crossings if ln == line.id], dtype=np.int64)
         out[line.id] = (
             np.searchsorted(np.sort(ref), frames, side="right"),
             np.searchsorted(np.sort(pred), frames, side="right"),

@@ -222,7 +222,12 @@ class FootfallDedup(_Strict):
 class Tracking(_Strict):
     """Detector and tracker settings of a site; defaults measured on PETS09-S2L1 (see BENCHMARKS.md)."""
 
-    track_high_thresh: float = Field(default=0.5, ge=0, le=1)
+    # Detections at or above this take part in the first, appearance-aware association.
+    # The pedestrian detector scores partly occluded people at 0.3-0.5: at 0.5 they were
+    # matched by IoU alone and swapped identities in groups (PETS09 IDF1 75.4 -> 89.3).
+    # 0.2-0.3 is a plateau with a cliff above 0.3 (IDF1 84.1 at 0.35); 0.25 sits in its
+    # middle (tests/bench/tracker_sweep.py, BENCHMARKS.md).
+    track_high_thresh: float = Field(default=0.25, ge=0, le=1)
     track_low_thresh: float = Field(default=0.1, ge=0, le=1)
     new_track_thresh: float = Field(default=0.7, ge=0, le=1)
     # How long a lost track may be re-found before it closes.

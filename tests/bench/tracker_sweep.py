@@ -120,7 +120,7 @@ def replay(site: SiteConfig, cached: Cached) -> SequenceRun:
     embedder = PrecomputedEmbedder(cached.reid_id, cached.embeddings[0].shape[1] if cached.embeddings else 512)
     perception = CameraPerception.from_config(site, CAMERA, FPS, embedder if site.tracking.reid else None)
     rows: list[list[float]] = []
-    crossings: list[tuple[int, str, Direction]] = []
+    crossings: list[tuple[int, str, Direction, int]] = []
     dwell: dict[str, list[float]] = {z.id: [] for z in site.zones}
     step_ns = round(1e9 / FPS)
     last = None
@@ -131,7 +131,7 @@ def replay(site: SiteConfig, cached: Cached) -> SequenceRun:
         det = facts.detections
         for (x1, y1, x2, y2), conf, tid in zip(det.xyxy, det.confidence, det.tracker_id, strict=True):
             rows.append([index + 1, tid, x1, y1, x2 - x1, y2 - y1, conf, np.nan, np.nan])
-        crossings += [(index + 1, e.line_id, e.direction) for e in facts.line_events]
+        crossings += [(index + 1, e.line_id, e.direction, e.track_id) for e in facts.line_events]
         for event in [*facts.zone_events, *([] if index < len(cached.frames) - 1 else close_zones(perception, last))]:
             if event.kind is ZoneEventKind.EXIT and event.dwell_s is not None:
                 dwell[event.zone_id].append(float(event.dwell_s))
