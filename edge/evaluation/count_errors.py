@@ -65,7 +65,9 @@ def count_differences(
     for direction in Direction:
         pred = [(f, tid) for f, ln, d, tid in run.crossings if ln == line.id and d is direction]
         ref = [c for c in reference if c.direction is direction]
-        cost = np.array([[abs(f - c.frame) for c in ref] for f, _ in pred], dtype=np.float64).reshape(len(pred), -1)
+        cost = np.zeros((len(pred), len(ref)), dtype=np.float64)
+        for i, (frame, _) in enumerate(pred):
+            cost[i] = [abs(frame - c.frame) for c in ref]
         paired_p: set[int] = set()
         paired_r: set[int] = set()
         if cost.size:

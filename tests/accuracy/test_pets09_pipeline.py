@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from support.pets09_geometry import lines_config, zones_config
 
+from edge.analytics.events import Direction
+from edge.evaluation.count_errors import Cause, count_differences
 from edge.evaluation.mot import MotSequence
 from edge.evaluation.sequence import SequenceReport, SequenceRun, evaluate_sequence, run_sequence
 from shared.config import SiteConfig, load_site_config
@@ -24,6 +26,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
 # default tracker settings, over every line and zone of tests/support/pets09_geometry.py:
 # MOTA 85.4, IDF1 89.3, HOTA 61.5, count accuracy 0.928, zone person-seconds +3.8 %,
 # visits +6.5 % (tests/bench/tracker_sweep.py "base"; BENCHMARKS.md).
+EXTRA = {Cause.UNANNOTATED, Cause.WRONG_PERSON}
 FLOORS = {"mota": 84.0, "idf1": 87.0, "hota": 60.0}
 COUNT_ACCURACY_FLOOR = 0.91
 PERSON_SECONDS_TOLERANCE_PCT = 8.0
@@ -84,3 +87,23 @@ def test_floor_positions_agree_with_world_coordinates(report: SequenceReport) ->
     floor = report.floor
     assert floor.matched >= 3800 and floor.median_m is not None and floor.p90_m is not None
     assert floor.median_m <= 0.25 and floor.p90_m <= 0.6, floor
+
+
+def test_count_differences_are_named_by_their_trajectories(
+    run: SequenceRun, pets09_gt: Path, site: SiteConfig, report: SequenceReport
+) -> None:
+    """Every line's count error, one crossing at a time, with the track or person behind it (printed for the notes)."""
+    gt = MotSequence.load(pets09_gt)
+    for line in site.lines:
+        differences = count_differences(run, gt, line, fps=7.0)
+        accuracy = next(a for a in report.lines if a.line_id == line.id)
+        for direction in Direction:
+            mine = [d for d in differences if d.direction is direction]
+            extra = sum(d.cause in EXTRA for d in mine)
+            assert extra - (len(mine) - extra) == accuracy.error[direction.value], (line.id, mine)
+        for d in differences:
+            print(
+                f"{line.id} {d.direction.value} frame {d.frame}: {d.cause.value} (track {d.track_id}, person {d.person})"
+            )
+            # Only a track on nobody the ground truth annotates has no person to name.
+            assert d.person is not None or d.cause is Cause.UNANNOTATED, d
