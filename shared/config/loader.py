@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from shared.assets.models import MODELS
 from shared.config.site import SiteConfig
 from shared.paths import data_dir
 
@@ -58,13 +59,31 @@ def _resolve_sources(raw: dict[str, Any], path: Path) -> None:
     cameras = raw.get("cameras")
     if not isinstance(cameras, list):
         return
+    _resolve_model(raw, path)
     for cam in cameras:
-        if not isinstance(cam, dict) or not isinstance(cam.get("source"), str):
+        if not isinstance(cam, dict):
+            continue
+        _resolve_model(cam, path)
+        if not isinstance(cam.get("source"), str):
             continue
         src = _expand(cam["source"], path)
         if "://" not in src and not src.isdigit() and not os.path.isabs(src):
             src = str((path.parent / src).resolve())
         cam["source"] = src
+
+
+def _resolve_model(holder: dict[str, Any], path: Path) -> None:
+    """A detector model given as a file path: ${VARS} expanded, relative to the YAML file.
+
+    Catalogue names (`mallflow models list`) stay names.
+    """
+    detector = holder.get("detector")
+    if not isinstance(detector, dict) or not isinstance(detector.get("model"), str) or not detector["model"]:
+        return
+    model = _expand(detector["model"], path)
+    if model not in MODELS and not os.path.isabs(model):
+        model = str((path.parent / model).resolve())
+    holder["detector"] = {**detector, "model": model}
 
 
 def parse_site_config(raw: Any, path: Path | str = "<memory>") -> SiteConfig:

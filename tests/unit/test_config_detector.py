@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from shared.config import ConfigError, parse_site_config
+from shared.config import ConfigError, load_site_config, parse_site_config
 from shared.config.detector import IMAGENET_MEAN, IMAGENET_STD, PRESETS, DetectorProfile, Letterbox, profile_from
 from shared.config.site import SiteConfig
 
@@ -127,7 +128,8 @@ def test_full_mapping_preprocessing() -> None:
             "",
             {"model": "ceiling.onnx", "input_size": [320, 320]},
             PEDESTRIAN,
-            DetectorProfile(model="ceiling.onnx", input_size=(320, 320)),
+            # A model file path is taken relative to the site file (here: no file, the working directory).
+            DetectorProfile(model=str(Path("ceiling.onnx").resolve()), input_size=(320, 320)),
         ),
     ],
 )
@@ -370,3 +372,28 @@ def test_key_shares_a_model_between_cameras() -> None:
 def test_profiles_are_frozen() -> None:
     with pytest.raises(ValueError, match="frozen"):
         PEDESTRIAN.score_threshold = 0.5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        pytest.param("bytetrack_nano_mix", "bytetrack_nano_mix", id="catalogue-name-stays"),
+        pytest.param("models/mine.onnx", "{dir}/models/mine.onnx", id="relative-to-the-yaml"),
+        pytest.param("/opt/m.onnx", "/opt/m.onnx", id="absolute"),
+        pytest.param("${MF_TEST_MODELS}/m.onnx", "/srv/models/m.onnx", id="env-var"),
+    ],
+)
+def test_detector_model_paths_resolve_like_camera_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: str, expected: str
+) -> None:
+    monkeypatch.setenv("MF_TEST_MODELS", "/srv/models")
+    site_file = tmp_path / "site.yaml"
+    site_file.write_text(
+        "site: {id: s}\nfloors: [{id: f}]\n"
+        f"detector: {{model: '{model}', input_size: [416, 416]}}\n"
+        f"cameras: [{{id: c, source: v.avi, floor: f, detector: {{model: '{model}', input_size: [416, 416]}}}}]\n"
+    )
+    site = load_site_config(site_file)
+    want = expected.format(dir=tmp_path.resolve())
+    assert site.detector.model == want
+    assert site.detector_of("c").model == want
