@@ -89,3 +89,24 @@ class FrameClock:
     def check_not_before(self, time_ns: int) -> None:
         if self.last_ns is not None and time_ns < self.last_ns:
             raise ValueError(f"time_ns {time_ns} is before the last frame ({self.last_ns})")
+
+
+def handover_pairs(
+    points: FloatArray, new_rows: list[int], lost: dict[int, FloatArray], max_distance: float
+) -> list[tuple[int, int]]:
+    """(row, lost track id) pairs, closest first, each row and each lost track at most once,
+    of new detections (`new_rows` of `points`) within `max_distance` of where a lost track was last."""
+    candidates = sorted(
+        (float(np.hypot(*(points[row] - last))), row, tid) for row in new_rows for tid, last in lost.items()
+    )
+    pairs: list[tuple[int, int]] = []
+    rows: set[int] = set()
+    tracks: set[int] = set()
+    for gap, row, tid in candidates:
+        if gap > max_distance:
+            break
+        if row not in rows and tid not in tracks:
+            rows.add(row)
+            tracks.add(tid)
+            pairs.append((row, tid))
+    return pairs

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edge.analytics.events import Direction, LineCrossingEvent, PointXY
-from edge.analytics.frame import DEFAULT_HANDOVER_DISTANCE, FloatArray, FrameClock, FramePoints
+from edge.analytics.frame import DEFAULT_HANDOVER_DISTANCE, FloatArray, FrameClock, FramePoints, handover_pairs
 from edge.detections import Detections
 from shared.config.site import Line
 from shared.geometry import side_of_line
@@ -183,18 +183,8 @@ class LineCounter:
             and time_ns - s.last_seen_ns <= self._handover_ns
             and self._distance_to_segment(s.last_point) <= self.handover_distance
         }
-        pairs = sorted(
-            (float(np.hypot(*(frame.tested[row] - s.last_point))), row, tid)
-            for row in new_rows
-            for tid, s in lost.items()
-        )
-        taken_rows: set[int] = set()
-        for gap, row, old_id in pairs:
-            if gap > self.handover_distance:
-                break
-            if row in taken_rows or old_id not in self._tracks:
-                continue
-            taken_rows.add(row)
+        lost_points = {tid: s.last_point for tid, s in lost.items()}
+        for row, old_id in handover_pairs(frame.tested, new_rows, lost_points, self.handover_distance):
             # The old id's state moves, so it cannot be inherited twice; if the tracker
             # revives the old id later, that id starts afresh and counts nothing twice.
             self._tracks[int(frame.track_ids[row])] = self._tracks.pop(old_id)

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edge.analytics.events import PointXY, ZoneEvent, ZoneEventKind
-from edge.analytics.frame import DEFAULT_HANDOVER_DISTANCE, FloatArray, FrameClock, FramePoints
+from edge.analytics.frame import DEFAULT_HANDOVER_DISTANCE, FloatArray, FrameClock, FramePoints, handover_pairs
 from edge.detections import Detections
 from shared.config.site import Zone
 from shared.geometry import point_in_polygon
@@ -147,18 +147,8 @@ class ZoneMonitor:
         }
         if not new_rows or not lost:
             return
-        pairs = sorted(
-            (float(np.hypot(*(frame.tested[row] - p.last_point))), row, tid)
-            for row in new_rows
-            for tid, p in lost.items()
-        )
-        taken: set[int] = set()
-        for gap, row, old_id in pairs:
-            if gap > self.handover_distance:
-                break
-            if row in taken or old_id not in self._tracks:
-                continue
-            taken.add(row)
+        lost_points = {tid: p.last_point for tid, p in lost.items()}
+        for row, old_id in handover_pairs(frame.tested, new_rows, lost_points, self.handover_distance):
             presence = self._tracks.pop(old_id)
             # Already entered: the new id's first frame inside needs no confirmation.
             presence.run_length = self.zone.enter_frames
