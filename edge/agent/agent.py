@@ -429,12 +429,12 @@ class EdgeAgent(AgentCore):
 
     def _detect(self, batch: list[CameraFrame]) -> list[NDArray[np.float32]]:
         """One detector call per loaded model, for the frames of the cameras it serves."""
-        groups: dict[int, list[int]] = {}
+        groups: dict[int, tuple[Detector, list[int]]] = {}
         for i, (cam, _) in enumerate(batch):
-            groups.setdefault(id(self.detectors[cam.camera_id]), []).append(i)
+            detector = self.detectors[cam.camera_id]
+            groups.setdefault(id(detector), (detector, []))[1].append(i)
         found: dict[int, NDArray[np.float32]] = {}
-        for rows in groups.values():
-            detector = self.detectors[batch[rows[0]][0].camera_id]
+        for detector, rows in groups.values():
             found.update(zip(rows, detector.detect([batch[i][1].image for i in rows]), strict=True))
         return [found[i] for i in range(len(batch))]
 

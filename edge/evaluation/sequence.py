@@ -159,6 +159,16 @@ class SequenceReport:
         error = sum(sum(abs(e) for e in line.error.values()) for line in self.lines)
         return None if truth == 0 else 1.0 - error / truth
 
+    @property
+    def zones_person_seconds_error_pct(self) -> float | None:
+        """Person-seconds summed over every zone, predicted against reference."""
+        return _relative_pct(sum(z.predicted_total_s for z in self.zones), sum(z.reference_total_s for z in self.zones))
+
+    @property
+    def zones_visits_error_pct(self) -> float | None:
+        """Visits summed over every zone, predicted against reference."""
+        return _relative_pct(sum(z.predicted_visits for z in self.zones), sum(z.reference_visits for z in self.zones))
+
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         for line, raw in zip(self.lines, out["lines"], strict=True):

@@ -91,10 +91,7 @@ def accuracy(site: SiteConfig, gt: MotSequence) -> str:
     """One sequential pass of the configuration, judged like `mallflow eval sequence`."""
     report = evaluate_sequence(run_sequence(site, "cam-main"), gt, site, "cam-main", gt_fps=7.0)
     t = report.tracking
-    ref_s = sum(z.reference_total_s for z in report.zones)
-    ref_v = sum(z.reference_visits for z in report.zones)
-    person_s = 100 * (sum(z.predicted_total_s for z in report.zones) / ref_s - 1)
-    visits = 100 * (sum(z.predicted_visits for z in report.zones) / ref_v - 1)
+    person_s, visits = report.zones_person_seconds_error_pct or 0.0, report.zones_visits_error_pct or 0.0
     return (
         f"{t.mota:.1f} | {t.idf1:.1f} | {t.hota:.1f} | {t.id_switches} | {report.count_accuracy:.3f} | "
         f"{person_s:+.1f} % / {visits:+.1f} %"

@@ -146,8 +146,6 @@ def replay(site: SiteConfig, cached: Cached) -> SequenceRun:
 
 
 def summary(report: SequenceReport) -> dict[str, float]:
-    ref_s = sum(z.reference_total_s for z in report.zones)
-    ref_v = sum(z.reference_visits for z in report.zones)
     t = report.tracking
     return {
         "mota": t.mota,
@@ -155,9 +153,9 @@ def summary(report: SequenceReport) -> dict[str, float]:
         "hota": t.hota,
         "ids": t.id_switches,
         "count": report.count_accuracy or 0.0,
-        "person_s": 100 * (sum(z.predicted_total_s for z in report.zones) / ref_s - 1),
+        "person_s": report.zones_person_seconds_error_pct or 0.0,
         "worst_s": max((z.person_seconds_error_pct or 0.0 for z in report.zones), key=abs),
-        "visits": 100 * (sum(z.predicted_visits for z in report.zones) / ref_v - 1),
+        "visits": report.zones_visits_error_pct or 0.0,
         "worst_v": max((z.visits_error_pct or 0.0 for z in report.zones), key=abs),
     }
 
