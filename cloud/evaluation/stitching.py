@@ -38,7 +38,7 @@ class StitchingReport:
 
 
 def stitch(site: SiteConfig, labelled: LabelledTracklets, settings: StitchSettings) -> dict[tuple[str, int], str]:
-    """Visitor id per (camera, track), feeding tracklets in the order they close."""
+    """Visitor id per (camera, track) taken as a visitor, feeding tracklets in the order they close."""
     stitcher = Stitcher(site, settings)
     tracklets = [
         Tracklet(
@@ -52,6 +52,7 @@ def stitch(site: SiteConfig, labelled: LabelledTracklets, settings: StitchSettin
             floor_id=t.floor_id,
             embedding=np.asarray(t.embedding, dtype=np.float32) if t.embedding is not None else None,
             embedding_model=t.embedding_model,
+            mean_confidence=t.mean_confidence,
         )
         for t in labelled.tracklets
     ]
@@ -63,10 +64,15 @@ def stitch(site: SiteConfig, labelled: LabelledTracklets, settings: StitchSettin
 
 
 def _global_idf1(labelled: LabelledTracklets, identity_of: dict[tuple[str, int], str]) -> float:
-    ids = {v: n for n, v in enumerate(sorted(set(identity_of.values())))}
+    # A tracklet the stitcher did not take as a visitor (clutter) is an identity of its own.
+    predicted_of = {
+        (t.camera_id, t.track_id): identity_of.get((t.camera_id, t.track_id), f"{t.camera_id}/{t.track_id}")
+        for t in labelled.tracklets
+    }
+    ids = {v: n for n, v in enumerate(sorted(set(predicted_of.values())))}
     per_frame: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for t in labelled.tracklets:
-        predicted = ids[identity_of[(t.camera_id, t.track_id)]]
+        predicted = ids[predicted_of[(t.camera_id, t.track_id)]]
         for frame, *_ in t.boxes:
             per_frame[frame].append((t.identity, predicted))
     acc = mm.MOTAccumulator(auto_id=False)

@@ -40,6 +40,7 @@ def _from_row(row: TrackletRow) -> Tracklet:
         floor_id=row.floor_id,
         embedding=embedding,
         embedding_model=row.embedding_model if embedding is not None else None,
+        mean_confidence=row.mean_confidence,
     )
 
 

@@ -14,6 +14,10 @@ open predecessors, maximising total similarity, instead of letting the first tra
 arrive take the best match. A tracklet is decided once `window_s` of event time has passed
 after it closed, so successors that close a little later can still compete.
 
+A tracklet whose detections averaged below `min_mean_confidence` is clutter the tracker
+held on to (a pole, a poster, a reflection), not a person: it is stored with its camera's
+events but neither starts nor continues a visitor.
+
 Decisions depend only on the tracklets' contents and event times, and visitor ids are
 derived from the visitor's first tracklet, so replaying the same tracklets (or restoring
 from the database and continuing) gives the same visitors.
@@ -49,8 +53,9 @@ class StitchSettings:
     reentry_min_similarity: float = 0.85
     # A transit may look this much shorter than the link's minimum (even negative): edge
     # clocks differ a little, and a person at the border of two adjacent views is partly
-    # in both for a moment. Real agent on the PETS09 split view: 0 s gives 22 visitors for
-    # 19 people and IDF1 89.5, 0.5 s 21 and 92.2, 1 s 20 and 90.1 (BENCHMARKS.md).
+    # in both for a moment. Real agent on the PETS09 split view with a 12 s link: 0 s gave
+    # 22 visitors for 19 people and IDF1 89.5, 0.5 s 21 and 92.2, 1 s 20 and 90.1; with the
+    # example site's 30 s link 0-2 s all give 20 (BENCHMARKS.md).
     transit_tolerance_s: float = 1.0
     # Event time a closed tracklet waits for competing successors before it is decided.
     window_s: float = 5.0
@@ -60,6 +65,11 @@ class StitchSettings:
     reentry_max_gap_s: float = 30.0
     # Longest a tracklet may stay open at the edge and still be linked to its predecessor.
     max_track_s: float = 3600.0
+    # Mean detection confidence below which a tracklet is not a visitor. PETS09 split view,
+    # real agent (pedestrian profile): people's tracklets average 0.72-0.85; the one below
+    # is a 30 s track held on a static object by BoT-SORT's low-score association at 0.30.
+    # Visitors are 20 from 0.35 to 0.7 (BENCHMARKS.md).
+    min_mean_confidence: float = 0.5
 
     def __post_init__(self) -> None:
         for name in ("min_similarity", "reentry_min_similarity"):
@@ -69,6 +79,8 @@ class StitchSettings:
             raise ValueError("window_s, reentry_max_gap_s and transit_tolerance_s must be >= 0")
         if self.max_floor_distance_m <= 0 or self.max_track_s <= 0:
             raise ValueError("max_floor_distance_m and max_track_s must be > 0")
+        if not 0 <= self.min_mean_confidence <= 1:
+            raise ValueError(f"min_mean_confidence must be in [0, 1], got {self.min_mean_confidence}")
 
 
 @dataclass(frozen=True)
@@ -112,12 +124,18 @@ class Stitcher:
         self._open: dict[TrackletKey, tuple[Tracklet, str]] = {}
         self._watermark_ns = 0
 
+    def is_visitor(self, tracklet: Tracklet) -> bool:
+        """Whether the tracklet is a person at all (see `min_mean_confidence`)."""
+        return tracklet.mean_confidence >= self.settings.min_mean_confidence
+
     def restore(self, decided: Iterable[tuple[Tracklet, str]], pending: Iterable[Tracklet]) -> None:
         """Reload state after a restart: decided tracklets that have no successor yet, and undecided ones."""
         for tracklet, visitor in decided:
             self._open[tracklet.key] = (tracklet, visitor)
             self._watermark_ns = max(self._watermark_ns, tracklet.last_seen_ns)
         for tracklet in pending:
+            if not self.is_visitor(tracklet):
+                continue
             self._pending.append(tracklet)
             self._watermark_ns = max(self._watermark_ns, tracklet.last_seen_ns)
 
@@ -132,19 +150,27 @@ class Stitcher:
         return self.flush(self._watermark_ns - int(self.settings.window_s * NS))
 
     def add(self, tracklet: Tracklet) -> list[Assignment]:
-        """Take a closed tracklet; returns the decisions that became final."""
+        """Take a closed tracklet; returns the decisions that became final (none for clutter)."""
         if tracklet.site_id != self.site_id:
             raise ValueError(f"tracklet of site {tracklet.site_id!r} given to the stitcher of {self.site_id!r}")
-        self._pending.append(tracklet)
+        if self.is_visitor(tracklet):
+            self._pending.append(tracklet)
         self._watermark_ns = max(self._watermark_ns, tracklet.last_seen_ns)
         return self.flush(self._watermark_ns - int(self.settings.window_s * NS))
 
     def flush(self, until_ns: int | None = None, camera_id: str | None = None) -> list[Assignment]:
         """Decide every pending tracklet closed at or before `until_ns` (all of them when None);
-        with `camera_id`, every pending tracklet of that camera (its stream ended)."""
+        with `camera_id`, every pending tracklet of that camera (its stream ended), together
+        with the other cameras' that closed before its last one: those may be its
+        predecessors, and only tracklets decided in the same round or earlier can be."""
+        if camera_id is not None:
+            ended = [t.last_seen_ns for t in self._pending if t.camera_id == camera_id]
+            if not ended:
+                return []
+            until_ns = max(ended)
 
         def is_due(t: Tracklet) -> bool:
-            return (until_ns is None or t.last_seen_ns <= until_ns) if camera_id is None else t.camera_id == camera_id
+            return (until_ns is None or t.last_seen_ns <= until_ns) or t.camera_id == camera_id
 
         due = [t for t in self._pending if is_due(t)]
         if not due:

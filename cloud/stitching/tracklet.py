@@ -26,6 +26,8 @@ class Tracklet:
     # Unit vector, or None when the edge sent no embedding.
     embedding: NDArray[np.float32] | None = None
     embedding_model: str | None = None
+    # Mean detection confidence over the tracklet's boxes (1.0 when not known).
+    mean_confidence: float = 1.0
 
     def __post_init__(self) -> None:
         if self.last_seen_ns < self.first_seen_ns:
@@ -58,4 +60,5 @@ class Tracklet:
             floor_id=tc.floor_id or None,
             embedding=embedding,
             embedding_model=tc.embedding.model_id if embedding is not None else None,
+            mean_confidence=tc.mean_confidence,
         )

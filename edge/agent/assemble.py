@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from edge.agent.agent import AgentCore, AgentSettings, EdgeAgent
@@ -44,6 +44,8 @@ class AgentOptions:
     # ONNX Runtime threads per model; None: half the cores each.
     threads: int | None = None
     status_interval_s: float = 10.0
+    # Replays of recorded footage: the first frame's event time (None: when it is read).
+    replay_start_ns: int | None = None
 
 
 def enabled_cameras(site: SiteConfig, wanted: list[str], where: object) -> list[str]:
@@ -93,6 +95,9 @@ def assemble_agent(
         embedder,
         sink,
         settings,
-        opener=lambda spec: open_source(spec, options.source_backend),
+        opener=lambda spec: open_source(
+            spec if options.replay_start_ns is None else replace(spec, replay_start_ns=options.replay_start_ns),
+            options.source_backend,
+        ),
         metrics=metrics,
     )

@@ -27,6 +27,8 @@ class LabelledTracklet(BaseModel):
     # Unit vector (float32 values), or None.
     embedding: list[float] | None = None
     embedding_model: str | None = None
+    # Mean detection confidence of a real tracker's tracklet; a ground-truth cut is sure.
+    mean_confidence: float = Field(default=1.0, ge=0, le=1)
     # The boxes it covers: (frame, x, y, w, h) in the camera's own pixels.
     boxes: list[tuple[int, float, float, float, float]]
 

@@ -8,17 +8,14 @@ the camera's own pixels); a track without such overlap has none.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from edge.agent.agent import AgentSettings, EdgeAgent
+from edge.agent.assemble import AgentOptions, assemble_agent
 from edge.evaluation.metrics import iou_xywh
 from edge.evaluation.mot import MotSequence
-from edge.inference.factory import create_detector, create_embedder
 from edge.publish import InProcessSink
-from edge.sources.factory import open_source
 from shared.config import SiteConfig
 from shared.schema import pb
 
@@ -27,17 +24,12 @@ TrackKey = tuple[str, int]
 
 
 def run_agent(site: SiteConfig, state_dir: Path, start_ns: int) -> list[pb.Envelope]:
-    """Every envelope the agent publishes for the site's cameras, the footage's first frame at `start_ns`."""
+    """Every envelope the agent publishes for the site's cameras, the footage's first frame at
+    `start_ns`: assembled as `mallflow demo` and `mallflow edge run` assemble it, so these are
+    the tracks the demo stitches."""
     out: list[pb.Envelope] = []
-    EdgeAgent(
-        site,
-        [c.id for c in site.cameras],
-        create_detector(),
-        create_embedder(),
-        InProcessSink(out.append),
-        AgentSettings(edge_id="edge-pets09", state_dir=state_dir),
-        opener=lambda spec: open_source(replace(spec, replay_start_ns=start_ns), "opencv"),
-    ).run()
+    options = AgentOptions(edge_id="edge-pets09", state_dir=state_dir, replay_start_ns=start_ns)
+    assemble_agent(site, [c.id for c in site.cameras], InProcessSink(out.append), options).run()
     return out
 
 

@@ -200,6 +200,34 @@ def test_replay_and_restore_give_the_same_visitors() -> None:
     assert {**decided_keys, **{(a.camera_id, a.track_id): a.visitor_id for a in rest}} == once
 
 
+@pytest.mark.parametrize(("confidence", "visitor"), [(0.3, False), (0.49, False), (0.5, True), (0.8, True)])
+def test_a_tracklet_of_low_confidence_is_clutter_not_a_visitor(confidence: float, visitor: bool) -> None:
+    s = site([LINK_AB])
+    first = tracklet("a", 1, 0, 10, SAME)
+    doubtful = tracklet("b", 2, 15, 20, SAME, mean_confidence=confidence)
+    visitors = stitch(s, [first, doubtful])
+    assert (doubtful.key in visitors) is visitor
+    if visitor:
+        assert visitors[doubtful.key] == visitors[first.key]
+    # Nor does it come back as undecided after a restart.
+    restored = Stitcher(s, StitchSettings(window_s=5))
+    restored.restore([], [doubtful])
+    assert [a.track_id for a in restored.flush()] == ([2] if visitor else [])
+
+
+def test_a_camera_that_ends_first_still_links_to_the_other_cameras_pending_tracklets() -> None:
+    # b/1 closed at 10 s and waits out its window; a/2 follows it at 11.5 s and a's stream
+    # ends at 12 s. Deciding a/2 alone would leave it without b/1 among its candidates.
+    s = site([LINK_AB])
+    stitcher = Stitcher(s, StitchSettings(window_s=5))
+    before, after = tracklet("b", 1, 0, 10, SAME), tracklet("a", 2, 11.5, 12, SAME)
+    assert stitcher.add(before) == [] and stitcher.add(after) == []
+    decided = {(a.camera_id, a.track_id): a for a in stitcher.flush(camera_id="a")}
+    assert decided.keys() == {before.key, after.key}
+    assert decided[after.key].linked_to == before.key
+    assert stitcher.flush(camera_id="a") == []
+
+
 # --- The split-view proxy: PETS09-S2L1 cut into two cameras with a blind strip. ---
 
 
@@ -248,6 +276,7 @@ FLOOR_VISITOR_ERROR = 0
         ({"transit_tolerance_s": -1.0}, "transit_tolerance_s must be >= 0"),
         ({"window_s": -1.0}, "window_s, reentry_max_gap_s and transit_tolerance_s must be >= 0"),
         ({"max_floor_distance_m": 0.0}, "max_floor_distance_m and max_track_s must be > 0"),
+        ({"min_mean_confidence": 1.5}, r"min_mean_confidence must be in \[0, 1\], got 1.5"),
     ],
 )
 def test_bad_settings_are_named(change: dict[str, float], message: str) -> None:
