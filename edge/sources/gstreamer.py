@@ -36,14 +36,16 @@ _INIT_LOCK = threading.Lock()
 
 
 def _gst() -> Any:
-    import gi
-
-    gi.require_version("Gst", "1.0")
-    from gi.repository import Gst
-
-    # Each camera opens its source on its own reader thread: two racing Gst.init calls
-    # can leave one with a half-loaded plugin registry ("missing a plug-in").
+    # Each camera opens its source on its own reader thread. Racing first imports hand one
+    # thread Gst before PyGObject has loaded its overrides ("Expected Gst.MapInfo, but got
+    # gi.repository.Gst.MapInfo" at the first buffer), and racing Gst.init calls can leave
+    # one with a half-loaded plugin registry ("missing a plug-in"): both happen under one lock.
     with _INIT_LOCK:
+        import gi
+
+        gi.require_version("Gst", "1.0")
+        from gi.repository import Gst
+
         if not Gst.is_initialized():
             Gst.init(None)
     return Gst
