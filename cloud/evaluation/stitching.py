@@ -63,7 +63,8 @@ def stitch(site: SiteConfig, labelled: LabelledTracklets, settings: StitchSettin
     return {(a.camera_id, a.track_id): a.visitor_id for a in decided}
 
 
-def _global_idf1(labelled: LabelledTracklets, identity_of: dict[tuple[str, int], str]) -> float:
+def global_idf1(labelled: LabelledTracklets, identity_of: dict[tuple[str, int], str]) -> float:
+    """IDF1 of the labelled tracklets' boxes with `identity_of` as each one's predicted identity."""
     # A tracklet the stitcher did not take as a visitor (clutter) is an identity of its own.
     predicted_of = {
         (t.camera_id, t.track_id): identity_of.get((t.camera_id, t.track_id), f"{t.camera_id}/{t.track_id}")
@@ -103,8 +104,8 @@ def evaluate_stitching(
         identities=identities,
         visitors=visitors,
         visitor_error_pct=100.0 * (visitors - identities) / identities if identities else 0.0,
-        global_idf1=_global_idf1(labelled, visitor_of),
-        unstitched_idf1=_global_idf1(
+        global_idf1=global_idf1(labelled, visitor_of),
+        unstitched_idf1=global_idf1(
             labelled, {(t.camera_id, t.track_id): f"t{t.track_id}" for t in labelled.tracklets}
         ),
     )
