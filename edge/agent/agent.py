@@ -195,7 +195,8 @@ class AgentCore(ABC):
 
     def _camera(self, site: SiteConfig, camera_id: str) -> AgentCamera:
         cfg = site.camera(camera_id)
-        reader = self._camera_input(SourceSpec(camera_id, cfg.source, crop=cfg.crop, fps_hint=cfg.fps_hint))
+        spec = SourceSpec(camera_id, cfg.source, crop=cfg.crop, fps_hint=cfg.fps_hint, stream=cfg.stream)
+        reader = self._camera_input(spec)
         factory = EnvelopeFactory(
             site.site.id,
             camera_id,

@@ -28,6 +28,7 @@ from edge.sources.base import SourceKind, SourceSpec
 from edge.sources.reconnect import Backoff, SourceEvent, SourceState
 from shared.config.detector import DetectorProfile
 from shared.config.site import SiteConfig
+from shared.config.stream import redact_uri
 
 # gie-unique-id of the two nvinfer instances (edge/deepstream/nvinfer_config.py defaults).
 DETECTOR_UID = 1
@@ -100,7 +101,7 @@ def source_uri(spec: SourceSpec) -> str:
             "rtsp:// sources (use --engine tensorrt or onnxruntime for USB cameras)"
         )
     if spec.kind is SourceKind.RTSP:
-        return spec.uri
+        return spec.uri_with_credentials
     # The site loader has made relative paths absolute (relative to the YAML file) already.
     return Path(spec.path).resolve().as_uri()
 
@@ -227,11 +228,6 @@ def element_graph(
     chain.append(ElementSpec("fakesink", SINK, {"sync": False, "async": False, "enable-last-sample": False}))
     sources = [ElementSpec("nvurisrcbin", f"src-{s.index}", source_properties(s, backoff, settings)) for s in slots]
     return PipelineGraph(sources, chain)
-
-
-def redact_uri(uri: str) -> str:
-    """The URI without its password: camera credentials never reach a log."""
-    return re.sub(r"^([a-z][a-z0-9+.-]*://)([^/@:]*):[^/@]*@", r"\1\2:***@", uri, flags=re.IGNORECASE)
 
 
 def _launch_value(value: PropertyValue) -> str:

@@ -50,7 +50,9 @@ def run_sequence(
 ) -> SequenceRun:
     """Run one camera's perception (detector, tracker, analytics) over every frame of `source`."""
     camera = site.camera(camera_id)
-    spec = SourceSpec(camera.id, source or camera.source, crop=camera.crop, fps_hint=camera.fps_hint)
+    spec = SourceSpec(
+        camera.id, source or camera.source, crop=camera.crop, fps_hint=camera.fps_hint, stream=camera.stream
+    )
     frame_source = open_source(spec, "opencv")
     embedder = create_embedder(threads=threads) if site.tracking.reid else None
     perception = CameraPerception.from_config(site, camera.id, frame_source.fps, embedder)

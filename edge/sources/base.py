@@ -6,13 +6,18 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import numpy as np
 from numpy.typing import NDArray
 
 from edge.frames import Frame
+from shared.config.stream import StreamSettings, redact_uri
+
+# rtspt:// forces TCP and rtspu:// UDP in GStreamer's rtspsrc, whatever `stream.transport` says.
+_NETWORK_SCHEMES = ("rtsp://", "rtsps://", "rtspt://", "rtspu://", "http://", "https://")
 
 
 class SourceError(RuntimeError):
@@ -35,10 +40,36 @@ class SourceSpec:
     # Files only: the wall-clock time of the first frame, to back-fill recorded footage at
     # the hour it was shot (default: when the file is opened, as if it were live).
     replay_start_ns: int | None = None
+    stream: StreamSettings = field(default_factory=StreamSettings)
+
+    @property
+    def display_uri(self) -> str:
+        """The URI as logs, errors and status messages may show it: credentials masked."""
+        return redact_uri(self.uri)
+
+    @property
+    def uri_with_credentials(self) -> str:
+        """The URI with the stream's username/password as user:password@, for backends that only take URLs."""
+        stream = self.stream
+        if stream.username is None or "://" not in self.uri:
+            return self.uri
+        parts = urlsplit(self.uri)
+        userinfo = quote(stream.username, safe="")
+        if stream.password is not None:
+            userinfo += ":" + quote(stream.password.get_secret_value(), safe="")
+        return urlunsplit(parts._replace(netloc=f"{userinfo}@{parts.netloc.rpartition('@')[2]}"))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never appear in a message: the password, as given and as it is quoted in URLs."""
+        if self.stream.password is None:
+            return ()
+        password = self.stream.password.get_secret_value()
+        return tuple(dict.fromkeys(p for p in (password, quote(password, safe="")) if p))
 
     @property
     def kind(self) -> SourceKind:
-        if self.uri.startswith(("rtsp://", "rtsps://", "http://", "https://")):
+        if self.uri.startswith(_NETWORK_SCHEMES):
             return SourceKind.RTSP
         if self.uri.startswith("v4l2://") or self.uri.isdigit() or self.uri.startswith("/dev/video"):
             return SourceKind.V4L2
@@ -65,7 +96,7 @@ def resolve_fps(spec: SourceSpec, *stated: float | None) -> float:
         if fps is not None and math.isfinite(fps) and fps > 0:
             return float(fps)
     raise SourceError(
-        f"camera {spec.camera_id}: {spec.uri} states no frame rate; pass --fps (mallflow track/analyze)"
+        f"camera {spec.camera_id}: {spec.display_uri} states no frame rate; pass --fps (mallflow track/analyze)"
         " or set the camera's fps_hint in the site YAML"
     )
 

@@ -18,8 +18,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edge.sources.base import FrameSource, SourceError, SourceKind, SourceSpec, resolve_fps
+from shared.config.stream import redact_text
 
-_PULL_TIMEOUT_NS = 5 * 1_000_000_000
+_RTSPSRC_SCHEMES = ("rtsp://", "rtsps://", "rtspt://", "rtspu://")
+# A dead server must not hold up the reconnect: the TEARDOWN request gets this long.
+_TEARDOWN_TIMEOUT_NS = 200_000_000
 # Frames decoded at open to measure the rate when the caps state none.
 _RATE_PROBE_FRAMES = 3
 
@@ -52,11 +55,22 @@ def _gst() -> Any:
 
 
 def pipeline_description(spec: SourceSpec, uri: str) -> str:
-    """The launch line for a source; live sources drop stale frames instead of queueing them."""
+    """The launch line for a source; live sources drop stale frames instead of queueing them.
+
+    RTSP gets its own rtspsrc (credentials are set as properties, never in this line) so
+    the transport, the jitter buffer and the TCP timeout are the camera's, not the defaults
+    (a 2 s jitter buffer, 20 s to notice a dead server).
+    """
     if spec.kind is SourceKind.V4L2:
         dev = spec.uri.removeprefix("v4l2://")
         dev = f"/dev/video{dev}" if dev.isdigit() else dev
         head = f"v4l2src device={dev}"
+    elif spec.uri.startswith(_RTSPSRC_SCHEMES):
+        stream = spec.stream
+        head = (
+            f'rtspsrc name=src location="{uri}" protocols={stream.transport.value} latency={stream.latency_ms} '
+            f"tcp-timeout={int(stream.stall_timeout_s * 1e6)} teardown-timeout={_TEARDOWN_TIMEOUT_NS} ! decodebin"
+        )
     else:
         head = f'uridecodebin uri="{uri}"'
     drop = "true" if spec.is_live else "false"
@@ -109,24 +123,35 @@ class GStreamerSource(FrameSource):
             uri = Gst.filename_to_uri(os.path.abspath(spec.path))
         else:
             uri = spec.uri
+        self._pull_timeout_ns = int(spec.stream.stall_timeout_s * Gst.SECOND)
         self._pipeline = Gst.parse_launch(pipeline_description(spec, uri))
+        self._set_credentials()
         self._sink = self._pipeline.get_by_name("sink")
         self._bus = self._pipeline.get_bus()
         self._first_pts: int | None = None
         self._pending: deque[_Decoded] = deque()
         if self._pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
-            self._raise_bus_error(f"cannot start pipeline for {spec.uri}")
+            self._raise_bus_error(f"cannot start pipeline for {spec.display_uri}")
         # The rate is only known once caps are negotiated, so the first frame is pulled
         # here: callers size the tracker from `fps` before asking for frames.
         try:
             first = self._pull(required=True)
             if first is None:
-                raise SourceError(f"camera {spec.camera_id}: {spec.uri} opened but yields no decodable frame")
+                raise SourceError(f"camera {spec.camera_id}: {spec.display_uri} opened but yields no decodable frame")
             self._pending.append(first)
             self.fps = self._probe_rate()
         except BaseException:
             self.close()
             raise
+
+    def _set_credentials(self) -> None:
+        src = self._pipeline.get_by_name("src")
+        stream = self.spec.stream
+        if src is None or stream.username is None:
+            return
+        src.set_property("user-id", stream.username)
+        if stream.password is not None:
+            src.set_property("user-pw", stream.password.get_secret_value())
 
     def _probe_rate(self) -> float:
         first = self._pending[0]
@@ -139,6 +164,10 @@ class GStreamerSource(FrameSource):
         stated = stream_rate(first.caps_fps, first.duration_ns, [d.pts_ns for d in self._pending])
         return resolve_fps(self.spec, stated)
 
+    def _redact(self, message: str) -> str:
+        # GStreamer's messages may quote the location, user:password@ included.
+        return redact_text(message, self.spec.secrets)
+
     def _raise_bus_error(self, fallback: str) -> None:
         Gst = self._Gst
         msg = self._bus.pop_filtered(Gst.MessageType.ERROR)
@@ -147,22 +176,26 @@ class GStreamerSource(FrameSource):
             err, _debug = msg.parse_error()
             detail = f"{err.message}"
         self.close()
-        raise SourceError(f"camera {self.spec.camera_id}: {detail} ({self.spec.uri})")
+        raise SourceError(f"camera {self.spec.camera_id}: {self._redact(detail)} ({self.spec.display_uri})")
 
     def _pull(self, required: bool) -> _Decoded | None:
         """The next decoded frame; None at the end of a file (or a stall after its first frame)."""
         Gst = self._Gst
-        sample = self._sink.emit("try-pull-sample", _PULL_TIMEOUT_NS)
+        sample = self._sink.emit("try-pull-sample", self._pull_timeout_ns)
         if sample is None:
             err = self._bus.pop_filtered(Gst.MessageType.ERROR)
             if err is not None:
                 e, _ = err.parse_error()
                 self.close()
-                raise SourceError(f"camera {self.spec.camera_id}: {e.message} ({self.spec.uri})")
-            if self._sink.get_property("eos") and not self.spec.is_live:
-                return None
+                raise SourceError(f"camera {self.spec.camera_id}: {self._redact(e.message)} ({self.spec.display_uri})")
+            if self._sink.get_property("eos"):
+                if not self.spec.is_live:
+                    return None
+                # A camera that says goodbye (the server's end of stream) is a drop to reconnect.
+                self.close()
+                raise SourceError(f"camera {self.spec.camera_id}: the stream ended ({self.spec.display_uri})")
             if self.spec.is_live or required:
-                self._raise_bus_error("no frame within 5 s")
+                self._raise_bus_error(f"no frame within {self.spec.stream.stall_timeout_s:g} s")
             return None
         caps = sample.get_caps().get_structure(0)
         width, height = caps.get_value("width"), caps.get_value("height")

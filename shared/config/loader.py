@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from shared.assets.models import MODELS
 from shared.config.site import SiteConfig
+from shared.config.stream import redact_uri
 from shared.paths import data_dir
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -50,7 +51,7 @@ def _expand(value: str, path: Path) -> str:
             return env[name]
         if default is not None:
             return default
-        raise ConfigError(path, [f"environment variable {name} is not set (used in {value!r})"])
+        raise ConfigError(path, [f"environment variable {name} is not set (used in {redact_uri(value)!r})"])
 
     return _VAR.sub(sub, value)
 
@@ -64,12 +65,22 @@ def _resolve_sources(raw: dict[str, Any], path: Path) -> None:
         if not isinstance(cam, dict):
             continue
         _resolve_model(cam, path)
+        _resolve_credentials(cam, path)
         if not isinstance(cam.get("source"), str):
             continue
         src = _expand(cam["source"], path)
         if "://" not in src and not src.isdigit() and not os.path.isabs(src):
             src = str((path.parent / src).resolve())
         cam["source"] = src
+
+
+def _resolve_credentials(cam: dict[str, Any], path: Path) -> None:
+    """A camera's stream username/password: ${VARS} expanded, so the secret stays in the environment."""
+    stream = cam.get("stream")
+    if not isinstance(stream, dict):
+        return
+    expanded = {key: _expand(stream[key], path) for key in ("username", "password") if isinstance(stream.get(key), str)}
+    cam["stream"] = {**stream, **expanded}
 
 
 def _resolve_model(holder: dict[str, Any], path: Path) -> None:

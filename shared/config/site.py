@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from shared.config.detector import DetectorProfile, default_profile, profile_from
+from shared.config.stream import StreamSettings, has_userinfo
 
 Identifier = Annotated[
     str,
@@ -91,6 +92,9 @@ class Camera(_Strict):
     source: str = Field(min_length=1)
     floor: Identifier
     fps_hint: float | None = Field(default=None, gt=0)
+    # Live sources: transport, credentials (${VARS}, expanded by the loader), jitter buffer,
+    # stall timeout.
+    stream: StreamSettings = StreamSettings()
     # Sub-rectangle of the source frame this camera sees: (x0, y0, x1, y1), pixels.
     # Lets one video feed several logical cameras (the split-view proxy).
     crop: tuple[int, int, int, int] | None = None
@@ -109,6 +113,13 @@ class Camera(_Strict):
             if len(poly) < 3:
                 raise ValueError(f"ignore region {i} needs at least 3 points, got {len(poly)}")
         return v
+
+    @model_validator(mode="after")
+    def _credentials_in_one_place(self) -> Camera:
+        if self.stream.username is not None and has_userinfo(self.source):
+            # Which would win is backend-dependent; and the message must not echo the source.
+            raise ValueError("credentials are given both in the source URL and in stream.username: keep one")
+        return self
 
     @field_validator("crop")
     @classmethod

@@ -50,7 +50,6 @@ from edge.deepstream.pipeline import (
     element_graph,
     muxer_properties,
     order_batch,
-    redact_uri,
     source_properties,
     source_slots,
     source_uri,
@@ -65,6 +64,7 @@ from edge.sources.base import SourceSpec
 from edge.sources.reconnect import Backoff, SourceEvent, SourceState
 from edge.tracking.botsort import BotSortTracker
 from shared.config.site import SiteConfig, Tracking
+from shared.config.stream import redact_uri
 from shared.schema import decode_envelope, pb
 
 HAS_DEEPSTREAM = all(importlib.util.find_spec(m) is not None for m in ("gi", "pyds"))
@@ -180,7 +180,7 @@ def test_element_graph(reid: Path | None, chain: list[str]) -> None:
 def test_describe_is_a_launch_line_without_passwords() -> None:
     cameras = [SourceSlot(0, "door", "rtsp://admin:s3cret@10.0.0.5/main", True)]
     line = describe(element_graph(cameras, Path("/c/d.txt"), None, Backoff(max_attempts=3), SETTINGS))
-    assert line.startswith("nvurisrcbin name=src-0 uri=rtsp://admin:***@10.0.0.5/main gpu-id=0 disable-audio=true ")
+    assert line.startswith("nvurisrcbin name=src-0 uri=rtsp://***@10.0.0.5/main gpu-id=0 disable-audio=true ")
     assert " ! mux.sink_0 nvstreammux name=mux batch-size=1 width=1920 height=1080 " in line
     assert "nvinfer name=detector config-file-path=/c/d.txt unique-id=1" in line
     assert line.endswith("fakesink name=sink sync=false async=false enable-last-sample=false")
@@ -190,10 +190,12 @@ def test_describe_is_a_launch_line_without_passwords() -> None:
 @pytest.mark.parametrize(
     ("uri", "expected"),
     [
-        ("rtsp://admin:pw@cam/1", "rtsp://admin:***@cam/1"),
-        ("rtsps://u:p:q@cam:8554/x", "rtsps://u:***@cam:8554/x"),
+        # The edge's one rule (shared.config.stream): the whole user:password@ goes.
+        ("rtsp://admin:pw@cam/1", "rtsp://***@cam/1"),
+        ("rtsps://u:p:q@cam:8554/x", "rtsps://***@cam:8554/x"),
+        ("rtsp://admin:p@ss@cam/1", "rtsp://***@cam/1"),
         ("rtsp://cam/1", "rtsp://cam/1"),
-        ("rtsp://token@cam/1", "rtsp://token@cam/1"),
+        ("rtsp://token@cam/1", "rtsp://***@cam/1"),
         ("file:///v.avi", "file:///v.avi"),
     ],
 )
