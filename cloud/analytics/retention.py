@@ -6,7 +6,8 @@
 * aggregates (every level of the footfall and occupancy rollups, per-day visitor counts,
   heatmap hours, stitched visitors) after `aggregates_days`;
 * gallery entries past their own expiry, with their embeddings (the audit log keeps the
-  fact); gallery match decisions and VIP alerts with the raw detail.
+  fact); gallery match decisions and VIP alerts with the raw detail;
+* camera outages that ended before the raw-detail horizon (one still going on stays).
 
 "Older" is strict: a row exactly at the cutoff stays. Runs in the caller's transaction.
 """
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from cloud.analytics.buckets import NS, ceil_s
 from cloud.galleries.entries import purge_expired
 from cloud.storage.models import (
+    CameraOutage,
     GalleryAlertRow,
     GalleryMatch,
     HeatmapCell,
@@ -55,6 +57,7 @@ class RetentionResult:
     gallery_entries: int
     gallery_matches: int
     gallery_alerts: int
+    camera_outages: int
 
 
 def _rows(session: Session, stmt: Executable) -> int:
@@ -117,5 +120,8 @@ def apply_retention(session: Session, site: SiteConfig, now_ns: int) -> Retentio
         gallery_alerts=_rows(
             session,
             delete(GalleryAlertRow).where(GalleryAlertRow.site_id == site_id, GalleryAlertRow.event_ns < detail),
+        ),
+        camera_outages=_rows(
+            session, delete(CameraOutage).where(CameraOutage.site_id == site_id, CameraOutage.ended_ns < detail)
         ),
     )

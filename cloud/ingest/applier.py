@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloud.ingest.dedup import original_of
+from cloud.ingest.outages import OutageLog
 from cloud.ingest.registry import SiteRegistry
 from cloud.storage.models import (
     CameraHealth,
@@ -127,6 +128,7 @@ class EventApplier:
         result = ApplyResult()
         fresh = self._new_only(session, envelopes, result)
         occupancy = _Occupancy(session, self.registry)
+        outages = OutageLog(session)
         crossings: list[dict[str, object]] = []
         footfall: list[FootfallCount] = []
         heat: dict[tuple[str, str, int, int, int], float] = defaultdict(float)
@@ -190,11 +192,13 @@ class EventApplier:
                 st = env.camera_status
                 if st.state in (pb.CAMERA_STATE_ENDED, pb.CAMERA_STATE_OFFLINE):
                     result.ended_cameras.append((env.site_id, env.camera_id))
+                state = _STATE.get(st.state, "unknown")
+                outages.observe(env.site_id, env.camera_id, state, env.event_time_ns, st.message)
                 health[(env.site_id, env.camera_id)] = {
                     "site_id": env.site_id,
                     "camera_id": env.camera_id,
                     "edge_id": env.edge_id,
-                    "state": _STATE.get(st.state, "unknown"),
+                    "state": state,
                     "fps": st.fps,
                     "frames": st.frames,
                     "dropped_frames": st.dropped_frames,
@@ -233,6 +237,7 @@ class EventApplier:
                 "status_ns",
             ],
         )
+        outages.write()
         occupancy.write()
         result.applied = len(fresh)
         return result

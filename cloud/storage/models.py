@@ -96,6 +96,22 @@ class CameraHealth(Base):
     status_ns: Mapped[int] = mapped_column(BigInteger)
 
 
+class CameraOutage(Base):
+    """A stretch when a camera delivered nothing: from its edge's first reconnecting or offline
+    status to the next online one (open, `ended_ns` NULL, while it lasts)."""
+
+    __tablename__ = "camera_outages"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_ns: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ended_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # reconnecting, or offline once the edge gave up on it.
+    state: Mapped[str] = mapped_column(String(16))
+    # Why it went down, as the edge said (credentials masked there).
+    message: Mapped[str] = mapped_column(String(500))
+
+
 class Tracklet(Base):
     """One camera's track of one person, with the summary and embedding stitching uses."""
 

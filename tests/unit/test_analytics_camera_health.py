@@ -10,7 +10,7 @@ from analytics_db import NS, make_site, sqlite_session
 from sqlalchemy.orm import Session
 
 from cloud.analytics.camera_health import CameraHealthStatus, camera_health
-from cloud.storage.models import CameraHealth, CameraProgress
+from cloud.storage.models import CameraHealth, CameraOutage, CameraProgress
 
 LAST_EVENT = 1_717_236_000 * NS
 
@@ -73,3 +73,47 @@ def test_cameras_with_and_without_status(session: Session, after_s: float, stale
 def test_invalid_threshold(session: Session, stale_after_s: float) -> None:
     with pytest.raises(ValueError, match="stale_after_s must be positive"):
         camera_health(session, make_site(), LAST_EVENT, stale_after_s)
+
+
+@pytest.mark.parametrize(
+    ("window_s", "expected_spans", "downtime_s"),
+    [
+        # Outages at -7200..-7000 s, -100..-40 s and -10 s..now (still down).
+        (86_400.0, [(-7200, -7000, 200.0), (-100, -40, 60.0), (-10, None, 10.0)], 270.0),
+        # Only what ended in the window or goes on; downtime clipped to the window.
+        (60.0, [(-100, -40, 60.0), (-10, None, 10.0)], 30.0),
+        (5.0, [(-10, None, 10.0)], 5.0),
+    ],
+)
+def test_outages_in_the_window_with_their_durations(
+    session: Session, window_s: float, expected_spans: list[tuple[int, int | None, float]], downtime_s: float
+) -> None:
+    for start, end in [(-7200, -7000), (-100, -40), (-10, None)]:
+        session.add(
+            CameraOutage(
+                site_id="mall",
+                camera_id="cam-a",
+                started_ns=LAST_EVENT + start * NS,
+                ended_ns=None if end is None else LAST_EVENT + end * NS,
+                state="reconnecting",
+                message="no frame within 5 s",
+            )
+        )
+    session.add(
+        CameraOutage(
+            site_id="other", camera_id="cam-a", started_ns=LAST_EVENT, ended_ns=None, state="offline", message=""
+        )
+    )
+    session.commit()
+    a, b, _ = camera_health(session, make_site(), LAST_EVENT, outage_window_s=window_s)
+    spans = [
+        (
+            (o.started_ns - LAST_EVENT) // NS,
+            None if o.ended_ns is None else (o.ended_ns - LAST_EVENT) // NS,
+            o.duration_s,
+        )
+        for o in a.outages
+    ]
+    assert spans == expected_spans
+    assert a.downtime_s == pytest.approx(downtime_s)
+    assert b.outages == () and b.downtime_s == 0.0

@@ -16,6 +16,7 @@ from support.rollup_rows import add_footfall_rows, add_occupancy_rows, add_visit
 from cloud.analytics.retention import RetentionResult, apply_retention
 from cloud.storage import create_db_engine, session_factory
 from cloud.storage.models import (
+    CameraOutage,
     FootfallMinute,
     HeatmapCell,
     LineCrossing,
@@ -71,6 +72,11 @@ def fill(session: Session, embeddings: int, detail: int, aggregates: int, site_i
             )
         )
         session.add(ZoneVisit(site_id=site_id, camera_id="cam-a", zone_id="food", track_id=1, entered_ns=at))
+        session.add(
+            CameraOutage(
+                site_id=site_id, camera_id="cam-a", started_ns=at - NS, ended_ns=at, state="reconnecting", message=""
+            )
+        )
         add_visitors(
             session,
             "UTC",
@@ -85,6 +91,10 @@ def fill(session: Session, embeddings: int, detail: int, aggregates: int, site_i
                 )
             ],
         )
+    # Down since before every horizon and still down: kept, whatever its age.
+    session.add(
+        CameraOutage(site_id=site_id, camera_id="cam-b", started_ns=0, ended_ns=None, state="offline", message="")
+    )
     for start in (agg_s - 60, agg_s):
         add_footfall_rows(session, "UTC", [(site_id, "door", "in", start, 1)])
         add_occupancy_rows(session, "UTC", [(site_id, "site", site_id, start, 1, 1)])
@@ -114,7 +124,8 @@ def test_deletes_exactly_what_is_older(session: Session, retention: dict[str, fl
     fill(session, *cutoffs)
     fill(session, *cutoffs, site_id="other")
     before = {
-        m: count(session, m) for m in (LineCrossing, ZoneVisit, FootfallMinute, OccupancyMinute, HeatmapCell, Visitor)
+        m: count(session, m)
+        for m in (LineCrossing, ZoneVisit, FootfallMinute, OccupancyMinute, HeatmapCell, Visitor, CameraOutage)
     }
     result = apply_retention(session, site, NOW)
     session.commit()
@@ -133,6 +144,7 @@ def test_deletes_exactly_what_is_older(session: Session, retention: dict[str, fl
         gallery_entries=0,
         gallery_matches=0,
         gallery_alerts=0,
+        camera_outages=1,
     )
     mall = session.execute(
         select(Tracklet.track_id, Tracklet.embedding, Tracklet.embedding_model, Tracklet.embedding_quality)
@@ -148,7 +160,7 @@ def test_deletes_exactly_what_is_older(session: Session, retention: dict[str, fl
     # The other site is left alone: one row fewer per table, from this site only.
     assert {m: count(session, m) for m in before} == {m: n - 1 for m, n in before.items()}
     assert count(session, Tracklet) == 9
-    assert apply_retention(session, site, NOW) == RetentionResult(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    assert apply_retention(session, site, NOW) == RetentionResult(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 @pytest.mark.parametrize("now_ns", [-1, 1.5, True])
@@ -191,7 +203,7 @@ def test_cli(
     assert out.strip() == (
         "mall: embeddings_cleared 2, tracklets 2, line_crossings 2, zone_visits 2, footfall_rollups 5, "
         "occupancy_rollups 5, visitors_day 1, heatmap_cells 2, visitors 2, gallery_entries 0, gallery_matches 0, "
-        "gallery_alerts 0"
+        "gallery_alerts 0, camera_outages 2"
     )
     engine = create_db_engine(url)
     with session_factory(engine)() as after:

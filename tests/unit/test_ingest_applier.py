@@ -15,6 +15,7 @@ from cloud.ingest.registry import HeatmapGrid, SiteRegistry
 from cloud.storage import create_db_engine, session_factory, upgrade
 from cloud.storage.models import (
     CameraHealth,
+    CameraOutage,
     Occupancy,
     ZoneVisit,
 )
@@ -122,3 +123,55 @@ def test_exit_before_any_enter_never_makes_occupancy_negative(session: Session, 
     assert session.get(Occupancy, ("pets09", "zone", "centre")).count == 0  # type: ignore[union-attr]
     visit = session.scalars(select(ZoneVisit)).one()
     assert visit.dwell_s == pytest.approx(3.0)
+
+
+def _status(seq: int, state: int, at_s: float, message: str = "") -> pb.Envelope:
+    env = pb.Envelope(
+        schema_version=1, site_id="pets09", camera_id="cam-main", edge_id="e", seq=seq, event_time_ns=round(at_s * 1e9)
+    )
+    env.camera_status.state = state
+    env.camera_status.message = message
+    return env
+
+
+ON, RECON, OFF, END = (
+    pb.CAMERA_STATE_ONLINE,
+    pb.CAMERA_STATE_RECONNECTING,
+    pb.CAMERA_STATE_OFFLINE,
+    pb.CAMERA_STATE_ENDED,
+)
+
+
+@pytest.mark.parametrize(
+    ("states", "expected"),
+    [
+        # (state, at s) in order -> outages as (started s, ended s or None, state)
+        ([(ON, 0), (ON, 10)], []),
+        ([(ON, 0), (RECON, 5), (RECON, 6), (RECON, 8), (ON, 15)], [(5, 15, "reconnecting")]),
+        ([(RECON, 5), (OFF, 20)], [(5, None, "offline")]),
+        ([(ON, 0), (RECON, 5), (ON, 7), (RECON, 30), (ON, 31)], [(5, 7, "reconnecting"), (30, 31, "reconnecting")]),
+        # The agent stopped while the camera was down: the outage stays open until it is back.
+        ([(RECON, 5), (RECON, 9)], [(5, None, "reconnecting")]),
+        ([(RECON, 5), (END, 9)], [(5, 9, "reconnecting")]),
+        ([(ON, 0), (END, 9)], []),
+    ],
+)
+@pytest.mark.parametrize("batch", [1, 2, 100])
+def test_camera_outages_open_on_the_first_down_status_and_close_when_back(
+    session: Session,
+    pets09_site: SiteConfig,
+    states: list[tuple[int, float]],
+    expected: list[tuple[float, float | None, str]],
+    batch: int,
+) -> None:
+    envelopes = [_status(i + 1, state, at, "no frame within 5 s") for i, (state, at) in enumerate(states)]
+    applier = EventApplier(SiteRegistry([pets09_site]))
+    for i in range(0, len(envelopes), batch):
+        applier.apply(session, envelopes[i : i + batch])
+        session.commit()
+    # Redelivered: nothing changes.
+    applier.apply(session, envelopes)
+    session.commit()
+    rows = session.scalars(select(CameraOutage).order_by(CameraOutage.started_ns)).all()
+    assert [(r.started_ns / 1e9, None if r.ended_ns is None else r.ended_ns / 1e9, r.state) for r in rows] == expected
+    assert all(r.message == "no frame within 5 s" for r in rows)

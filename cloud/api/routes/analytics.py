@@ -124,15 +124,20 @@ def get_transitions(_: Reader, site: Site, span: TimeSpan, session: DbSession, p
     )
 
 
-@router.get("/cameras", response_model=CamerasPage, summary="camera health: last status, fps, lag, last event")
+@router.get(
+    "/cameras", response_model=CamerasPage, summary="camera health: last status, fps, lag, last event, recent outages"
+)
 def get_cameras(
     _: Reader,
     site: Site,
     session: DbSession,
     paging: Paging,
     stale_after_s: Annotated[float, Query(gt=0, le=86_400, description="no event for this long: stale")] = 60.0,
+    outage_window_s: Annotated[
+        float, Query(gt=0, le=90 * 86_400, description="list outages that ended this recently or go on")
+    ] = 86_400.0,
 ) -> CamerasPage:
-    cameras = camera_health(session, site, time.time_ns(), stale_after_s)
+    cameras = camera_health(session, site, time.time_ns(), stale_after_s, outage_window_s)
     return CamerasPage(
         site_id=site.site.id,
         total=len(cameras),
