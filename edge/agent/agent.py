@@ -280,6 +280,10 @@ class AgentCore(ABC):
             if cam.perception is None:
                 cam.perception = self._perception(cam.camera_id, cam.reader.fps or 25.0)
                 cam.publisher.appearance = cam.perception.tracker.appearance
+            elif _is_gap(cam, frame):
+                # Footage after a gap (an outage, a stall) is new footage, whichever reached
+                # the loop first: the reconnect's event or frames queued before the loss.
+                self._end_tracks(cam)
             try:
                 facts = cam.perception.step(frame, cam_boxes, cam_embeddings)
                 closed = cam.publisher.publish(facts)
@@ -456,3 +460,13 @@ def _per_camera(detector: Detector | Mapping[str, Detector], camera_ids: list[st
     if missing:
         raise ValueError(f"no detector given for camera(s) {', '.join(missing)}")
     return {cid: detector[cid] for cid in camera_ids}
+
+
+def _is_gap(cam: AgentCamera, frame: Frame) -> bool:
+    """True when `frame` comes longer after the camera's previous one than a track may stay unseen.
+
+    BoT-SORT counts frames, not seconds, so it would match a person seen before an outage
+    to whoever stands there after it; the publisher would have closed that track by time.
+    """
+    last = cam.last_frame
+    return last is not None and frame.capture_time_ns - last.capture_time_ns > cam.publisher.close_after_ns
