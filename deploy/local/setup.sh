@@ -12,6 +12,9 @@ apt_packages=(
   postgresql openjdk-17-jre-headless maven
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+  # The tests' RTSP cameras (tests/support/rtsp_server.py): h264parse (bad), x264enc (ugly),
+  # GstRtspServer through PyGObject
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gir1.2-gst-rtsp-server-1.0 libgstrtspserver-1.0-0
   libgl1 libglib2.0-0
   chromium chromium-driver
 )
