@@ -51,7 +51,23 @@ def _gst() -> Any:
 
         if not Gst.is_initialized():
             Gst.init(None)
+        # PyGObject makes a type's Python wrapper on first use, and two threads doing that
+        # at once can each make one: objects of one then fail the other's type checks
+        # ("Expected Gst.MapInfo, but got gi.repository.Gst.MapInfo", "Must be Gst.Buffer,
+        # not Buffer"; 5 of 16 runs of three sources opened at once). Making every wrapper
+        # a source touches here, under the lock, leaves nothing for camera threads to race
+        # on, also where something else initialised Gst first (cheap once they exist).
+        for name in _GST_TYPES:
+            getattr(Gst, name)
     return Gst
+
+
+# Every Gst type a source's pipeline, bus, samples and buffers hand to Python.
+_GST_TYPES = (
+    "Bin", "Buffer", "Bus", "Caps", "Element", "ElementFactory", "FlowReturn", "MapFlags", "MapInfo",
+    "Memory", "Message", "MessageType", "Object", "Pad", "Pipeline", "Sample", "Segment", "State",
+    "StateChangeReturn", "Structure",
+)  # fmt: skip
 
 
 def pipeline_description(spec: SourceSpec, uri: str) -> str:
