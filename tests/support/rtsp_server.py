@@ -21,7 +21,7 @@ import select
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -53,6 +53,22 @@ def missing_requirements() -> list[str]:
     return [f"GStreamer element {name}" for name in elements if Gst.ElementFactory.find(name) is None]
 
 
+def _read_frames(video: Path, frames: int | None) -> Iterator[Any]:
+    import cv2
+
+    cap = cv2.VideoCapture(str(video))
+    try:
+        n = 0
+        while frames is None or n < frames:
+            ok, image = cap.read()
+            if not ok:
+                return
+            yield image
+            n += 1
+    finally:
+        cap.release()
+
+
 def encode_h264(
     video: Path, out: Path, fps: float, frames: int | None = None, repeat: int = 1, keyframe_s: float = 1.0
 ) -> Path:
@@ -60,46 +76,47 @@ def encode_h264(
 
     `frames` keeps the first N frames; `repeat` > 1 plays them again back to back, for
     soaks longer than the footage. A keyframe every `keyframe_s` bounds how long a client
-    that joins mid-stream waits for its first picture.
+    that joins mid-stream waits for its first picture. Frames are streamed through the
+    encoder (a blocking appsrc), never all held in memory.
     """
-    import cv2
-
     if fps <= 0 or repeat < 1 or keyframe_s <= 0:
         raise ValueError(f"fps and keyframe_s must be > 0 and repeat >= 1, got {fps}, {keyframe_s}, {repeat}")
-    cap = cv2.VideoCapture(str(video))
-    images: list[Any] = []
-    while frames is None or len(images) < frames:
-        ok, image = cap.read()
-        if not ok:
-            break
-        images.append(image)
-    cap.release()
-    if not images:
-        raise ValueError(f"{video}: no decodable frame")
     Gst = _gst()
-    height, width = images[0].shape[:2]
     rate = Fraction(fps).limit_denominator(1001)
-    pipeline = Gst.parse_launch(
-        f"appsrc name=src format=time caps=video/x-raw,format=BGR,width={width},height={height},"
-        f"framerate={rate.numerator}/{rate.denominator} ! videoconvert ! video/x-raw,format=I420 ! "
-        f"x264enc speed-preset=ultrafast tune=zerolatency key-int-max={max(1, round(fps * keyframe_s))} ! "
-        f'h264parse ! matroskamux ! filesink location="{out}"'
-    )
-    src = pipeline.get_by_name("src")
-    pipeline.set_state(Gst.State.PLAYING)
     duration = int(Gst.SECOND / fps)
-    for i in range(len(images) * repeat):
-        buf = Gst.Buffer.new_wrapped(images[i % len(images)].tobytes())
-        buf.pts = i * duration
-        buf.duration = duration
-        if src.emit("push-buffer", buf) != Gst.FlowReturn.OK:
-            raise RuntimeError(f"encoding {video} into {out} failed at frame {i}")
-    src.emit("end-of-stream")
-    msg = pipeline.get_bus().timed_pop_filtered(120 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
-    pipeline.set_state(Gst.State.NULL)
-    if msg is None or msg.type != Gst.MessageType.EOS:
-        detail = msg.parse_error()[0].message if msg is not None else "timed out"
-        raise RuntimeError(f"encoding {video} into {out} failed: {detail}")
+    pipeline: Any = None
+    src: Any = None
+    pushed = 0
+    try:
+        for _ in range(repeat):
+            for image in _read_frames(video, frames):
+                if pipeline is None:
+                    height, width = image.shape[:2]
+                    pipeline = Gst.parse_launch(
+                        f"appsrc name=src format=time block=true max-bytes={8 * width * height * 3} "
+                        f"caps=video/x-raw,format=BGR,width={width},height={height},"
+                        f"framerate={rate.numerator}/{rate.denominator} ! videoconvert ! video/x-raw,format=I420 ! "
+                        f"x264enc speed-preset=ultrafast tune=zerolatency key-int-max={max(1, round(fps * keyframe_s))} ! "
+                        f'h264parse ! matroskamux ! filesink location="{out}"'
+                    )
+                    src = pipeline.get_by_name("src")
+                    pipeline.set_state(Gst.State.PLAYING)
+                buf = Gst.Buffer.new_wrapped(image.tobytes())
+                buf.pts = pushed * duration
+                buf.duration = duration
+                if src.emit("push-buffer", buf) != Gst.FlowReturn.OK:
+                    raise RuntimeError(f"encoding {video} into {out} failed at frame {pushed}")
+                pushed += 1
+        if pipeline is None:
+            raise ValueError(f"{video}: no decodable frame")
+        src.emit("end-of-stream")
+        msg = pipeline.get_bus().timed_pop_filtered(120 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+        if msg is None or msg.type != Gst.MessageType.EOS:
+            detail = msg.parse_error()[0].message if msg is not None else "timed out"
+            raise RuntimeError(f"encoding {video} into {out} failed: {detail}")
+    finally:
+        if pipeline is not None:
+            pipeline.set_state(Gst.State.NULL)
     return out
 
 
