@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -161,7 +162,7 @@ def run(cameras: int, minutes: float, fps: float, use_kafka: bool) -> dict[str, 
     warmup_s = max(30.0, duration_s / 10)
     # Models first: a missing one fails before minutes of encoding.
     detector, embedder = create_detector(), create_embedder()
-    with tempfile.TemporaryDirectory(prefix="mallflow-soak-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="mallflow-soak-") as tmp, ExitStack() as cleanup:
         work = Path(tmp)
         # Longer than the run and the warm-up, so no mount reaches its end (a reconnect).
         repeat = math.ceil((duration_s + warmup_s + 60) * fps / VTEST_FRAMES)
@@ -170,7 +171,12 @@ def run(cameras: int, minutes: float, fps: float, use_kafka: bool) -> dict[str, 
         ids = [f"cam-{i + 1}" for i in range(cameras)]
         server = RtspServer(free_port(), dict.fromkeys(ids, clip), work / "rtsp-server.log")
         server.start()
+        # Whatever fails from here on, the server process and the topic do not outlive the run.
+        cleanup.callback(server.stop)
         inner, topic = kafka_sink(work) if use_kafka else (None, None)
+        if inner is not None and topic is not None:
+            cleanup.callback(delete_topic, topic)
+            cleanup.callback(inner.close, 30)
         recorder = LagRecorder(inner)
         registry = CollectorRegistry()
         metrics = AgentMetrics(registry)
@@ -212,11 +218,6 @@ def run(cameras: int, minutes: float, fps: float, use_kafka: bool) -> dict[str, 
         finally:
             agent.stop.set()
             watcher.join()
-            server.stop()
-            if inner is not None:
-                inner.close(timeout_s=30)
-            if topic is not None:
-                delete_topic(topic)
         measured_s = samples[-1].at_s - samples[0].at_s if len(samples) > 1 else 0.0
         rows = []
         for cid in ids:
