@@ -20,7 +20,7 @@ from scipy.optimize import linear_sum_assignment
 from edge.analytics.events import Direction
 from edge.evaluation.metrics import iou_xywh
 from edge.evaluation.mot import MotSequence
-from edge.evaluation.reference_counts import debounced_crossings
+from edge.evaluation.reference_counts import debounced_crossings, walked_paths
 from edge.evaluation.sequence import SequenceRun
 from shared.config.site import Line
 
@@ -57,8 +57,8 @@ def _best_cover(boxes: MotSequence, frame: int, xywh: np.ndarray) -> tuple[int |
 def count_differences(
     run: SequenceRun, gt: MotSequence, line: Line, fps: float, window_s: float = 2.0
 ) -> list[CountDifference]:
-    """The unpaired crossings of `line` between `run` and the ground truth (its annotated rows)."""
-    annotated = gt.select(gt.confidence > 0)
+    """The unpaired crossings of `line` between `run` and the ground truth's walked paths."""
+    annotated = walked_paths(gt)
     reference = debounced_crossings(annotated, line, fps, run.frames)
     window = window_s * fps
     out = []

@@ -21,7 +21,13 @@ from edge.agent.video import close_zones, run_video
 from edge.analytics.events import Direction, ZoneEventKind
 from edge.evaluation.metrics import TrackingScores, evaluate_tracking, iou_xywh
 from edge.evaluation.mot import MotSequence
-from edge.evaluation.reference_counts import count_crossings, debounced_crossings, line_crossings, monitored_visits
+from edge.evaluation.reference_counts import (
+    count_crossings,
+    debounced_crossings,
+    line_crossings,
+    monitored_visits,
+    walked_paths,
+)
 from edge.inference.factory import create_detector, create_embedder
 from edge.sources.base import SourceSpec
 from edge.sources.factory import open_source
@@ -220,11 +226,14 @@ def evaluate_sequence(
     """Judge a run over the frames it processed (a shorter run is judged on its part of the ground truth)."""
     gt = gt.select(gt.frame <= run.frames)
     annotated = gt.select(gt.confidence > 0)
+    # Counts and visits are judged on every identity's whole path (see `walked_paths`);
+    # boxes and floor points only where the ground truth scores them.
+    paths = walked_paths(gt)
     skipped: list[str] = []
     lines = []
     for line in _image_space(site.lines, camera_id, "line", skipped):
-        reference = count_crossings(debounced_crossings(annotated, line, gt_fps, run.frames))
-        geometric = count_crossings(line_crossings(annotated, *line.points))
+        reference = count_crossings(debounced_crossings(paths, line, gt_fps, run.frames))
+        geometric = count_crossings(line_crossings(paths, *line.points))
         counted = {d.value: sum(1 for _, ln, dd, _ in run.crossings if ln == line.id and dd is d) for d in Direction}
         lines.append(
             LineAccuracy(
@@ -236,7 +245,7 @@ def evaluate_sequence(
         )
     zones = []
     for zone in _image_space(site.zones, camera_id, "zone", skipped):
-        visits = [v.dwell_s for v in monitored_visits(annotated, zone, gt_fps, run.frames)]
+        visits = [v.dwell_s for v in monitored_visits(paths, zone, gt_fps, run.frames)]
         dwelt = run.dwell_s.get(zone.id, [])
         zones.append(
             ZoneAccuracy(
@@ -261,10 +270,10 @@ def counts_over_time(
 ) -> dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]]:
     """Per image-space line: cumulative crossings (both directions) per frame, reference and predicted."""
     frames = np.arange(1, run.frames + 1)
-    annotated = gt.select((gt.frame <= run.frames) & (gt.confidence > 0))
+    paths = walked_paths(gt.select(gt.frame <= run.frames))
     out = {}
     for line in _image_space(site.lines, camera_id, "line", []):
-        ref = np.array([c.frame for c in debounced_crossings(annotated, line, gt_fps, run.frames)], dtype=np.int64)
+        ref = np.array([c.frame for c in debounced_crossings(paths, line, gt_fps, run.frames)], dtype=np.int64)
         pred = np.array([f for f, ln, _, _ in run.crossings if ln == line.id], dtype=np.int64)
         out[line.id] = (
             np.searchsorted(np.sort(ref), frames, side="right"),
