@@ -38,6 +38,8 @@ class FramePoints:
     tested: FloatArray
     image: FloatArray
     floor: FloatArray | None
+    # Box heights in pixels: the person's apparent size at that point.
+    heights: FloatArray
 
     @classmethod
     def of(
@@ -60,6 +62,7 @@ class FramePoints:
             tested=tested[usable],
             image=image[usable],
             floor=None if floor is None else floor[usable],
+            heights=(detections.xyxy[usable, 3] - detections.xyxy[usable, 1]).astype(np.float64),
         )
 
     def __len__(self) -> int:

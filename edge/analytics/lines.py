@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from edge.analytics.events import Direction, LineCrossingEvent, PointXY
 from edge.analytics.frame import DEFAULT_HANDOVER_DISTANCE, FloatArray, FrameClock, FramePoints, handover_pairs
 from edge.detections import Detections
-from shared.config.site import Line
+from shared.config.site import Line, Space
 from shared.geometry import side_of_line
 
 
@@ -42,10 +42,12 @@ class LineCounter:
     """Counts tracks crossing one `Line`, in and out.
 
     A crossing counts when a track that had settled on one side (``settle_frames``
-    consecutive frames beyond ``dead_band``) settles on the other side and its path in
-    between went through the segment — the segment extended by ``dead_band`` at both
-    ends, so the band is a uniform tolerance around the drawn line. Passing beside the
-    segment, excursions shorter than ``settle_frames`` and jitter on the line count nothing.
+    consecutive frames beyond the dead band) settles on the other side and its path in
+    between went through the segment — the segment extended by the band at both ends, so
+    the band is a uniform tolerance around the drawn line. The band is ``dead_band``, or
+    ``dead_band_height`` × the person's box height where that is wider (image space).
+    Passing beside the segment, excursions shorter than ``settle_frames`` and jitter on
+    the line count nothing.
 
     ID switches: when a new track id appears within ``handover_distance`` of where a track
     vanished near the line at most ``handover_s`` earlier, the new id takes over the old
@@ -105,12 +107,13 @@ class LineCounter:
         self._clock.advance(time_ns)
         frame = FramePoints.of(detections, points, floor_points)
         distances = side_of_line(frame.tested, *self.line.points)
+        bands = self._bands(frame)
         self._hand_over(frame, time_ns)
         events = []
         for row, track_id in enumerate(frame.track_ids.tolist()):
             state = self._tracks.setdefault(track_id, _TrackState(time_ns, frame.tested[row]))
             sighting = _Sighting(time_ns, frame.image_point(row), frame.floor_point(row))
-            crossing = self._observe(state, frame.tested[row], float(distances[row]), sighting)
+            crossing = self._observe(state, frame.tested[row], float(distances[row]), float(bands[row]), sighting)
             if crossing is not None:
                 direction, first_on_new_side = crossing
                 self._counts[direction] += 1
@@ -127,8 +130,15 @@ class LineCounter:
         self._tracks = {tid: s for tid, s in self._tracks.items() if time_ns - s.last_seen_ns <= self._forget_ns}
         return events
 
+    def _bands(self, frame: FramePoints) -> FloatArray:
+        """Each row's dead band, in the line's space."""
+        band = np.full(len(frame), self.line.dead_band, dtype=np.float64)
+        if self.line.space is Space.IMAGE and self.line.dead_band_height > 0:
+            band = np.maximum(band, self.line.dead_band_height * frame.heights)
+        return band
+
     def _observe(
-        self, state: _TrackState, point: FloatArray, distance: float, sighting: _Sighting
+        self, state: _TrackState, point: FloatArray, distance: float, band: float, sighting: _Sighting
     ) -> tuple[Direction, _Sighting] | None:
         """Advance one track by one frame; on a confirmed crossing, return its direction and
         the first sighting on the new side."""
@@ -137,13 +147,13 @@ class LineCounter:
             if (
                 state.signed_point is not None
                 and side != np.sign(state.signed_distance)
-                and self._through_segment(state.signed_point, state.signed_distance, point, distance)
+                and self._through_segment(state.signed_point, state.signed_distance, point, distance, band)
             ):
                 state.net_crossings += side
             state.signed_point, state.signed_distance = point, distance
         state.last_seen_ns, state.last_point = sighting.time_ns, point
 
-        decided = side if abs(distance) > self.line.dead_band else 0
+        decided = side if abs(distance) > band else 0
         if decided == 0:
             state.run_side, state.run_length = 0, 0
         elif decided == state.run_side:
@@ -158,12 +168,12 @@ class LineCounter:
             return None
         return (Direction.IN if decided > 0 else Direction.OUT), state.run_start
 
-    def _through_segment(self, a: FloatArray, da: float, b: FloatArray, db: float) -> bool:
+    def _through_segment(self, a: FloatArray, da: float, b: FloatArray, db: float, band: float) -> bool:
         """Whether the step a→b, whose ends lie strictly on opposite sides of the line,
         meets the segment extended by the dead band."""
         hit = a + (b - a) * (da / (da - db))
         along = float(np.dot(hit - self._p1, self._unit))
-        return -self.line.dead_band <= along <= self._length + self.line.dead_band
+        return -band <= along <= self._length + band
 
     def _distance_to_segment(self, point: FloatArray) -> float:
         along = float(np.clip(np.dot(point - self._p1, self._unit), 0.0, self._length))

@@ -141,6 +141,13 @@ class Line(_Strict):
     # Distance from the line (pixels or metres, per `space`) inside which the side
     # is considered undecided; suppresses jitter on the line itself.
     dead_band: float = Field(default=0.0, ge=0)
+    # Image-space lines: a band of this fraction of each person's box height as well (the
+    # wider of the two counts). A person standing or turning a few pixels from the line
+    # makes the foot point wobble across it; pixels mean nothing across lenses and
+    # distances, a person's own height does. Floor-space lines use `dead_band` (metres).
+    # PETS09 sweep: count accuracy 0.936 at 0, 0.950-0.962 from 0.02 to 0.1, 0.939 at 0.15
+    # (tests/bench/tracker_sweep.py, BENCHMARKS.md); 0.05 sits in the middle.
+    dead_band_height: float = Field(default=0.05, ge=0, le=1)
     # Whether crossings on this line count as site footfall (entrances), or are
     # only an internal passage counter.
     entrance: bool = True

@@ -67,6 +67,7 @@ GRID: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
     *[(f"buffer {v}s", {"track_buffer_s": v}, {}, {}) for v in (1.5, 5.0)],
     *[(f"settle {v}", {}, {}, {"settle_frames": v}) for v in (2, 4, 5)],
     *[(f"dead band {v}px", {}, {}, {"dead_band": v}) for v in (5.0, 10.0, 20.0)],
+    *[(f"band {v} x height", {}, {}, {"dead_band_height": v}) for v in (0.0, 0.02, 0.1, 0.15)],
     ("cmc none", {"cmc_method": "none"}, {}, {}),
     ("no reid", {"reid": False}, {}, {}),
 ]

@@ -17,9 +17,9 @@ FRAME_NS = 100_000_000  # 10 fps
 Frame = dict[int, tuple[float, float]]  # track id → foot point
 
 
-def detections(frame: Frame) -> Detections:
+def detections(frame: Frame, height: float = 40.0) -> Detections:
     ids = list(frame)
-    xyxy = np.array([[x - 10, y - 40, x + 10, y] for x, y in frame.values()], dtype=np.float32).reshape(-1, 4)
+    xyxy = np.array([[x - 10, y - height, x + 10, y] for x, y in frame.values()], dtype=np.float32).reshape(-1, 4)
     return Detections(
         xyxy=xyxy,
         confidence=np.ones(len(ids), dtype=np.float32),
@@ -80,6 +80,41 @@ def test_counts(frames: list[Frame], settle_frames: int, dead_band: float, expec
     events = run(counter, frames)
     assert (counter.counts[Direction.IN], counter.counts[Direction.OUT]) == expected
     assert [e.direction for e in events].count(Direction.IN) == expected[0]
+
+
+# A person turning back 6 px past the line: the band scales with their box height.
+TURN_BACK = [60.0, 70.0, 80.0, 90.0, 106.0, 106.0, 106.0, 106.0, 90.0, 80.0, 70.0, 60.0]
+
+
+@pytest.mark.parametrize(
+    ("height", "dead_band_height", "dead_band", "space", "expected"),
+    [
+        pytest.param(40.0, 0.05, 0.0, Space.IMAGE, (1, 1), id="small-person-band-2px"),
+        pytest.param(200.0, 0.05, 0.0, Space.IMAGE, (0, 0), id="tall-person-band-10px"),
+        pytest.param(200.0, 0.0, 0.0, Space.IMAGE, (1, 1), id="relative-band-off"),
+        pytest.param(40.0, 0.05, 8.0, Space.IMAGE, (0, 0), id="absolute-band-wider"),
+        pytest.param(200.0, 0.05, 0.0, Space.FLOOR, (1, 1), id="floor-space-ignores-heights"),
+    ],
+)
+def test_dead_band_scales_with_the_person(
+    height: float, dead_band_height: float, dead_band: float, space: Space, expected: tuple[int, int]
+) -> None:
+    counter = LineCounter(
+        Line(
+            id="door",
+            camera="cam",
+            space=space,
+            points=(P1, P2),
+            settle_frames=3,
+            dead_band=dead_band,
+            dead_band_height=dead_band_height,
+        ),
+        handover_distance=0.0,
+    )
+    for i, frame in enumerate(walk(1, TURN_BACK)):
+        dets = detections(frame, height)
+        counter.trigger(dets, (i + 1) * FRAME_NS, dets.foot_points())
+    assert (counter.counts[Direction.IN], counter.counts[Direction.OUT]) == expected
 
 
 def test_event_reports_first_frame_on_new_side() -> None:
