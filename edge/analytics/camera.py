@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge.analytics.events import LineCrossingEvent, ZoneEvent
+from edge.analytics.feet import SteadyFeet
 from edge.analytics.frame import FloatArray
 from edge.analytics.lines import LineCounter
 from edge.analytics.zones import ZoneMonitor
@@ -22,6 +23,8 @@ class CameraFacts:
     camera_id: str
     time_ns: int
     detections: Detections
+    # (N, 2) image points where each person stands (SteadyFeet: held through occlusion).
+    foot_points: FloatArray
     # (N, 2) floor metres per detection; NaN rows where the camera is uncalibrated or a
     # point does not project (above the horizon).
     floor_points: FloatArray
@@ -33,7 +36,8 @@ class CameraAnalytics:
     """Runs a camera's line counters and zone monitors on each frame of tracked detections.
 
     Image-space lines and zones test the foot points in the camera's (cropped) frame;
-    floor-space ones test the foot points projected onto the floor plan.
+    floor-space ones test the foot points projected onto the floor plan. Foot points come
+    from `SteadyFeet`, so a box cut or stretched by someone in front moves no one across a line.
     """
 
     def __init__(
@@ -42,6 +46,7 @@ class CameraAnalytics:
         mapper: FloorMapper | None,
         lines: list[LineCounter],
         zones: list[ZoneMonitor],
+        feet: SteadyFeet | None = None,
     ) -> None:
         for kind, items in (("line", [c.line for c in lines]), ("zone", [m.zone for m in zones])):
             for item in items:
@@ -55,6 +60,7 @@ class CameraAnalytics:
         self.mapper = mapper
         self.lines = lines
         self.zones = zones
+        self.feet = feet or SteadyFeet()
 
     @classmethod
     def from_config(cls, site: SiteConfig, camera_id: str) -> CameraAnalytics:
@@ -66,7 +72,7 @@ class CameraAnalytics:
         )
 
     def update(self, detections: Detections, time_ns: int) -> CameraFacts:
-        foot = detections.foot_points()
+        foot = self.feet.points(detections, time_ns)
         floor = np.full((len(detections), 2), np.nan) if self.mapper is None else self.mapper.to_floor(foot)
         line_events = [
             event
@@ -82,7 +88,7 @@ class CameraAnalytics:
                 detections, time_ns, floor if monitor.zone.space is Space.FLOOR else foot, floor_points=floor
             )
         ]
-        return CameraFacts(self.camera_id, time_ns, detections, floor, line_events, zone_events)
+        return CameraFacts(self.camera_id, time_ns, detections, foot, floor, line_events, zone_events)
 
     def close(self, time_ns: int) -> list[ZoneEvent]:
         """End of stream: exits for everyone still inside a zone."""

@@ -90,7 +90,7 @@ class CameraPublisher:
     def publish(self, facts: CameraFacts) -> set[int]:
         """Send what this frame produced; returns the tracker ids closed on this frame."""
         det = facts.detections
-        foot = det.foot_points()
+        foot = facts.foot_points
         for i, tid in enumerate(det.tracker_id.tolist()):
             if tid < 0:
                 continue
