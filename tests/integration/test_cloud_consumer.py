@@ -344,9 +344,12 @@ def test_broker_restart_during_consumption_loses_and_doubles_nothing(
             threading.Timer(3.0, outage_broker.start).start()
 
     service.hooks.append(restart_broker_once)
-    thread = threading.Thread(target=service.run, kwargs={"idle_exit_s": 20.0})
+    # Idle counts from the last batch: the restarted broker must start, elect the group
+    # coordinator and take the consumer back before this runs out, which took over 20 s on
+    # a loaded 2-core machine (the consumer then stopped early with 2 batches applied).
+    thread = threading.Thread(target=service.run, kwargs={"idle_exit_s": 60.0})
     thread.start()
-    thread.join(timeout=240)
+    thread.join(timeout=300)
     assert not thread.is_alive()
     assert restarted.is_set()
     with session_factory(create_db_engine(db))() as session:
