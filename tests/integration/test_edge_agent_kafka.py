@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 from prometheus_client import CollectorRegistry
-from support.kafka_io import consume
+from support.kafka_io import consume, fast_delivery
 
 from edge.agent.agent import AgentSettings, EdgeAgent
 from edge.inference.factory import create_detector, create_embedder
-from edge.publish import DeliverySettings, KafkaSink
+from edge.publish import KafkaSink
 from edge.sources.factory import open_source
 from shared.config import load_site_config
 from shared.messaging import KafkaSettings
@@ -114,14 +114,7 @@ def test_no_event_is_lost_when_the_broker_dies_mid_run(
     outage_topic: str,  # type: ignore[no-untyped-def]
 ) -> None:
     site = load_site_config(site_file(tmp_path, vtest_clip))
-    delivery = DeliverySettings(
-        spool_dir=tmp_path / "spool",
-        request_timeout_ms=2_000,
-        delivery_timeout_ms=4_000,
-        retry_backoff_min_ms=200,
-        retry_backoff_max_ms=1_000,
-        connect_timeout_ms=1_000,
-    )
+    delivery = fast_delivery(tmp_path / "spool")
     sink = KafkaSink(
         KafkaSettings(bootstrap_servers=outage_broker.bootstrap),
         delivery,

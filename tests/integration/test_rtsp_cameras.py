@@ -17,7 +17,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
-from support.kafka_io import consume
+from support.kafka_io import consume, fast_delivery
 from support.outage_broker import OutageBroker
 from support.rtsp_server import RtspServer, encode_h264, missing_requirements
 from support.split_site import REPO, free_port
@@ -29,7 +29,7 @@ from cloud.storage import create_db_engine
 from edge.agent.agent import AgentSettings, EdgeAgent
 from edge.agent.metrics import AgentMetrics
 from edge.inference.factory import create_detector, create_embedder
-from edge.publish import DeliverySettings, InProcessSink, KafkaSink
+from edge.publish import InProcessSink, KafkaSink
 from edge.sources.factory import open_source
 from edge.sources.reconnect import Backoff
 from shared.config import load_site_config
@@ -111,14 +111,7 @@ def urls(server: RtspServer) -> dict[str, str]:
 
 
 def kafka_sink(bootstrap: str, topic: str, tmp_path: Path) -> KafkaSink:
-    delivery = DeliverySettings(
-        spool_dir=tmp_path / "spool",
-        request_timeout_ms=2_000,
-        delivery_timeout_ms=4_000,
-        retry_backoff_min_ms=200,
-        retry_backoff_max_ms=1_000,
-        connect_timeout_ms=1_000,
-    )
+    delivery = fast_delivery(tmp_path / "spool")
     return KafkaSink(KafkaSettings(bootstrap_servers=bootstrap), delivery, topic=topic, registry=CollectorRegistry())
 
 

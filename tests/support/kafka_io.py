@@ -1,12 +1,26 @@
-"""Reading a test topic back, for integration tests (imported by their modules)."""
+"""Kafka helpers for integration tests: fast-failing delivery settings, reading a topic back."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
+from edge.publish import DeliverySettings
 from shared.schema import decode_envelope, pb
+
+
+def fast_delivery(spool_dir: Path) -> DeliverySettings:
+    """Delivery that gives up on a dead broker within seconds, so outage tests spool quickly."""
+    return DeliverySettings(
+        spool_dir=spool_dir,
+        request_timeout_ms=2_000,
+        delivery_timeout_ms=4_000,
+        retry_backoff_min_ms=200,
+        retry_backoff_max_ms=1_000,
+        connect_timeout_ms=1_000,
+    )
 
 
 def consume(bootstrap: str, topic: str, timeout_s: float = 20.0) -> list[tuple[bytes, pb.Envelope]]:
