@@ -1,7 +1,12 @@
 // Mallflow dashboard: one site, one date range; every number comes from /api/v1.
 "use strict";
 
-const state = { key: null, site: null, sites: [], stream: null, renders: 0 };
+// openOutages: cameras whose outage list the operator opened; they stay open across refreshes.
+const state = { key: null, site: null, sites: [], stream: null, renders: 0, openOutages: new Set() };
+// Camera outages are those of the last 24 h (the camera table's header says so), whatever the date range.
+const OUTAGE_WINDOW_S = 86400;
+// cloud/analytics/camera_health.py MAX_OUTAGES: the API lists at most this many per camera, the latest.
+const MAX_LISTED_OUTAGES = 20;
 
 function readFragment() {
   const params = new URLSearchParams(location.hash.slice(1));
@@ -57,6 +62,7 @@ function cell(row, text, cls) {
   const td = row.insertCell();
   td.textContent = text;
   if (cls) td.className = cls;
+  return td;
 }
 
 function renderFootfall(ff) {
@@ -116,6 +122,75 @@ function renderStaffNote(excluded, withStaff, visitorsWithStaff) {
     : "Including staff.";
 }
 
+// "45 s", "3 min 20 s", "2 h 5 min", "1 d 3 h": the two largest units.
+function formatDuration(seconds) {
+  let rest = Math.round(seconds);
+  if (rest === 0) return seconds > 0 ? "< 1 s" : "0 s";
+  const parts = [];
+  for (const [size, name] of [[86400, "d"], [3600, "h"], [60, "min"], [1, "s"]]) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n || parts.length) parts.push([n, name]);
+  }
+  // The second unit is left out when it is zero: "2 h", not "2 h 0 min".
+  return parts.slice(0, 2).filter(([n], i) => i === 0 || n > 0).map(([n, name]) => `${n} ${name}`).join(" ");
+}
+
+// "down since 14:05 (for 3 min 20 s)"; the date too when it began before today (site time).
+function downSince(outage, timezone) {
+  const started = new Date(outage.started_ns / 1e6);
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone: timezone }).format(started);
+  let when = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: timezone })
+    .format(started);
+  if (day !== todayIn(timezone)) {
+    when = `${new Intl.DateTimeFormat([], { dateStyle: "short", timeZone: timezone }).format(started)} ${when}`;
+  }
+  return `down since ${when} (for ${formatDuration(outage.duration_s)})`;
+}
+
+function outageCount(c) {
+  return c.outages.length >= MAX_LISTED_OUTAGES ? `${c.outages.length}+` : String(c.outages.length);
+}
+
+// The camera's outages, newest first, in a row of their own under the camera's row.
+function showOutages(row, c, fmt, open) {
+  const next = row.nextElementSibling;
+  if (next && next.classList.contains("outage-list")) next.remove();
+  const button = row.querySelector("button.outages-toggle");
+  button.setAttribute("aria-expanded", String(open));
+  button.textContent = `${outageCount(c)} ${open ? "▾" : "▸"}`;
+  if (!open) {
+    state.openOutages.delete(c.camera_id);
+    return;
+  }
+  state.openOutages.add(c.camera_id);
+  const detail = row.parentElement.insertRow(row.sectionRowIndex + 1);
+  detail.className = "outage-list";
+  detail.dataset.outagesOf = c.camera_id;
+  const td = detail.insertCell();
+  td.colSpan = row.cells.length;
+  const table = document.createElement("table");
+  table.className = "outages";
+  table.innerHTML = "<thead><tr><th>start</th><th>end</th><th>duration</th><th>state</th><th>message</th></tr></thead>";
+  const body = table.createTBody();
+  for (const o of [...c.outages].reverse()) {
+    const r = body.insertRow();
+    cell(r, fmt.format(new Date(o.started_ns / 1e6)));
+    if (o.ended_ns === null) cell(r, "ongoing", "ongoing");
+    else cell(r, fmt.format(new Date(o.ended_ns / 1e6)));
+    cell(r, formatDuration(o.duration_s));
+    cell(r, o.state, `state-${o.state}`);
+    cell(r, o.message);
+  }
+  td.append(table);
+  if (c.outages.length >= MAX_LISTED_OUTAGES) {
+    const note = document.createElement("p");
+    note.className = "note";
+    note.textContent = `The latest ${MAX_LISTED_OUTAGES} outages; there may be more.`;
+    td.append(note);
+  }
+}
+
 function renderCameras(page, timezone) {
   const body = document.querySelector("#camera-table tbody");
   body.replaceChildren();
@@ -124,12 +199,30 @@ function renderCameras(page, timezone) {
     const row = body.insertRow();
     row.dataset.camera = c.camera_id;
     cell(row, c.camera_id);
-    cell(row, c.state + (c.stale ? " (stale)" : ""), `state-${c.state}${c.stale ? " stale" : ""}`);
+    const stateCell = cell(row, c.state + (c.stale ? " (stale)" : ""), `state-${c.state}${c.stale ? " stale" : ""}`);
+    const ongoing = c.outages.find((o) => o.ended_ns === null);
+    if (ongoing) {
+      const marker = document.createElement("span");
+      marker.className = "down-since";
+      marker.textContent = downSince(ongoing, timezone);
+      stateCell.append(marker);
+    }
     cell(row, c.fps === null ? "–" : c.fps.toFixed(1));
     cell(row, c.lag_ms === null ? "–" : c.lag_ms.toFixed(0));
     cell(row, c.frames ?? "–");
     cell(row, c.dropped_frames ?? "–");
     cell(row, c.last_event_ns === null ? "never" : fmt.format(new Date(c.last_event_ns / 1e6)));
+    cell(row, formatDuration(c.downtime_s), "downtime");
+    const outagesCell = cell(row, c.outages.length ? "" : "0", "outages");
+    if (c.outages.length) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "outages-toggle";
+      button.title = `list ${c.camera_id}'s outages`;
+      button.addEventListener("click", () => showOutages(row, c, fmt, button.getAttribute("aria-expanded") !== "true"));
+      outagesCell.append(button);
+      showOutages(row, c, fmt, state.openOutages.has(c.camera_id));
+    }
   }
 }
 
@@ -203,7 +296,7 @@ async function refresh() {
       json(`${base}/visitors`, counted),
       json(`${base}/dwell`, counted),
       json(`${base}/transitions`, params),
-      json(`${base}/cameras`),
+      json(`${base}/cameras`, { outage_window_s: OUTAGE_WINDOW_S }),
       json(`${base}/footfall`, params),
       json(`${base}/visitors`, params),
       json(`${base}/alerts`, { start: params.start, end: params.end, limit: 50 }),
@@ -230,6 +323,7 @@ function todayIn(timezone) {
 
 async function chooseSite(siteId) {
   state.site = state.sites.find((s) => s.id === siteId) || state.sites[0];
+  state.openOutages.clear();
   document.getElementById("site").value = state.site.id;
   const floors = document.getElementById("floor");
   floors.replaceChildren(...state.site.floors.map((f) => new Option(f.name || f.id, f.id)));
