@@ -34,7 +34,7 @@ from edge.frames import Frame
 from edge.inference.base import Detector, Embedder
 from edge.privacy.snapshots import SnapshotPolicy
 from edge.publish.camera_publisher import CameraPublisher
-from edge.publish.envelopes import EnvelopeFactory
+from edge.publish.envelopes import EnvelopeFactory, StreamFigures
 from edge.publish.files import write_atomically
 from edge.publish.sequence import SequenceCounter
 from edge.publish.sink import EventSink
@@ -95,6 +95,12 @@ class CameraInput(Protocol):
     def dropped(self) -> int: ...
 
     @property
+    def thinned(self) -> int: ...
+
+    @property
+    def overloaded(self) -> bool: ...
+
+    @property
     def error(self) -> str | None: ...
 
     def start(self) -> None: ...
@@ -121,6 +127,7 @@ class AgentCamera:
         self.last_status_ns = 0
         self.lag_ms = 0.0
         self.dropped_counted = 0
+        self.thinned_counted = 0
         self.last_snapshot_ns = 0
         self.recent: deque[float] = deque(maxlen=64)
 
@@ -301,6 +308,9 @@ class AgentCore(ABC):
             if self.metrics is not None:
                 self.metrics.dropped_frames.labels(cam.camera_id).inc(cam.reader.dropped - cam.dropped_counted)
                 cam.dropped_counted = cam.reader.dropped
+                self.metrics.thinned_frames.labels(cam.camera_id).inc(cam.reader.thinned - cam.thinned_counted)
+                cam.thinned_counted = cam.reader.thinned
+                self.metrics.overloaded.labels(cam.camera_id).set(1 if cam.reader.overloaded else 0)
                 self.metrics.frames.labels(cam.camera_id).inc()
                 self.metrics.lag.labels(cam.camera_id).observe(cam.lag_ms / 1e3)
                 self.metrics.tracks.labels(cam.camera_id).set(len(facts.detections))
@@ -359,12 +369,18 @@ class AgentCore(ABC):
     def _status(self, cam: AgentCamera, state: SourceState, message: str) -> None:
         now = time.time_ns()
         cam.last_status_ns = now
-        cam.publisher.status(
-            state,
+        figures = StreamFigures(
             fps=cam.fps(),
             frames=cam.frames,
             dropped_frames=cam.reader.dropped,
             lag_ms=cam.lag_ms,
+            thinned_frames=cam.reader.thinned,
+            source_fps=cam.reader.fps,
+            overloaded=cam.reader.overloaded,
+        )
+        cam.publisher.status(
+            state,
+            figures,
             # Never before the camera's newest frame: file timestamps can run ahead of the wall
             # clock, and a final status must not sort before the frames it reports on.
             time_ns=max(now, cam.last_frame.capture_time_ns) if cam.last_frame else now,
@@ -413,7 +429,13 @@ class EdgeAgent(AgentCore):
 
     def _camera_input(self, spec: SourceSpec) -> CameraReader:
         reader = CameraReader(
-            spec, self._opener, self._events.put, self.stop, self.settings.backoff, self.settings.queue_size
+            spec,
+            self._opener,
+            self._events.put,
+            self.stop,
+            self.settings.backoff,
+            self.settings.queue_size,
+            self.site.load_shedding,
         )
         self._readers[spec.camera_id] = reader
         return reader

@@ -1,9 +1,10 @@
 """One thread per camera: decode frames into a small queue, report the camera's state.
 
 Decoding in its own thread keeps a slow or dead camera from stalling the others, and
-lets decode overlap inference. Files are read losslessly (the reader waits for room);
-live streams keep only the newest frames (the oldest is dropped and counted) so a slow
-agent shows lag instead of growing memory.
+lets decode overlap inference. Files are read losslessly (the reader waits for room).
+A live stream cannot wait: its frames are shed by the site's `load_shedding` policy
+(edge/agent/frame_thinning.py), and a full queue drops its oldest frame, so a slow agent
+stays at real time instead of growing lag or memory; both are counted.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import queue
 import threading
 from collections.abc import Callable
 
+from edge.agent.frame_thinning import FrameThinner
 from edge.frames import Frame
 from edge.sources.base import FrameSource, SourceError, SourceSpec
 from edge.sources.reconnect import Backoff, ReconnectingSource, SourceEvent
+from shared.config.load_shedding import LoadShedding
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ class CameraReader(threading.Thread):
         stop: threading.Event,
         backoff: Backoff | None = None,
         queue_size: int = 4,
+        shedding: LoadShedding | None = None,
     ) -> None:
         super().__init__(name=f"camera-{spec.camera_id}", daemon=True)
         if queue_size < 1:
@@ -36,6 +40,7 @@ class CameraReader(threading.Thread):
         self.spec = spec
         self.frames: queue.Queue[Frame] = queue.Queue(maxsize=queue_size)
         self.dropped = 0
+        self.thinner = FrameThinner(shedding or LoadShedding())
         self.finished = threading.Event()
         self.error: str | None = None
         self._stop_event = stop
@@ -44,6 +49,14 @@ class CameraReader(threading.Thread):
     @property
     def fps(self) -> float:
         return self._source.fps
+
+    @property
+    def thinned(self) -> int:
+        return self.thinner.thinned
+
+    @property
+    def overloaded(self) -> bool:
+        return self.thinner.overloaded
 
     def run(self) -> None:
         try:
@@ -69,16 +82,22 @@ class CameraReader(threading.Thread):
                 except queue.Full:
                     continue
             return
+        if not self.thinner.admit():
+            return
+        waited = not self.frames.empty()
+        dropped = 0
         while True:
             try:
                 self.frames.put_nowait(frame)
-                return
+                break
             except queue.Full:
                 try:
                     self.frames.get_nowait()
-                    self.dropped += 1
+                    dropped += 1
                 except queue.Empty:
                     pass
+        self.dropped += dropped
+        self.thinner.record(waited, dropped)
 
     def exhausted(self) -> bool:
         """True once the reader has stopped and every decoded frame was taken."""

@@ -14,6 +14,18 @@ class AgentMetrics:
             ["camera"],
             registry=registry,
         )
+        self.thinned_frames = Counter(
+            "mallflow_edge_thinned_frames_total",
+            "Live frames skipped evenly by load shedding (every k-th kept)",
+            ["camera"],
+            registry=registry,
+        )
+        self.overloaded = Gauge(
+            "mallflow_edge_camera_overloaded",
+            "1 while the agent does not process the camera at its full rate",
+            ["camera"],
+            registry=registry,
+        )
         self.fps = Gauge(
             "mallflow_edge_fps", "Processed frames per second (10 s window)", ["camera"], registry=registry
         )

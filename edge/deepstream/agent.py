@@ -90,6 +90,10 @@ class DeepStreamCamera:
     def __init__(self, spec: SourceSpec, start_ns: int, detector_interval: int = 0) -> None:
         self.spec = spec
         self.dropped = 0
+        # Thinning is the CPU agent's load shedding; here the pipeline's own interval and
+        # rtspsrc's drop-on-latency shed load, and no per-frame queue shows who is behind.
+        self.thinned = 0
+        self.overloaded = False
         self.error: str | None = None
         self.finished = False
         self._stride = detector_interval + 1

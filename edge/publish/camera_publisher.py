@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from edge.analytics.camera import CameraFacts
 from edge.analytics.events import LineCrossingEvent, PointXY, ZoneEvent
-from edge.publish.envelopes import EnvelopeFactory
+from edge.publish.envelopes import EnvelopeFactory, StreamFigures
 from edge.publish.sink import EventSink
 from edge.publish.summary import Appearance, TrackSummary
 from edge.publish.update_rate import UpdateThrottle
@@ -123,27 +123,15 @@ class CameraPublisher:
     def status(
         self,
         state: SourceState,
+        figures: StreamFigures,
         *,
-        fps: float,
-        frames: int,
-        dropped_frames: int,
-        lag_ms: float,
         time_ns: int,
         model_versions: Mapping[str, str],
         message: str,
     ) -> None:
         self._send(
             "camera_status",
-            self.factory.camera_status(
-                state,
-                fps=fps,
-                frames=frames,
-                dropped_frames=dropped_frames,
-                lag_ms=lag_ms,
-                time_ns=time_ns,
-                model_versions=model_versions,
-                message=message,
-            ),
+            self.factory.camera_status(state, figures, time_ns=time_ns, model_versions=model_versions, message=message),
         )
 
     def close_all(self, zone_exits: list[ZoneEvent]) -> set[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from google.protobuf.message import Message
@@ -24,6 +25,32 @@ _CAMERA_STATES = {
     SourceState.OFFLINE: pb.CAMERA_STATE_OFFLINE,
     SourceState.ENDED: pb.CAMERA_STATE_ENDED,
 }
+
+
+@dataclass(frozen=True)
+class StreamFigures:
+    """How a camera's stream is being processed, as a camera-status event reports it."""
+
+    # Frames per second the agent processed.
+    fps: float
+    frames: int
+    dropped_frames: int
+    lag_ms: float
+    thinned_frames: int = 0
+    # The camera's own rate; 0 while unknown.
+    source_fps: float = 0.0
+    overloaded: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("fps", "source_fps"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be finite and >= 0, got {value}")
+        for name in ("frames", "dropped_frames", "thinned_frames"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not math.isfinite(self.lag_ms):
+            raise ValueError(f"lag_ms must be finite, got {self.lag_ms}")
 
 
 class EnvelopeFactory:
@@ -120,11 +147,8 @@ class EnvelopeFactory:
     def camera_status(
         self,
         state: SourceState | str,
+        figures: StreamFigures,
         *,
-        fps: float,
-        frames: int,
-        dropped_frames: int,
-        lag_ms: float,
         time_ns: int,
         model_versions: Mapping[str, str] | None = None,
         message: str = "",
@@ -133,20 +157,17 @@ class EnvelopeFactory:
             source_state = SourceState(state)
         except ValueError:
             raise ValueError(f"state {state!r} is not one of {[s.value for s in SourceState]}") from None
-        if not (math.isfinite(fps) and fps >= 0):
-            raise ValueError(f"fps must be finite and >= 0, got {fps}")
-        if frames < 0 or dropped_frames < 0:
-            raise ValueError(f"frames ({frames}) and dropped_frames ({dropped_frames}) must be >= 0")
-        if not math.isfinite(lag_ms):
-            raise ValueError(f"lag_ms must be finite, got {lag_ms}")
         status = pb.CameraStatus(
             state=_CAMERA_STATES[source_state],
-            fps=fps,
-            frames=frames,
-            dropped_frames=dropped_frames,
-            lag_ms=lag_ms,
+            fps=figures.fps,
+            frames=figures.frames,
+            dropped_frames=figures.dropped_frames,
+            lag_ms=figures.lag_ms,
             model_versions=dict(model_versions or {}),
             message=message,
+            thinned_frames=figures.thinned_frames,
+            source_fps=figures.source_fps,
+            overloaded=figures.overloaded,
         )
         return self._wrap(time_ns, "camera_status", status)
 

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from shared.config.detector import DetectorProfile, default_profile, profile_from
+from shared.config.load_shedding import LoadShedding
 from shared.config.stream import StreamSettings, has_userinfo
 
 Identifier = Annotated[
@@ -381,6 +382,7 @@ class SiteConfig(_Strict):
     # The detector every camera runs unless it names its own: a preset or a profile.
     detector: DetectorField = Field(default_factory=default_profile)
     tracking: Tracking = Tracking()
+    load_shedding: LoadShedding = LoadShedding()
     privacy: Privacy = Privacy()
     retention: Retention = Retention()
     galleries: list[Gallery] = []

@@ -1,7 +1,7 @@
 """Live-paced soak of one edge box: the agent on N RTSP cameras at real time for M minutes.
 
     source deploy/local/env.sh
-    .venv/bin/python tests/bench/edge_soak.py --cameras 4 --minutes 10 [--fps 7] [--kafka] [--json soak.json]
+    .venv/bin/python tests/bench/edge_soak.py --cameras 4 --minutes 10 [--fps 7] [--policy thin] [--kafka] [--json soak.json]
 
 The test RTSP server (tests/support/rtsp_server.py, its own process) serves vtest.avi as
 H.264, one mount per camera, each paced at `--fps` (7: the footage's true rate) and
@@ -11,10 +11,12 @@ with OSNet, the pets09 site's lines and zones per camera, and the publisher; eve
 an in-process sink, or with `--kafka` also on to the local broker (a fresh topic, deleted
 afterwards: `source deploy/local/env.sh && deploy/local/services.sh up` first).
 
-Per camera: frames decoded (what the server delivered), processed, and dropped (a live
-camera's reader keeps its newest frames and drops the oldest when the agent falls behind:
-the agent stays at real time, and says so in mallflow_edge_dropped_frames_total and every
-camera-status event's dropped_frames); and the lag from a frame's capture (stamped when
+Per camera: frames decoded (what the server delivered), processed, thinned and dropped (a
+live camera does not wait: with the site's load_shedding policy `thin` (default) the agent
+takes every k-th frame, k rising while it is behind; with `drop_oldest`, or beyond the
+largest stride, a full queue loses its oldest frame. The agent stays at real time and says
+so: camera-status `overloaded`, thinned and dropped frames, and the same as metrics), the
+stride each camera ended at, and the lag from a frame's capture (stamped when
 decoded) to its track updates being handed to the publisher, p50/p99. For the process,
 after a warm-up (a tenth of the run, at least 30 s) and at the end: resident memory (and
 its growth per hour, by a least-squares line over samples every 10 s), open file
@@ -102,9 +104,10 @@ class LagRecorder:
             self.inner.send(env)
 
 
-def soak_site(urls: dict[str, str], fps: float, directory: Path) -> Path:
+def soak_site(urls: dict[str, str], fps: float, policy: str, directory: Path) -> Path:
     """deploy/examples/pets09.yaml with its one camera, its lines and zones repeated per URL."""
     raw = yaml.safe_load((REPO / "deploy" / "examples" / "pets09.yaml").read_text())
+    raw["load_shedding"] = {**raw.get("load_shedding", {}), "policy": policy}
     [template] = raw["cameras"]
     raw["cameras"] = [{**template, "id": cid, "source": url, "fps_hint": fps} for cid, url in urls.items()]
     for section in ("lines", "zones"):
@@ -153,11 +156,15 @@ def per_hour(samples: list[ProcessSample]) -> float:
     return slope * 3600 / samples[0].rss_mb * 100
 
 
+def agent_stride(agent: EdgeAgent, camera_id: str) -> int:
+    return agent._readers[camera_id].thinner.stride
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else math.nan
 
 
-def run(cameras: int, minutes: float, fps: float, use_kafka: bool) -> dict[str, Any]:
+def run(cameras: int, minutes: float, fps: float, policy: str, use_kafka: bool) -> dict[str, Any]:
     duration_s = minutes * 60
     warmup_s = max(30.0, duration_s / 10)
     # Models first: a missing one fails before minutes of encoding.
@@ -181,7 +188,7 @@ def run(cameras: int, minutes: float, fps: float, use_kafka: bool) -> dict[str, 
         registry = CollectorRegistry()
         metrics = AgentMetrics(registry)
         agent = EdgeAgent(
-            load_site_config(soak_site({cid: server.url(cid) for cid in ids}, fps, work)),
+            load_site_config(soak_site({cid: server.url(cid) for cid in ids}, fps, policy, work)),
             ids,
             detector,
             embedder,
@@ -192,13 +199,16 @@ def run(cameras: int, minutes: float, fps: float, use_kafka: bool) -> dict[str, 
         )
         started = time.monotonic()
         samples: list[ProcessSample] = []
-        counted_from: dict[str, tuple[float, float]] = {}
+        counted_from: dict[str, tuple[float, float, float]] = {}
 
-        def counters(cid: str) -> tuple[float, float]:
+        def counters(cid: str) -> tuple[float, float, float]:
+            """Frames processed, dropped, thinned."""
             labels = {"camera": cid}
-            frames = registry.get_sample_value("mallflow_edge_frames_total", labels) or 0.0
-            dropped = registry.get_sample_value("mallflow_edge_dropped_frames_total", labels) or 0.0
-            return frames, dropped
+            frames, dropped, thinned = (
+                registry.get_sample_value(f"mallflow_edge_{name}_total", labels) or 0.0
+                for name in ("frames", "dropped_frames", "thinned_frames")
+            )
+            return frames, dropped, thinned
 
         def watch() -> None:
             while not agent.stop.wait(SAMPLE_S):
@@ -221,19 +231,22 @@ def run(cameras: int, minutes: float, fps: float, use_kafka: bool) -> dict[str, 
         measured_s = samples[-1].at_s - samples[0].at_s if len(samples) > 1 else 0.0
         rows = []
         for cid in ids:
-            frames, dropped = counters(cid)
-            frames0, dropped0 = counted_from.get(cid, (0.0, 0.0))
-            processed, lost = frames - frames0, dropped - dropped0
+            now_counts, then = counters(cid), counted_from.get(cid, (0.0, 0.0, 0.0))
+            processed, lost, thinned = (a - b for a, b in zip(now_counts, then, strict=True))
+            decoded = processed + lost + thinned
             lags = recorder.lag_s.get(cid, [])
             status = recorder.last_status.get(cid)
             rows.append(
                 {
                     "camera": cid,
-                    "decoded": int(processed + lost),
+                    "decoded": int(decoded),
                     "expected": round(measured_s * fps),
                     "processed": int(processed),
+                    "thinned": int(thinned),
                     "dropped": int(lost),
-                    "dropped_pct": 100 * lost / (processed + lost) if processed + lost else math.nan,
+                    "dropped_pct": 100 * lost / decoded if decoded else math.nan,
+                    "stride": agent_stride(agent, cid),
+                    "overloaded": status.overloaded if status is not None else None,
                     "lag_p50_s": percentile(lags, 50),
                     "lag_p99_s": percentile(lags, 99),
                     # What the camera-status events report: counted since the agent started, warm-up included.
@@ -245,6 +258,7 @@ def run(cameras: int, minutes: float, fps: float, use_kafka: bool) -> dict[str, 
             "minutes": minutes,
             "fps": fps,
             "kafka": use_kafka,
+            "policy": policy,
             "cpu_cores": os.cpu_count(),
             "machine": platform.processor() or platform.machine(),
             "warmup_s": warmup_s,
@@ -261,15 +275,17 @@ def report(result: dict[str, Any]) -> str:
     lines = [
         f"{result['cameras']} camera(s) at {result['fps']:g} fps, {result['measured_s']:.0f} s measured after "
         f"{result['warmup_s']:.0f} s warm-up, {result['cpu_cores']} CPU cores"
-        + (", publishing to Kafka" if result["kafka"] else ", in-process sink"),
+        + (", publishing to Kafka" if result["kafka"] else ", in-process sink")
+        + f", load shedding {result['policy']}",
         "",
-        "| camera | decoded | expected | processed | dropped | lag p50 s | lag p99 s |",
-        "|---|---|---|---|---|---|---|",
+        "| camera | decoded | expected | processed | thinned | dropped | stride at end | overloaded | lag p50 s | lag p99 s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in result["per_camera"]:
         lines.append(
-            f"| {row['camera']} | {row['decoded']} | {row['expected']} | {row['processed']} | "
-            f"{row['dropped']} ({row['dropped_pct']:.1f} %) | {row['lag_p50_s']:.2f} | {row['lag_p99_s']:.2f} |"
+            f"| {row['camera']} | {row['decoded']} | {row['expected']} | {row['processed']} | {row['thinned']} | "
+            f"{row['dropped']} ({row['dropped_pct']:.1f} %) | {row['stride']} | {row['overloaded']} | "
+            f"{row['lag_p50_s']:.2f} | {row['lag_p99_s']:.2f} |"
         )
     if start and end:
         lines += [
@@ -288,12 +304,13 @@ def main() -> int:
     parser.add_argument("--cameras", type=int, default=4)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--fps", type=float, default=7.0, help="the rate each camera is served at")
+    parser.add_argument("--policy", choices=("thin", "drop_oldest"), default="thin", help="the site's load_shedding")
     parser.add_argument("--kafka", action="store_true", help="also publish to the local broker")
     parser.add_argument("--json", type=Path, default=None, help="write the result here")
     args = parser.parse_args()
     if args.cameras < 1 or args.minutes <= 0 or args.fps <= 0:
         parser.error("--cameras must be >= 1, --minutes and --fps > 0")
-    result = run(args.cameras, args.minutes, args.fps, args.kafka)
+    result = run(args.cameras, args.minutes, args.fps, args.policy, args.kafka)
     print(report(result))
     if args.json is not None:
         args.json.write_text(json.dumps(result, indent=2))

@@ -13,6 +13,7 @@ import pytest
 
 from edge.analytics.events import Direction, LineCrossingEvent, ZoneEvent, ZoneEventKind
 from edge.publish import Appearance, EnvelopeFactory, SequenceCounter, TrackSummary
+from edge.publish.envelopes import StreamFigures
 from edge.sources.reconnect import SourceState
 from shared.schema import SCHEMA_VERSION, decode_envelope, pb, unpack_embedding
 
@@ -36,6 +37,11 @@ def factory(counter: SequenceCounter) -> EnvelopeFactory:
 
 def roundtrip(envelope: pb.Envelope) -> pb.Envelope:
     return decode_envelope(envelope.SerializeToString())
+
+
+def figures(**overrides: Any) -> StreamFigures:
+    values: dict[str, Any] = {"fps": 1.0, "frames": 0, "dropped_frames": 0, "lag_ms": 0.0} | overrides
+    return StreamFigures(**values)
 
 
 def update(factory: EnvelopeFactory, **overrides: Any) -> pb.Envelope:
@@ -82,7 +88,7 @@ SUMMARY = TrackSummary(
             id="zone-exit",
         ),
         pytest.param(
-            lambda f: f.camera_status("online", fps=10.0, frames=100, dropped_frames=2, lag_ms=35.0, time_ns=T_NS),
+            lambda f: f.camera_status("online", figures(fps=10.0, frames=100, dropped_frames=2), time_ns=T_NS),
             "camera_status",
             T_NS,
             id="camera-status",
@@ -218,10 +224,9 @@ def test_line_crossing_direction(factory: EnvelopeFactory, direction: Direction,
 def test_camera_status(factory: EnvelopeFactory, state: SourceState | str, expected: int) -> None:
     env = factory.camera_status(
         state,
-        fps=9.5,
-        frames=10,
-        dropped_frames=1,
-        lag_ms=12.5,
+        StreamFigures(
+            fps=3.5, frames=10, dropped_frames=1, lag_ms=12.5, thinned_frames=9, source_fps=7.0, overloaded=True
+        ),
         time_ns=T_NS,
         model_versions={"detector": "yolox@ab"},
         message="ok",
@@ -229,13 +234,14 @@ def test_camera_status(factory: EnvelopeFactory, state: SourceState | str, expec
     s = roundtrip(env).camera_status
     assert (s.state, s.fps, s.frames, s.dropped_frames, s.lag_ms, dict(s.model_versions), s.message) == (
         expected,
-        9.5,
+        3.5,
         10,
         1,
         12.5,
         {"detector": "yolox@ab"},
         "ok",
     )
+    assert (s.thinned_frames, s.source_fps, s.overloaded) == (9, 7.0, True)
 
 
 @pytest.mark.parametrize(
@@ -255,20 +261,15 @@ def test_camera_status(factory: EnvelopeFactory, state: SourceState | str, expec
             lambda f: update(f, embedding=Appearance(np.ones(8), 0.5, 0)), "samples must be >= 1", id="samples"
         ),
         pytest.param(
-            lambda f: f.camera_status("broken", fps=1.0, frames=0, dropped_frames=0, lag_ms=0.0, time_ns=T_NS),
+            lambda f: f.camera_status("broken", figures(), time_ns=T_NS),
             "state 'broken' is not one of",
             id="state",
         ),
-        pytest.param(
-            lambda f: f.camera_status("online", fps=-1.0, frames=0, dropped_frames=0, lag_ms=0.0, time_ns=T_NS),
-            "fps must be finite and >= 0",
-            id="fps",
-        ),
-        pytest.param(
-            lambda f: f.camera_status("online", fps=1.0, frames=-3, dropped_frames=0, lag_ms=0.0, time_ns=T_NS),
-            r"frames \(-3\)",
-            id="frames",
-        ),
+        pytest.param(lambda f: figures(fps=-1.0), "fps must be finite and >= 0", id="fps"),
+        pytest.param(lambda f: figures(source_fps=NAN), "source_fps must be finite and >= 0", id="source-fps"),
+        pytest.param(lambda f: figures(frames=-3), "frames must be >= 0, got -3", id="frames"),
+        pytest.param(lambda f: figures(thinned_frames=-1), "thinned_frames must be >= 0", id="thinned"),
+        pytest.param(lambda f: figures(lag_ms=NAN), "lag_ms must be finite", id="lag"),
     ],
 )
 def test_invalid_input_is_rejected_before_drawing_a_seq(factory: EnvelopeFactory, build: Any, message: str) -> None:

@@ -69,7 +69,8 @@ def _drop_enum_value(fds: descriptor_pb2.FileDescriptorSet) -> None:
 def _add_field(fds: descriptor_pb2.FileDescriptorSet) -> None:
     _message(fds, "CameraStatus").field.add(
         name="temperature_c",
-        number=8,
+        # The next free number: a field added later takes it, and this test moves on.
+        number=max(f.number for f in _message(fds, "CameraStatus").field) + 1,
         type=descriptor_pb2.FieldDescriptorProto.TYPE_FLOAT,
         label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL,
     )

@@ -171,7 +171,7 @@ class ZoneTransition(_message.Message):
     def __init__(self, zone_id: _Optional[str] = ..., event: _Optional[_Union[ZoneEvent, str]] = ..., track_id: _Optional[int] = ..., entered_time_ns: _Optional[int] = ..., floor_point: _Optional[_Union[Point2, _Mapping]] = ...) -> None: ...
 
 class CameraStatus(_message.Message):
-    __slots__ = ("state", "fps", "frames", "dropped_frames", "lag_ms", "model_versions", "message")
+    __slots__ = ("state", "fps", "frames", "dropped_frames", "lag_ms", "model_versions", "message", "thinned_frames", "source_fps", "overloaded")
     class ModelVersionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -186,6 +186,9 @@ class CameraStatus(_message.Message):
     LAG_MS_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    THINNED_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FPS_FIELD_NUMBER: _ClassVar[int]
+    OVERLOADED_FIELD_NUMBER: _ClassVar[int]
     state: CameraState
     fps: float
     frames: int
@@ -193,7 +196,10 @@ class CameraStatus(_message.Message):
     lag_ms: float
     model_versions: _containers.ScalarMap[str, str]
     message: str
-    def __init__(self, state: _Optional[_Union[CameraState, str]] = ..., fps: _Optional[float] = ..., frames: _Optional[int] = ..., dropped_frames: _Optional[int] = ..., lag_ms: _Optional[float] = ..., model_versions: _Optional[_Mapping[str, str]] = ..., message: _Optional[str] = ...) -> None: ...
+    thinned_frames: int
+    source_fps: float
+    overloaded: bool
+    def __init__(self, state: _Optional[_Union[CameraState, str]] = ..., fps: _Optional[float] = ..., frames: _Optional[int] = ..., dropped_frames: _Optional[int] = ..., lag_ms: _Optional[float] = ..., model_versions: _Optional[_Mapping[str, str]] = ..., message: _Optional[str] = ..., thinned_frames: _Optional[int] = ..., source_fps: _Optional[float] = ..., overloaded: _Optional[bool] = ...) -> None: ...
 
 class GalleryAlert(_message.Message):
     __slots__ = ("schema_version", "alert_id", "site_id", "gallery", "entry_id", "label", "visitor_id", "similarity", "event_time_ns", "first_seen_ns", "camera_id", "publish_time_ns")
