@@ -19,7 +19,19 @@ DEFAULT_OUTAGE_WINDOW_S = 86_400.0
 MAX_OUTAGES = 20
 _NO_OUTAGES: tuple[tuple[()], float] = ((), 0.0)
 # The camera_health columns reported as they are.
-_REPORTED = ("state", "edge_id", "fps", "lag_ms", "frames", "dropped_frames", "message", "status_ns")
+_REPORTED = (
+    "state",
+    "edge_id",
+    "fps",
+    "source_fps",
+    "lag_ms",
+    "frames",
+    "dropped_frames",
+    "thinned_frames",
+    "overloaded",
+    "message",
+    "status_ns",
+)
 
 
 @dataclass(frozen=True)
@@ -40,10 +52,15 @@ class CameraHealthStatus:
     # online / reconnecting / offline / ended as last reported; "unknown" before any status.
     state: str
     edge_id: str | None
+    # Frames per second the edge processed, and the camera's own rate (0 if it never said).
     fps: float | None
+    source_fps: float | None
     lag_ms: float | None
     frames: int | None
     dropped_frames: int | None
+    # Skipped evenly by the edge's load shedding; `overloaded`: it does not keep up at full rate.
+    thinned_frames: int | None
+    overloaded: bool | None
     message: str | None
     status_ns: int | None
     last_event_ns: int | None

@@ -94,6 +94,11 @@ class CameraHealth(Base):
     model_versions: Mapped[dict[str, str]] = mapped_column(JSON)
     message: Mapped[str] = mapped_column(String(500))
     status_ns: Mapped[int] = mapped_column(BigInteger)
+    # Load shedding on the edge (edge/agent/frame_thinning.py): frames skipped evenly, the
+    # camera's own rate beside the processed `fps`, and whether the edge keeps up with it.
+    thinned_frames: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    source_fps: Mapped[float] = mapped_column(Float, server_default="0")
+    overloaded: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class CameraOutage(Base):

@@ -176,6 +176,8 @@ def test_camera_health_reports_the_last_status(
         status.camera_status.dropped_frames,
         status.event_time_ns,
     )
+    # A file is read losslessly: never thinned, never overloaded, at the rate it states.
+    assert (cam.source_fps, cam.thinned_frames, cam.overloaded) == (pytest.approx(7.0), 0, False)
     assert (cam.last_event_ns, cam.stale) == (last.event_time_ns, stale)
 
 

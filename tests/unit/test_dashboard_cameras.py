@@ -74,6 +74,25 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
             .where(CameraHealth.site_id == "mall", CameraHealth.camera_id == "cam-a")
             .values(state="offline", message=HOSTILE)
         )
+        # cam-b is back, on an edge that cannot keep up with it: every 2nd frame processed.
+        session.add(
+            CameraHealth(
+                site_id="mall",
+                camera_id="cam-b",
+                edge_id="edge-1",
+                state="online",
+                fps=3.5,
+                source_fps=7.0,
+                frames=700,
+                dropped_frames=4,
+                thinned_frames=700,
+                overloaded=True,
+                lag_ms=180.0,
+                model_versions={},
+                message="",
+                status_ns=NOW_S * NS,
+            )
+        )
     return url
 
 
@@ -108,11 +127,11 @@ def test_cameras_response_has_every_field_the_dashboard_reads(client: TestClient
     assert outage_fields == set(OutageSpan.__dataclass_fields__)
 
     # Every field app.js reads of a camera (c.x) or an outage (o.x, outage.x) is in the response.
-    camera_code = "".join(_function(f) for f in ("renderCameras", "showOutages", "outageCount"))
+    camera_code = "".join(_function(f) for f in ("renderCameras", "processedRate", "showOutages", "outageCount"))
     outage_code = "".join(_function(f) for f in ("renderCameras", "showOutages", "downSince"))
     camera_reads = set(re.findall(r"\bc\.(\w+)", camera_code))
     outage_reads = set(re.findall(r"\b(?:o|outage|ongoing)\.(\w+)", outage_code))
-    assert {"outages", "downtime_s", "camera_id", "state", "stale"} <= camera_reads
+    assert {"outages", "downtime_s", "camera_id", "state", "stale", "overloaded", "source_fps"} <= camera_reads
     assert {"started_ns", "ended_ns", "duration_s", "state", "message"} <= outage_reads
     assert camera_reads <= camera_fields, camera_reads - camera_fields
     assert outage_reads <= outage_fields, outage_reads - outage_fields
@@ -254,6 +273,9 @@ def test_camera_table_shows_downtime_outages_and_lists_them_in_site_time(browser
     # cam-b: 200 s + 45 s ended in the window; the one 26 h ago is not counted.
     assert cells["cam-b"][-2:] == ["4 min 5 s", "2 ▸"]
     assert "down since" not in cells["cam-b"][1]
+    # cam-b is shed by its edge: flagged, processed of the camera's rate, thinned beside dropped.
+    assert cells["cam-b"][1:6] == ["online (stale)overloaded", "3.5 of 7.0", "180", "700", "4 + 700 thinned"]
+    assert "overloaded" not in cells["cam-a"][1]
     # cam-a: down for 12 min now, after 30 s earlier on.
     marker = js("return document.querySelector('#camera-table tr[data-camera=cam-a] .down-since').textContent")
     started = _site_time(-720)

@@ -191,6 +191,12 @@ function showOutages(row, c, fmt, open) {
   }
 }
 
+function processedRate(c) {
+  if (c.fps === null) return "–";
+  // Older edges report no camera rate (0): show what was processed alone.
+  return c.source_fps ? `${c.fps.toFixed(1)} of ${c.source_fps.toFixed(1)}` : c.fps.toFixed(1);
+}
+
 function renderCameras(page, timezone) {
   const body = document.querySelector("#camera-table tbody");
   body.replaceChildren();
@@ -207,10 +213,17 @@ function renderCameras(page, timezone) {
       marker.textContent = downSince(ongoing, timezone);
       stateCell.append(marker);
     }
-    cell(row, c.fps === null ? "–" : c.fps.toFixed(1));
+    if (c.overloaded) {
+      // The edge cannot keep up with this camera at its full rate and sheds frames.
+      const marker = document.createElement("span");
+      marker.className = "overloaded";
+      marker.textContent = "overloaded";
+      stateCell.append(marker);
+    }
+    cell(row, processedRate(c));
     cell(row, c.lag_ms === null ? "–" : c.lag_ms.toFixed(0));
     cell(row, c.frames ?? "–");
-    cell(row, c.dropped_frames ?? "–");
+    cell(row, c.dropped_frames === null ? "–" : `${c.dropped_frames}` + (c.thinned_frames ? ` + ${c.thinned_frames} thinned` : ""));
     cell(row, c.last_event_ns === null ? "never" : fmt.format(new Date(c.last_event_ns / 1e6)));
     cell(row, formatDuration(c.downtime_s), "downtime");
     const outagesCell = cell(row, c.outages.length ? "" : "0", "outages");
