@@ -4,23 +4,26 @@
         ─▶ [probe: tensor → our detections → NvDsObjectMeta] ─▶ queue ─▶ nvinfer (OSNet on
         each person, raw tensor) ─▶ fakesink ◀ [probe: per frame, boxes + embeddings → agent]
 
-What to build (elements and their properties), which camera a frame belongs to
-(`frame_meta.pad_index` is the muxer sink pad, so the camera's position in the plan),
-where its boxes lie in the camera's own (cropped) frame, when it was captured, and what
-state each camera is in are all decided here and unit-tested; edge/deepstream/runtime.py
-only turns the plan into GStreamer objects and copies metadata in and out of pyds.
+What to build (elements and their properties; a live camera's from its own `stream:`
+settings), which camera a frame belongs to (`frame_meta.pad_index` is the muxer sink pad,
+so the camera's position in the plan), where its boxes lie in the camera's own (cropped)
+frame, when it was captured, and what state each camera is in are all decided here and
+unit-tested; edge/deepstream/runtime.py only turns the plan into GStreamer objects and
+copies metadata in and out of pyds.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import SecretStr
 
 from edge.deepstream.nvinfer_config import detector_convention
 from edge.inference.engine_cache import PRECISIONS
@@ -28,15 +31,25 @@ from edge.sources.base import SourceKind, SourceSpec
 from edge.sources.reconnect import Backoff, SourceEvent, SourceState
 from shared.config.detector import DetectorProfile
 from shared.config.site import SiteConfig
-from shared.config.stream import redact_uri
+from shared.config.stream import RtspTransport, StreamSettings, has_userinfo, redact_text, redact_uri
 
 # gie-unique-id of the two nvinfer instances (edge/deepstream/nvinfer_config.py defaults).
 DETECTOR_UID = 1
 REID_UID = 2
-# nvurisrcbin's select-rtp-protocol value for RTP over the RTSP TCP connection.
+# nvurisrcbin's select-rtp-protocol values (it hands them to rtspsrc's `protocols`): 4 is
+# RTP over the RTSP TCP connection only; 0 is UDP, UDP multicast and TCP, tried in that
+# order. nvurisrcbin offers no UDP-only value, so `transport: udp` is UDP with a TCP fallback
+# here, where the CPU path's rtspsrc (protocols=udp) has none.
 _RTP_OVER_TCP = 4
+_RTP_UDP_FIRST = 0
+# Elements nvurisrcbin creates inside itself that take a login as user-id / user-pw:
+# rtspsrc for rtsp:// (its own RTSP path and uridecodebin's), souphttpsrc for http(s)://.
+_LOGIN_ELEMENTS = ("rtspsrc", "souphttpsrc")
+_DEFAULT_STREAM = StreamSettings()
 
-PropertyValue = str | int | float | bool
+# SecretStr: a credential, unwrapped by the runtime only in the set_property call itself, so
+# that a plan, an element spec or a launch line can be logged or repr()'d as it is.
+PropertyValue = str | int | float | bool | SecretStr
 
 
 @dataclass(frozen=True)
@@ -58,10 +71,10 @@ class DeepStreamSettings:
     # (it calibrates on the site's frames; see edge/deepstream/runtime.py for the batch sizes).
     precision: str = "fp16"
     gpu_id: int = 0
-    rtsp_latency_ms: int = 200
-    rtsp_over_tcp: bool = True
-    # A live camera silent this long is reported RECONNECTING, and nvurisrcbin reconnects it.
-    stall_s: float = 10.0
+    # No RTSP knobs here: transport, jitter buffer, stall timeout and login are each
+    # camera's `stream:` settings (SourceSlot), as on the CPU path. The site-wide
+    # rtsp_latency_ms / rtsp_over_tcp / stall_s this class had were set by no config, CLI or
+    # deploy file, so they are gone rather than kept as a second place for the same setting.
     # Buffers each queue may hold: enough to overlap stages, little enough that a slow agent
     # pushes back on the muxer (live sources then drop at the source) instead of piling up.
     queue_buffers: int = 4
@@ -75,15 +88,33 @@ class DeepStreamSettings:
             raise ValueError(f"detector_interval must be >= 0, got {self.detector_interval}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
-        if self.stall_s <= 0:
-            raise ValueError(f"stall_s must be > 0, got {self.stall_s}")
         if self.queue_buffers < 1:
             raise ValueError(f"queue_buffers must be >= 1, got {self.queue_buffers}")
 
 
 @dataclass(frozen=True)
+class Credentials:
+    """A camera's login for its rtspsrc's user-id / user-pw; SecretStr, so repr and str show neither."""
+
+    username: SecretStr
+    password: SecretStr | None = None
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What no message may hold: the password, as given and as URLs quote it (SourceSpec.secrets' rule)."""
+        if self.password is None:
+            return ()
+        password = self.password.get_secret_value()
+        return tuple(dict.fromkeys(p for p in (password, quote(password, safe="")) if p))
+
+
+@dataclass(frozen=True)
 class SourceSlot:
-    """One camera in the pipeline: `index` is its nvstreammux sink pad and every frame's pad_index."""
+    """One camera in the pipeline: `index` is its nvstreammux sink pad and every frame's pad_index.
+
+    The RTSP fields are the camera's `stream:` settings (the scheme's transport where it
+    names one); files ignore them. `uri` never holds a login, so a slot may be logged.
+    """
 
     index: int
     camera_id: str
@@ -91,19 +122,65 @@ class SourceSlot:
     live: bool
     crop: tuple[int, int, int, int] | None = None
     fps_hint: float | None = None
+    transport: RtspTransport = _DEFAULT_STREAM.transport
+    latency_ms: int = _DEFAULT_STREAM.latency_ms
+    # No frame for this long: reported RECONNECTING, and nvurisrcbin reconnects.
+    stall_s: float = _DEFAULT_STREAM.stall_timeout_s
+    credentials: Credentials | None = None
+
+
+def _split_login(uri: str) -> tuple[str, Credentials | None]:
+    """`uri` without its user[:password]@, and that login (percent-decoded, as rtspsrc would read it)."""
+    if not has_userinfo(uri):
+        return uri, None
+    parts = urlsplit(uri)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        # The '@' is in the path, not the authority: no login.
+        return uri, None
+    user, colon, password = userinfo.partition(":")
+    login = Credentials(SecretStr(unquote(user)), SecretStr(unquote(password)) if colon else None)
+    return urlunsplit(parts._replace(netloc=host)), login
 
 
 def source_uri(spec: SourceSpec) -> str:
-    """The URI nvurisrcbin opens for a camera source: files become absolute file:// URIs."""
+    """The URI nvurisrcbin opens for a camera source, without any login: files become absolute file:// URIs."""
     if spec.kind is SourceKind.V4L2:
         raise ValueError(
-            f"camera {spec.camera_id}: {spec.uri} is a V4L2 device; the deepstream engine takes file and "
+            f"camera {spec.camera_id}: {spec.display_uri} is a V4L2 device; the deepstream engine takes file and "
             "rtsp:// sources (use --engine tensorrt or onnxruntime for USB cameras)"
         )
     if spec.kind is SourceKind.RTSP:
-        return spec.uri_with_credentials
+        return _split_login(spec.uri)[0]
     # The site loader has made relative paths absolute (relative to the YAML file) already.
     return Path(spec.path).resolve().as_uri()
+
+
+def source_credentials(spec: SourceSpec) -> Credentials | None:
+    """The camera's login, from `stream.username`/`password` or else from the URL's user:password@.
+
+    Both go to rtspsrc as properties rather than in nvurisrcbin's `uri`: DeepStream's own
+    code and GStreamer's messages quote that URI (reconnect notices, errors on the bus), and
+    what is not in it cannot leak through them. The site loader refuses a login in both
+    places; should a spec carry both, `stream:` wins, as rtspsrc's user-id/user-pw win over
+    the URL's.
+    """
+    if spec.kind is not SourceKind.RTSP:
+        return None
+    stream = spec.stream
+    if stream.username is not None:
+        return Credentials(SecretStr(stream.username), stream.password)
+    return _split_login(spec.uri)[1]
+
+
+def _transport(spec: SourceSpec) -> RtspTransport:
+    # rtspt:// and rtspu:// fix the transport in rtspsrc whatever `stream.transport` says
+    # (edge/sources/base.py); nvurisrcbin's protocol must agree or rtspsrc has none to try.
+    if spec.uri.startswith("rtspt://"):
+        return RtspTransport.TCP
+    if spec.uri.startswith("rtspu://"):
+        return RtspTransport.UDP
+    return spec.stream.transport
 
 
 def source_slots(specs: Sequence[SourceSpec]) -> list[SourceSlot]:
@@ -112,7 +189,26 @@ def source_slots(specs: Sequence[SourceSpec]) -> list[SourceSlot]:
     ids = [s.camera_id for s in specs]
     if len(set(ids)) != len(ids):
         raise ValueError(f"camera ids must be unique, got {ids}")
-    return [SourceSlot(i, s.camera_id, source_uri(s), s.is_live, s.crop, s.fps_hint) for i, s in enumerate(specs)]
+    return [
+        SourceSlot(
+            i,
+            s.camera_id,
+            source_uri(s),
+            s.is_live,
+            s.crop,
+            s.fps_hint,
+            transport=_transport(s),
+            latency_ms=s.stream.latency_ms,
+            stall_s=s.stream.stall_timeout_s,
+            credentials=source_credentials(s),
+        )
+        for i, s in enumerate(specs)
+    ]
+
+
+def slot_secrets(slots: Iterable[SourceSlot]) -> tuple[str, ...]:
+    """Every camera's password (as given and URL-quoted): what `redact_text` must take out of a message."""
+    return tuple(dict.fromkeys(secret for s in slots if s.credentials for secret in s.credentials.secrets))
 
 
 def camera_of(slots: Sequence[SourceSlot], pad_index: int) -> SourceSlot:
@@ -123,29 +219,45 @@ def camera_of(slots: Sequence[SourceSlot], pad_index: int) -> SourceSlot:
 
 
 def source_properties(slot: SourceSlot, backoff: Backoff, settings: DeepStreamSettings) -> dict[str, PropertyValue]:
-    """nvurisrcbin properties of one camera.
+    """nvurisrcbin properties of one camera; a live camera's from its own `stream:` settings.
 
     nvurisrcbin reconnects RTSP itself, at a fixed interval rather than our exponential
-    backoff: the interval is the longest silence accepted before reconnecting (the same
-    `stall_s` after which the agent reports RECONNECTING), the first retry after a failed
-    connect waits `backoff.initial_s`, and `backoff.max_attempts` carries over (0, retry
-    forever, is nvurisrcbin's -1).
+    backoff: the interval is the camera's stall timeout, the longest silence accepted before
+    reconnecting (whole seconds, rounded up; the agent reports RECONNECTING after the same
+    silence), the first retry after a failed connect waits `backoff.initial_s`, and
+    `backoff.max_attempts` carries over (0, retry forever, is nvurisrcbin's -1). The login is
+    not here (nvurisrcbin has no property for it): see `child_properties`.
     """
     props: dict[str, PropertyValue] = {"uri": slot.uri, "gpu-id": settings.gpu_id, "disable-audio": True}
     if slot.live:
         props |= {
-            "latency": settings.rtsp_latency_ms,
+            "latency": slot.latency_ms,
             "drop-on-latency": True,
-            "rtsp-reconnect-interval": max(1, math.ceil(settings.stall_s)),
+            "select-rtp-protocol": _RTP_OVER_TCP if slot.transport is RtspTransport.TCP else _RTP_UDP_FIRST,
+            "rtsp-reconnect-interval": max(1, math.ceil(slot.stall_s)),
             "init-rtsp-reconnect-interval": max(1, math.ceil(backoff.initial_s)),
             "rtsp-reconnect-attempts": backoff.max_attempts or -1,
         }
-        if settings.rtsp_over_tcp:
-            # UDP loses packets on busy mall networks; interleaved TCP does not.
-            props["select-rtp-protocol"] = _RTP_OVER_TCP
     else:
         props["file-loop"] = False
     return props
+
+
+def child_properties(slot: SourceSlot) -> dict[str, dict[str, PropertyValue]]:
+    """Properties for elements nvurisrcbin creates inside itself, by factory name: the camera's login.
+
+    nvurisrcbin has no user-id/user-pw, and a login in its `uri` is quoted by whatever
+    prints the URI, so the runtime sets these on its rtspsrc (souphttpsrc for http://) as
+    that element is added (GstBin's deep-element-added), before it connects. A username
+    without a password is set alone, as the CPU path does.
+    """
+    login = slot.credentials
+    if not slot.live or login is None:
+        return {}
+    props: dict[str, PropertyValue] = {"user-id": login.username}
+    if login.password is not None:
+        props["user-pw"] = login.password
+    return {factory: dict(props) for factory in _LOGIN_ELEMENTS}
 
 
 def muxer_properties(slots: Sequence[SourceSlot], settings: DeepStreamSettings) -> dict[str, PropertyValue]:
@@ -171,6 +283,8 @@ class ElementSpec:
     factory: str
     name: str
     properties: dict[str, PropertyValue] = field(default_factory=dict)
+    # A bin's: properties of the elements it creates inside itself, by their factory name.
+    children: dict[str, dict[str, PropertyValue]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -226,13 +340,18 @@ def element_graph(
     # sync off: files play as fast as the pipeline runs (as the CPU agent reads them); live
     # sources pace themselves.
     chain.append(ElementSpec("fakesink", SINK, {"sync": False, "async": False, "enable-last-sample": False}))
-    sources = [ElementSpec("nvurisrcbin", f"src-{s.index}", source_properties(s, backoff, settings)) for s in slots]
+    sources = [
+        ElementSpec("nvurisrcbin", f"src-{s.index}", source_properties(s, backoff, settings), child_properties(s))
+        for s in slots
+    ]
     return PipelineGraph(sources, chain)
 
 
 def _launch_value(value: PropertyValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, SecretStr):
+        return "***"
     text = redact_uri(value) if isinstance(value, str) else str(value)
     return f'"{text}"' if re.search(r"[\s!\"'=]", text) else text
 
@@ -242,7 +361,11 @@ def _launch_element(e: ElementSpec) -> str:
 
 
 def describe(graph: PipelineGraph) -> str:
-    """The pipeline as a gst-launch-1.0 line (credentials redacted), for logs and for trying it by hand."""
+    """The pipeline as a gst-launch-1.0 line, for logs and for trying it by hand.
+
+    Credentials redacted; logins (ElementSpec.children) are left out, as gst-launch cannot
+    reach inside nvurisrcbin: by hand, put them in the URI.
+    """
     sources = " ".join(f"{_launch_element(s)} ! {MUXER}.sink_{i}" for i, s in enumerate(graph.sources))
     return f"{sources} {' ! '.join(_launch_element(e) for e in graph.chain)}"
 
@@ -333,21 +456,23 @@ class SourceHealth:
 
     The events match the CPU sources' (edge/sources/reconnect.py): ONLINE at the first frame
     after a start or a gap; a file's end ENDED and its error OFFLINE (it is not retried); a
-    live camera's error, end or silence RECONNECTING while nvurisrcbin reconnects, and
-    OFFLINE after `max_attempts` failures in a row without a frame (0: never).
+    live camera's error, end or silence (longer than its own `stall_s`) RECONNECTING while
+    nvurisrcbin reconnects, and OFFLINE after `max_attempts` failures in a row without a
+    frame (0: never). Messages become camera-status messages: any login in them is masked.
     """
 
-    def __init__(self, slots: Sequence[SourceSlot], stall_s: float, max_attempts: int = 0) -> None:
+    def __init__(self, slots: Sequence[SourceSlot], max_attempts: int = 0) -> None:
         self.slots = list(slots)
-        self.stall_s = stall_s
         self.max_attempts = max_attempts
         self._health = [_SlotHealth() for _ in self.slots]
+        self._secrets = slot_secrets(self.slots)
 
     def _event(self, index: int, state: SourceState, message: str = "", attempt: int = 0) -> SourceEvent:
         health = self._health[index]
         health.state = state
         health.finished = state in (SourceState.ENDED, SourceState.OFFLINE)
-        return SourceEvent(self.slots[index].camera_id, state, message, attempt)
+        # GStreamer's errors may quote a location with its user:password@ (or a URL-given one).
+        return SourceEvent(self.slots[index].camera_id, state, redact_text(message, self._secrets), attempt)
 
     def frame(self, index: int, now_ns: int) -> list[SourceEvent]:
         health = self._health[index]
@@ -379,7 +504,8 @@ class SourceHealth:
         events = []
         for i, health in enumerate(self._health):
             silent_s = (now_ns - health.last_frame_ns) / 1e9
-            if self.slots[i].live and health.state is SourceState.ONLINE and silent_s >= self.stall_s:
+            slot = self.slots[i]
+            if slot.live and health.state is SourceState.ONLINE and silent_s >= slot.stall_s:
                 events += self.failed(i, f"no frame for {silent_s:.0f} s")
         return events
 
@@ -460,8 +586,11 @@ class PipelinePlan:
     muxer_size: tuple[int, int]
     detector: DetectorHead
     reid: ReidHead | None
-    stall_s: float
     max_attempts: int
+
+    def redact(self, text: str) -> str:
+        """`text` (a GStreamer error or warning) with every camera's login masked, for logs and exceptions."""
+        return redact_text(text, slot_secrets(self.slots))
 
 
 def build_plan(
@@ -480,6 +609,5 @@ def build_plan(
         settings.muxer_size,
         detector,
         None if reid is None else reid[0],
-        settings.stall_s,
         backoff.max_attempts,
     )

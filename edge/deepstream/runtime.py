@@ -24,6 +24,7 @@ import gi
 import numpy as np
 import pyds
 from numpy.typing import NDArray
+from pydantic import SecretStr
 
 from edge.deepstream.agent import DeepStreamModels, EventCallback, FramesCallback, RateCallback
 from edge.deepstream.metadata import frame_detections, muxer_rects, object_embeddings, source_boxes
@@ -36,6 +37,7 @@ from edge.deepstream.pipeline import (
     ElementSpec,
     FrameResult,
     PipelinePlan,
+    PropertyValue,
     SourceHealth,
     agent_detector,
     describe,
@@ -126,6 +128,45 @@ def prepare_models(site: SiteConfig, camera_ids: list[str], options: DeepStreamS
     return DeepStreamModels(detector_id, detector_file, profile.input_size, reid_id, reid_file)
 
 
+def set_properties(element: Any, factory: str, properties: dict[str, PropertyValue]) -> None:
+    """Set what `element` has of `properties`; a SecretStr is unwrapped here and nowhere else."""
+    for key, value in properties.items():
+        if element.find_property(key) is None:
+            # Properties come and go between DeepStream releases; a missing one is not fatal.
+            # The name only: the value may be a login.
+            log.warning("%s has no property %s (DeepStream version?); left at its default", factory, key)
+            continue
+        element.set_property(key, value.get_secret_value() if isinstance(value, SecretStr) else value)
+
+
+def configure_children(bin_: Any, children: dict[str, dict[str, PropertyValue]]) -> None:
+    """Give each element `bin_` holds or will create inside itself (at any depth) its factory's `children` entry.
+
+    The camera's login reaches its rtspsrc this way. nvurisrcbin has no user-id/user-pw,
+    and the alternative, user:password@ in its `uri`, puts the password in the one string
+    DeepStream and GStreamer print (reconnect notices, bus errors, debug logs). rtspsrc and
+    souphttpsrc only connect once they are in the bin and started, and GstBin's
+    deep-element-added is emitted synchronously by the add (at any depth, also for the
+    contents of an added bin), so the login is set before the first request whenever
+    nvurisrcbin makes them: when it starts, when its uridecodebin opens the URI, or again
+    at a reconnect. Elements already inside when this is called are set at once. Checked
+    against GStreamer's own bins and uridecodebin (tests/unit/test_deepstream_pipeline.py),
+    not against nvurisrcbin itself, which this repository's CI does not have.
+    """
+    if not children:
+        return
+
+    def configure(element: Any) -> None:
+        factory = element.get_factory()
+        properties = children.get(factory.get_name()) if factory is not None else None
+        if properties:
+            set_properties(element, factory.get_name(), properties)
+
+    bin_.connect("deep-element-added", lambda _bin, _sub_bin, element: configure(element))
+    # Gst.Iterator is not iterable without gst-python's overrides; foreach is plain GI.
+    bin_.iterate_recurse().foreach(configure)
+
+
 def _iterate(glist: Any, cast: Any) -> Any:
     """The items of a pyds GList (frame, object and user meta lists), cast to their type."""
     while glist is not None:
@@ -173,7 +214,8 @@ class DeepStreamRunner:
         self._on_frames = on_frames
         self._on_event = on_event
         self._on_rate = on_rate
-        self._health = SourceHealth(plan.slots, plan.stall_s, plan.max_attempts)
+        # Each camera's own stall timeout (its `stream:` settings) decides when it is stalled.
+        self._health = SourceHealth(plan.slots, plan.max_attempts)
         # Frames, ends and errors arrive on streaming threads and the bus thread.
         self._lock = threading.Lock()
         self._decoder: Decoder | None = None
@@ -190,12 +232,8 @@ class DeepStreamRunner:
         element = Gst.ElementFactory.make(spec.factory, spec.name)
         if element is None:
             raise RuntimeError(f"GStreamer cannot create {spec.factory} ({spec.name})")
-        for key, value in spec.properties.items():
-            if element.find_property(key) is None:
-                # Properties come and go between DeepStream releases; a missing one is not fatal.
-                log.warning("%s has no property %s (DeepStream version?); left at its default", spec.factory, key)
-                continue
-            element.set_property(key, value)
+        set_properties(element, spec.factory, spec.properties)
+        configure_children(element, spec.children)
         return element
 
     def _build(self) -> Any:
@@ -362,7 +400,7 @@ class DeepStreamRunner:
             if pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
                 message = bus.pop_filtered(Gst.MessageType.ERROR)
                 detail = message.parse_error()[0].message if message is not None else "no error on the bus"
-                raise RuntimeError(f"the deepstream pipeline did not start: {detail}")
+                raise RuntimeError(f"the deepstream pipeline did not start: {self.plan.redact(detail)}")
             wanted = Gst.MessageType.ERROR | Gst.MessageType.WARNING | Gst.MessageType.EOS
             while not stop.is_set():
                 message = bus.timed_pop_filtered(100 * Gst.MSECOND, wanted)
@@ -376,12 +414,15 @@ class DeepStreamRunner:
                     return
                 if message.type == Gst.MessageType.WARNING:
                     warning, _ = message.parse_warning()
-                    log.warning("%s: %s", message.src.get_name(), warning.message)
+                    # GStreamer's messages may quote a location, login included.
+                    log.warning("%s: %s", message.src.get_name(), self.plan.redact(warning.message))
                     continue
                 error, debug = message.parse_error()
                 index = self._source_index(message.src)
                 if index is None:
-                    raise RuntimeError(f"deepstream {message.src.get_name()}: {error.message} ({debug})")
+                    detail = self.plan.redact(f"{error.message} ({debug})")
+                    raise RuntimeError(f"deepstream {message.src.get_name()}: {detail}")
+                # SourceHealth masks the login in the camera-status message it makes of this.
                 self._emit(self._health.failed, index, error.message)
                 self._finish_finished_sources()
         finally:

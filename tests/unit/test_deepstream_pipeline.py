@@ -16,10 +16,12 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
 import yaml
+from pydantic import SecretStr
 from support.scenes import crossing_people
 from support.split_site import split_site_on
 
@@ -38,6 +40,7 @@ from edge.deepstream.pipeline import (
     CaptureClock,
     DeepStreamSettings,
     DetectorHead,
+    ElementSpec,
     FrameResult,
     PipelinePlan,
     ReidHead,
@@ -45,6 +48,7 @@ from edge.deepstream.pipeline import (
     SourceSlot,
     build_plan,
     camera_of,
+    child_properties,
     crop_to_camera,
     describe,
     element_graph,
@@ -64,7 +68,7 @@ from edge.sources.base import SourceSpec
 from edge.sources.reconnect import Backoff, SourceEvent, SourceState
 from edge.tracking.botsort import BotSortTracker
 from shared.config.site import SiteConfig, Tracking
-from shared.config.stream import redact_uri
+from shared.config.stream import RtspTransport, StreamSettings, redact_uri
 from shared.schema import decode_envelope, pb
 
 HAS_DEEPSTREAM = all(importlib.util.find_spec(m) is not None for m in ("gi", "pyds"))
@@ -85,7 +89,12 @@ def slot(index: int = 0, live: bool = False, **kw: object) -> SourceSlot:
 @pytest.mark.parametrize(
     ("uri", "expected"),
     [
-        ("rtsp://user:pw@10.0.0.5/stream1", "rtsp://user:pw@10.0.0.5/stream1"),
+        # The login goes to rtspsrc as properties (child_properties), never in nvurisrcbin's uri.
+        ("rtsp://user:pw@10.0.0.5/stream1", "rtsp://10.0.0.5/stream1"),
+        ("rtsps://u%40corp:p%2Fw@cam:322/x?ch=1", "rtsps://cam:322/x?ch=1"),
+        ("rtsp://10.0.0.5/stream1", "rtsp://10.0.0.5/stream1"),
+        # An '@' in the path is no login.
+        ("rtsp://cam/clips/a@b", "rtsp://cam/clips/a@b"),
         ("/data/vtest.avi", "file:///data/vtest.avi"),
         ("file:///data/my video.avi", "file:///data/my%20video.avi"),
     ],
@@ -107,39 +116,204 @@ def test_source_slots_reject(specs: list[SourceSpec], message: str) -> None:
         source_slots(specs)
 
 
+LIVE_KEYS = {"latency", "drop-on-latency", "select-rtp-protocol", "rtsp-reconnect-interval"}
+
+
 @pytest.mark.parametrize(
-    ("source", "backoff", "settings", "expected"),
+    ("source", "backoff", "expected"),
     [
-        (slot(), Backoff(), SETTINGS, {"file-loop": False, "disable-audio": True}),
+        (slot(), Backoff(), {"file-loop": False, "disable-audio": True}),
         (
             slot(live=True),
             Backoff(initial_s=2.5, max_attempts=0),
-            SETTINGS,
             {
                 "latency": 200,
                 "drop-on-latency": True,
-                "rtsp-reconnect-interval": 10,
+                "rtsp-reconnect-interval": 5,
                 "init-rtsp-reconnect-interval": 3,
                 "rtsp-reconnect-attempts": -1,
                 "select-rtp-protocol": 4,
             },
         ),
         (
-            slot(live=True),
+            slot(live=True, transport=RtspTransport.UDP, latency_ms=50, stall_s=4.2),
             Backoff(max_attempts=5),
-            DeepStreamSettings(rtsp_over_tcp=False, stall_s=4.2, rtsp_latency_ms=50),
-            {"latency": 50, "rtsp-reconnect-interval": 5, "rtsp-reconnect-attempts": 5},
+            {"latency": 50, "select-rtp-protocol": 0, "rtsp-reconnect-interval": 5, "rtsp-reconnect-attempts": 5},
         ),
     ],
 )
-def test_source_properties(
-    source: SourceSlot, backoff: Backoff, settings: DeepStreamSettings, expected: dict[str, object]
-) -> None:
-    props = source_properties(source, backoff, settings)
+def test_source_properties(source: SourceSlot, backoff: Backoff, expected: dict[str, object]) -> None:
+    props = source_properties(source, backoff, SETTINGS)
     assert props["uri"] == source.uri
     assert {k: props[k] for k in expected} == expected
-    assert ("select-rtp-protocol" in props) == (source.live and settings.rtsp_over_tcp)
+    assert props.keys() >= LIVE_KEYS if source.live else not LIVE_KEYS & props.keys()
     assert ("file-loop" in props) == (not source.live)
+
+
+# Each camera's `stream:` settings, as the CPU path's rtspsrc takes them (edge/sources/gstreamer.py):
+# (camera, source, stream settings, nvurisrcbin properties expected; None: none of the live ones).
+STREAM_CAMERAS: list[tuple[str, str, StreamSettings, dict[str, object] | None]] = [
+    (
+        "entrance",
+        "rtsp://10.0.4.12/main",
+        StreamSettings(),
+        {"latency": 200, "select-rtp-protocol": 4, "rtsp-reconnect-interval": 5},
+    ),
+    (
+        "atrium",
+        "rtsp://10.0.4.13/main",
+        StreamSettings(transport=RtspTransport.UDP, latency_ms=50, stall_timeout_s=2.5),
+        {"latency": 50, "select-rtp-protocol": 0, "rtsp-reconnect-interval": 3},
+    ),
+    (
+        "parking",
+        "rtsps://10.0.4.14:322/main",
+        StreamSettings(latency_ms=0, stall_timeout_s=30),
+        {"latency": 0, "select-rtp-protocol": 4, "rtsp-reconnect-interval": 30},
+    ),
+    # nvurisrcbin reconnects in whole seconds, at least one.
+    (
+        "kiosk",
+        "rtsp://10.0.4.15/main",
+        StreamSettings(latency_ms=1200, stall_timeout_s=0.2),
+        {"latency": 1200, "rtsp-reconnect-interval": 1},
+    ),
+    # The scheme fixes the transport in rtspsrc; the protocol follows it, whatever `transport` says.
+    (
+        "lift",
+        "rtspu://10.0.4.16/main",
+        StreamSettings(transport=RtspTransport.TCP),
+        {"select-rtp-protocol": 0},
+    ),
+    (
+        "stairs",
+        "rtspt://10.0.4.17/main",
+        StreamSettings(transport=RtspTransport.UDP),
+        {"select-rtp-protocol": 4},
+    ),
+    # A file ignores them all: no jitter buffer, transport, reconnects or login.
+    (
+        "replay",
+        "/videos/replay.mp4",
+        StreamSettings(
+            transport=RtspTransport.UDP,
+            latency_ms=900,
+            stall_timeout_s=1,
+            username="op3rator",
+            password=SecretStr("s3cret"),
+        ),
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("camera", "uri", "stream", "expected"), STREAM_CAMERAS, ids=[c[0] for c in STREAM_CAMERAS])
+def test_each_camera_gets_its_stream_settings(
+    camera: str, uri: str, stream: StreamSettings, expected: dict[str, object] | None
+) -> None:
+    (source,) = source_slots([SourceSpec(camera, uri, stream=stream)])
+    props = source_properties(source, Backoff(), SETTINGS)
+    if expected is None:
+        assert props == {
+            "uri": source_uri(SourceSpec(camera, uri)),
+            "gpu-id": 0,
+            "disable-audio": True,
+            "file-loop": False,
+        }
+        assert child_properties(source) == {}
+    else:
+        assert {k: props[k] for k in expected} == expected
+
+
+def test_cameras_of_one_pipeline_keep_their_own_settings() -> None:
+    """All the table's cameras in one pipeline: each source element is its own camera's, none another's."""
+    specs = [SourceSpec(camera, uri, stream=stream) for camera, uri, stream, _ in STREAM_CAMERAS]
+    graph = element_graph(source_slots(specs), Path("/c/d.txt"), None, Backoff(), SETTINGS)
+    for (_, _, _, expected), element in zip(STREAM_CAMERAS, graph.sources, strict=True):
+        if expected is None:
+            assert not LIVE_KEYS & element.properties.keys() and element.children == {}
+        else:
+            assert {k: element.properties[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("now_s", "stalled"),
+    [
+        # Per-camera stall timeouts 2.5 s (atrium), 5 s (entrance), 30 s (parking); all last seen at 0.
+        (2, []),
+        (3, ["atrium"]),
+        (6, ["atrium", "entrance"]),
+        (31, ["atrium", "entrance", "parking"]),
+    ],
+)
+def test_each_camera_stalls_after_its_own_timeout(now_s: float, stalled: list[str]) -> None:
+    specs = [SourceSpec(camera, uri, stream=stream) for camera, uri, stream, _ in STREAM_CAMERAS[:3]]
+    specs.append(SourceSpec("replay", "/videos/replay.mp4", stream=StreamSettings(stall_timeout_s=1)))
+    health = SourceHealth(source_slots(specs))
+    for i in range(len(specs)):
+        health.frame(i, 0)
+    events = health.stalled(int(now_s * S))
+    assert sorted(e.camera_id for e in events) == stalled
+    assert all(e.state is SourceState.RECONNECTING and e.message == f"no frame for {now_s} s" for e in events)
+
+
+# (source, stream login, nvurisrcbin uri, expected user-id, user-pw; None: not set)
+LOGINS: list[tuple[str, dict[str, object], str, str, str | None]] = [
+    ("rtsp://cam/1", {"username": "op3rator", "password": SecretStr("s3cret")}, "rtsp://cam/1", "op3rator", "s3cret"),
+    # A login in the URL goes the same way, percent-decoded as rtspsrc would decode it.
+    ("rtsp://op3rator:s3cret@cam/1", {}, "rtsp://cam/1", "op3rator", "s3cret"),
+    ("rtsps://op3rator:s%40cr%2Fet@cam:322/x", {}, "rtsps://cam:322/x", "op3rator", "s@cr/et"),
+    # A password with URL syntax in it, given where it belongs.
+    (
+        "rtsp://cam/1",
+        {"username": "op3rator", "password": SecretStr("p@ss:w/rd")},
+        "rtsp://cam/1",
+        "op3rator",
+        "p@ss:w/rd",
+    ),
+    # A username alone is set alone (rtspsrc then sends no Basic auth, as on the CPU path).
+    ("rtsp://cam/1", {"username": "op3rator"}, "rtsp://cam/1", "op3rator", None),
+    ("http://op3rator:s3cret@cam/mjpg", {}, "http://cam/mjpg", "op3rator", "s3cret"),
+]
+
+
+@pytest.mark.parametrize(
+    ("uri", "login", "expected_uri", "user", "password"),
+    LOGINS,
+    ids=["stream", "url", "url-quoted", "url-syntax-in-password", "username-only", "http"],
+)
+def test_the_login_is_configured_but_never_shown(
+    uri: str, login: dict[str, object], expected_uri: str, user: str, password: str | None
+) -> None:
+    spec = SourceSpec("door", uri, stream=StreamSettings.model_validate(login))
+    plan = build_plan([spec], DetectorHead((416, 416)), Path("/d.txt"), None, Backoff(), SETTINGS)
+    (source,) = plan.graph.sources
+    # Configured: on the elements nvurisrcbin makes for the URL, not in its uri.
+    assert source.properties["uri"] == plan.slots[0].uri == expected_uri
+    for factory in ("rtspsrc", "souphttpsrc"):
+        props = source.children[factory]
+        assert isinstance(props["user-id"], SecretStr) and props["user-id"].get_secret_value() == user
+        if password is None:
+            assert "user-pw" not in props
+        else:
+            assert isinstance(props["user-pw"], SecretStr) and props["user-pw"].get_secret_value() == password
+    # Never shown: not in the plan's repr or str, the launch line the runtime logs, an error or a status message.
+    health = SourceHealth(plan.slots)
+    shown = [repr(plan), str(plan), repr(plan.slots), repr(source), describe(plan.graph)]
+    quoted = uri if "@" in uri else uri.replace("://", f"://{user}:{password}@")
+    gst_error = f"Could not open resource for reading and writing. ({quoted}) auth {password} failed"
+    shown.append(plan.redact(gst_error))
+    shown += [e.message for e in health.failed(0, gst_error)]
+    for text in shown:
+        assert user not in text
+        if password is not None:
+            assert password not in text and "s%40cr%2Fet" not in text
+
+
+def test_a_status_message_keeps_what_is_no_secret() -> None:
+    (source,) = source_slots([SourceSpec("door", "rtsp://op3rator:s3cret@cam/1")])
+    (event,) = SourceHealth([source]).failed(0, "Unauthorized (401) from rtsp://op3rator:s3cret@cam/1")
+    assert event.message == "Unauthorized (401) from rtsp://***@cam/1"
 
 
 @pytest.mark.parametrize(
@@ -210,7 +384,6 @@ def test_redact_uri(uri: str, expected: str) -> None:
         ({"batched_push_timeout_us": 0}, "batched_push_timeout_us must be > 0"),
         ({"detector_interval": -1}, "detector_interval must be >= 0"),
         ({"precision": "bf16"}, "precision must be one of fp32, fp16, int8"),
-        ({"stall_s": 0}, "stall_s must be > 0"),
         ({"queue_buffers": 0}, "queue_buffers must be >= 1"),
     ],
 )
@@ -289,7 +462,7 @@ def _states(events: list[SourceEvent]) -> list[str]:
 
 
 def test_file_camera_states() -> None:
-    health = SourceHealth([slot(0), slot(1)], stall_s=10)
+    health = SourceHealth([slot(0), slot(1)])
     assert _states(health.frame(0, 1)) == ["online"]
     assert health.frame(0, 2) == []
     assert _states(health.ended(0)) == ["ended"] and health.finished(0)
@@ -301,7 +474,7 @@ def test_file_camera_states() -> None:
 
 
 def test_live_camera_states() -> None:
-    health = SourceHealth([slot(0, live=True)], stall_s=10, max_attempts=3)
+    health = SourceHealth([slot(0, live=True, stall_s=10)], max_attempts=3)
     assert _states(health.frame(0, 1 * S)) == ["online"]
     assert health.stalled(5 * S) == []
     stalled = health.stalled(12 * S)
@@ -447,7 +620,7 @@ class FakeRunner:
         self.early_end = early_end
 
     def run(self, stop: threading.Event) -> None:
-        health = SourceHealth(self.plan.slots, self.plan.stall_s, self.plan.max_attempts)
+        health = SourceHealth(self.plan.slots, self.plan.max_attempts)
         self.on_rate(1, 12.5)
         for k, batch in enumerate(self.frames):
             if self.early_end and k == len(self.frames) - 2:
@@ -576,6 +749,28 @@ def test_cameras_of_one_profile_share_the_pipeline_though_others_differ(tmp_path
     assert agent.plan.detector.input_size == (416, 544) and [s.camera_id for s in agent.plan.slots] == ["cam-a"]
 
 
+def test_the_agent_takes_each_cameras_stream_settings_from_the_site(tmp_path: Path) -> None:
+    """From the site file to the element: cam-b's `stream:` reaches its nvurisrcbin, cam-a (a file) is untouched."""
+    site = _site().model_dump(mode="json")
+    site["cameras"][1]["stream"] = {
+        "transport": "udp", "latency_ms": 80, "stall_timeout_s": 12, "username": "op3rator", "password": "s3cret",
+    }  # fmt: skip
+    agent = DeepStreamAgent(
+        SiteConfig.model_validate(site),
+        ["cam-a", "cam-b"],
+        InProcessSink(lambda env: None),
+        AgentSettings("e", tmp_path),
+        MODELS,
+    )
+    file_source, camera = agent.plan.graph.sources
+    assert not LIVE_KEYS & file_source.properties.keys() and file_source.children == {}
+    assert {k: camera.properties[k] for k in LIVE_KEYS - {"drop-on-latency"}} == {
+        "latency": 80, "select-rtp-protocol": 0, "rtsp-reconnect-interval": 12,
+    }  # fmt: skip
+    assert camera.children["rtspsrc"]["user-pw"] == SecretStr("s3cret") and agent.plan.slots[1].stall_s == 12
+    assert "s3cret" not in repr(agent.plan) + describe(agent.plan.graph)
+
+
 def test_models_need_both_reid_parts() -> None:
     with pytest.raises(ValueError, match="needs both its model id and its nvinfer config"):
         replace(MODELS, reid_config=None)
@@ -657,8 +852,26 @@ def _stand_in_pyds(batches: dict[int, SimpleNamespace]) -> ModuleType:
     return pyds
 
 
-def test_probes_move_our_boxes_through_the_batch_meta(monkeypatch: pytest.MonkeyPatch) -> None:
+def _runtime_on(monkeypatch: pytest.MonkeyPatch, pyds: ModuleType) -> ModuleType:
+    """edge.deepstream.runtime imported against `pyds` (a stand-in) and this machine's GStreamer."""
     pytest.importorskip("gi")
+    monkeypatch.setitem(sys.modules, "pyds", pyds)
+    # Put back by hand: monkeypatch.delitem records nothing for an absent key, so a second
+    # delitem would restore the stand-in-bound runtime after the test.
+    package = importlib.import_module("edge.deepstream")
+    original, original_attr = sys.modules.pop("edge.deepstream.runtime", None), package.__dict__.get("runtime")
+    try:
+        return importlib.import_module("edge.deepstream.runtime")
+    finally:
+        sys.modules.pop("edge.deepstream.runtime", None)
+        package.__dict__.pop("runtime", None)
+        if original is not None:
+            sys.modules["edge.deepstream.runtime"] = original
+        if original_attr is not None:
+            package.runtime = original_attr  # type: ignore[attr-defined]
+
+
+def test_probes_move_our_boxes_through_the_batch_meta(monkeypatch: pytest.MonkeyPatch) -> None:
     # One camera of 768x576 the muxer stretched to 1920x1080; the detector letterboxed that into 416x416.
     person = np.array([960.0, 270.0, 1152.0, 810.0]) * (416 / 1920)
     raw = np.array([[*person, 0.9, 0.0], [0, 0, 10, 10, 0.05, 0.0]], dtype=np.float32)
@@ -670,20 +883,7 @@ def test_probes_move_our_boxes_through_the_batch_meta(monkeypatch: pytest.Monkey
     skipped = SimpleNamespace(**{**vars(inferred), "pad_index": 1, "frame_user_meta_list": None, "objects": []})
     batch = SimpleNamespace(frame_meta_list=_glist([inferred, skipped]))
     buffer = object()
-    monkeypatch.setitem(sys.modules, "pyds", _stand_in_pyds({hash(buffer): batch}))
-    # Put back by hand: monkeypatch.delitem records nothing for an absent key, so a second
-    # delitem would restore the stand-in-bound runtime after the test.
-    package = importlib.import_module("edge.deepstream")
-    original, original_attr = sys.modules.pop("edge.deepstream.runtime", None), package.__dict__.get("runtime")
-    try:
-        runtime = importlib.import_module("edge.deepstream.runtime")
-    finally:
-        sys.modules.pop("edge.deepstream.runtime", None)
-        package.__dict__.pop("runtime", None)
-        if original is not None:
-            sys.modules["edge.deepstream.runtime"] = original
-        if original_attr is not None:
-            package.runtime = original_attr  # type: ignore[attr-defined]
+    runtime = _runtime_on(monkeypatch, _stand_in_pyds({hash(buffer): batch}))
 
     specs = [SourceSpec("cam-a", "/a.avi"), SourceSpec("cam-b", "/b.avi")]
     plan = build_plan(
@@ -710,6 +910,84 @@ def test_probes_move_our_boxes_through_the_batch_meta(monkeypatch: pytest.Monkey
     assert result.embeddings is not None
     np.testing.assert_allclose(result.embeddings, [[0.6, 0, 0.8, 0]])
     assert [(e.camera_id, e.state) for e in events] == [("cam-a", SourceState.ONLINE)]
+
+
+# The login through real GStreamer bins: a "bin" stands in for nvurisrcbin, which makes its
+# rtspsrc inside itself (directly, or inside a uridecodebin of its own) when it starts.
+
+
+def _rtspsrc_added(outer: Any, Gst: Any) -> Any:
+    element = Gst.ElementFactory.make("rtspsrc", None)
+    outer.add(element)
+    return element
+
+
+def _rtspsrc_in_an_added_bin(outer: Any, Gst: Any) -> Any:
+    inner = Gst.Bin.new(None)
+    element = Gst.ElementFactory.make("rtspsrc", None)
+    inner.add(element)
+    outer.add(inner)
+    return element
+
+
+def _rtspsrc_added_to_a_sub_bin(outer: Any, Gst: Any) -> Any:
+    inner = Gst.Bin.new(None)
+    outer.add(inner)
+    element = Gst.ElementFactory.make("rtspsrc", None)
+    inner.add(element)
+    return element
+
+
+def _rtspsrc_of_uridecodebin(outer: Any, Gst: Any) -> Any:
+    decodebin = Gst.ElementFactory.make("uridecodebin", None)
+    # Port 9 (discard): nothing answers; rtspsrc is made when the URI is opened (READY → PAUSED).
+    decodebin.set_property("uri", "rtsp://127.0.0.1:9/x")
+    outer.add(decodebin)
+    pipeline = Gst.Pipeline.new(None)
+    pipeline.add(outer)
+    pipeline.set_state(Gst.State.PAUSED)
+    found: list[Any] = []
+    outer.iterate_recurse().foreach(lambda e: found.append(e) if e.get_factory().get_name() == "rtspsrc" else None)
+    pipeline.set_state(Gst.State.NULL)
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    "make_rtspsrc",
+    [_rtspsrc_added, _rtspsrc_in_an_added_bin, _rtspsrc_added_to_a_sub_bin, _rtspsrc_of_uridecodebin],
+    ids=["added", "in-an-added-bin", "added-to-a-sub-bin", "made-by-uridecodebin"],
+)
+def test_the_runtime_sets_the_login_on_the_rtspsrc_inside(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_rtspsrc: Any
+) -> None:
+    runtime = _runtime_on(monkeypatch, _stand_in_pyds({}))
+    Gst = runtime.Gst
+    Gst.init(None)
+    if Gst.ElementFactory.find("rtspsrc") is None:
+        pytest.skip("GStreamer's rtspsrc (gst-plugins-good) is not installed here")
+    login = StreamSettings(username="op3rator", password=SecretStr("s3cret"))
+    (source,) = source_slots([SourceSpec("door", "rtsp://cam/1", stream=login)])
+    children = child_properties(source)
+    # A property this GStreamer lacks is skipped with a warning that names it, never its value.
+    children["rtspsrc"]["no-such-property"] = SecretStr("s3cret")
+    outer = runtime.DeepStreamRunner._make(ElementSpec("bin", "src-0", {}, children))
+    with caplog.at_level("WARNING", logger=runtime.log.name):
+        rtspsrc = make_rtspsrc(outer, Gst)
+    assert (rtspsrc.get_property("user-id"), rtspsrc.get_property("user-pw")) == ("op3rator", "s3cret")
+    assert "rtspsrc has no property no-such-property" in caplog.text and "s3cret" not in caplog.text
+
+
+def test_the_runtime_sets_the_login_on_an_rtspsrc_already_inside(monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = _runtime_on(monkeypatch, _stand_in_pyds({}))
+    Gst = runtime.Gst
+    Gst.init(None)
+    if Gst.ElementFactory.find("rtspsrc") is None:
+        pytest.skip("GStreamer's rtspsrc (gst-plugins-good) is not installed here")
+    outer = Gst.Bin.new(None)
+    rtspsrc, queue = _rtspsrc_in_an_added_bin(outer, Gst), Gst.ElementFactory.make("queue", None)
+    outer.add(queue)
+    runtime.configure_children(outer, {"rtspsrc": {"user-id": SecretStr("op3rator")}})
+    assert (rtspsrc.get_property("user-id"), rtspsrc.get_property("user-pw")) == ("op3rator", None)
 
 
 # On a machine with DeepStream

@@ -220,9 +220,13 @@ def test_a_refused_camera_is_reported_without_its_credentials(
     assert PASSWORD not in str(err.value) and "s3cr" not in str(err.value)
 
 
-def test_deepstream_gets_the_stream_credentials_in_its_uri() -> None:
-    # nvurisrcbin takes only a URI: the credentials go into it, percent-encoded.
-    from edge.deepstream.pipeline import source_uri
+def test_deepstream_gets_the_stream_credentials_beside_its_uri() -> None:
+    # nvurisrcbin's uri stays without a login (what prints it cannot leak it); the runtime
+    # sets the login on its rtspsrc (tests/unit/test_deepstream_pipeline.py has the rest).
+    from edge.deepstream.pipeline import source_credentials, source_uri
 
-    stream = StreamSettings(username="admin", password="p@ss")  # type: ignore[arg-type]
-    assert source_uri(SourceSpec("c", "rtsp://10.0.0.5/s1", stream=stream)) == "rtsp://admin:p%40ss@10.0.0.5/s1"
+    spec = SourceSpec("c", "rtsp://10.0.0.5/s1", stream=StreamSettings(username="admin", password="p@ss"))  # type: ignore[arg-type]
+    assert source_uri(spec) == "rtsp://10.0.0.5/s1"
+    login = source_credentials(spec)
+    assert login is not None and login.password is not None
+    assert (login.username.get_secret_value(), login.password.get_secret_value()) == ("admin", "p@ss")
