@@ -70,9 +70,9 @@ def rtsp_server(h264_clip: Path, tmp_path: Path) -> Iterator[RtspServer]:
     server.stop()
 
 
-def split_site(sources: dict[str, str], directory: Path) -> Path:
+def split_site(sources: dict[str, str], directory: Path, **extra: Any) -> Path:
     """deploy/examples/pets09-split.yaml with the given camera sources, the clip's rate and a short stall timeout."""
-    raw = yaml.safe_load((REPO / "deploy" / "examples" / "pets09-split.yaml").read_text())
+    raw = yaml.safe_load((REPO / "deploy" / "examples" / "pets09-split.yaml").read_text()) | extra
     for camera in raw["cameras"]:
         camera["source"] = sources[camera["id"]]
         camera["fps_hint"] = SERVE_FPS
@@ -165,10 +165,11 @@ def test_two_rtsp_cameras_count_what_the_same_frames_from_the_file_count(
     rtsp_server.start()
     sink = kafka_sink(kafka_bootstrap, kafka_topic, tmp_path)
     # No reconnect before the test stops the agent: a new session would play the clip again.
-    # Room for the whole clip: a busy machine may fall behind for a moment, and a dropped
-    # live frame (right for a camera, see the soak benchmark) would change the counts.
+    # Room for the whole clip and no thinning: a busy machine may fall behind for a moment,
+    # and a shed live frame (right for a camera, see test_frame_thinning and the soak
+    # benchmark) would change the counts.
     live = agent(
-        split_site(urls(rtsp_server), tmp_path / "rtsp"),
+        split_site(urls(rtsp_server), tmp_path / "rtsp", load_shedding={"policy": "drop_oldest"}),
         sink,
         tmp_path / "rtsp",
         Backoff(initial_s=60),
