@@ -60,6 +60,8 @@ class AgentSettings:
     state_dir: Path
     status_interval_s: float = 10.0
     backoff: Backoff = field(default_factory=Backoff)
+    # Decoded frames waiting per camera: a file's read-ahead, a live camera's burst room under
+    # load_shedding drop_oldest (thin keeps only the newest).
     queue_size: int = 4
     # Where blurred snapshots go when the site enables them (privacy.snapshots); never Kafka.
     snapshot_dir: Path | None = None
@@ -176,8 +178,9 @@ class AgentCore(ABC):
         self.notifier = notifier or SystemdNotifier.from_env()
         self.stop = threading.Event()
         self._events: queue.Queue[SourceEvent] = queue.Queue()
-        # Two batches in flight: detection of the next overlaps tracking of the current.
-        self._detected: queue.Queue[DetectedBatch] = queue.Queue(2)
+        # One detected batch waits while another is tracked: detection overlaps tracking, and
+        # no deeper pipeline makes a live camera's frames older by the time they are tracked.
+        self._detected: queue.Queue[DetectedBatch] = queue.Queue(1)
         self._detector_error: Exception | None = None
         # Reported in camera status, so the cloud knows which models made the numbers.
         reid = {"reid": reid_model_id} if reid_model_id else {}
@@ -446,6 +449,11 @@ class EdgeAgent(AgentCore):
     def _detect_loop(self) -> None:
         """Batch the cameras' newest frames through the detector, overlapping the tracking of the previous batch."""
         while not self.stop.is_set():
+            if self._detected.full():
+                # Frames are taken when their batch can be handed on, not before: the
+                # newest frames then, not ones that would wait behind a full queue.
+                time.sleep(0.002)
+                continue
             batch = self._take_frames()
             if not batch:
                 if all(cam.reader.exhausted() for cam in self._cameras):

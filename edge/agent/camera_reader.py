@@ -3,8 +3,9 @@
 Decoding in its own thread keeps a slow or dead camera from stalling the others, and
 lets decode overlap inference. Files are read losslessly (the reader waits for room).
 A live stream cannot wait: its frames are shed by the site's `load_shedding` policy
-(edge/agent/frame_thinning.py), and a full queue drops its oldest frame, so a slow agent
-stays at real time instead of growing lag or memory; both are counted.
+(shared/config/load_shedding.py, edge/agent/frame_thinning.py): a full queue drops its
+oldest frame (with `thin` the queue holds one), so a slow agent stays at real time
+instead of growing lag or memory; what is shed is counted.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from edge.agent.frame_thinning import FrameThinner
 from edge.frames import Frame
 from edge.sources.base import FrameSource, SourceError, SourceSpec
 from edge.sources.reconnect import Backoff, ReconnectingSource, SourceEvent
-from shared.config.load_shedding import LoadShedding
+from shared.config.load_shedding import LoadShedding, SheddingPolicy
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,13 @@ class CameraReader(threading.Thread):
         if queue_size < 1:
             raise ValueError(f"queue_size must be >= 1, got {queue_size}")
         self.spec = spec
+        shedding = shedding or LoadShedding()
+        if spec.is_live and shedding.policy is SheddingPolicy.THIN:
+            # The newest frame only: one that waited while a newer one came is stale.
+            queue_size = 1
         self.frames: queue.Queue[Frame] = queue.Queue(maxsize=queue_size)
         self.dropped = 0
-        self.thinner = FrameThinner(shedding or LoadShedding())
+        self.thinner = FrameThinner(shedding)
         self.finished = threading.Event()
         self.error: str | None = None
         self._stop_event = stop

@@ -1,9 +1,10 @@
 """Which of a live camera's frames the agent takes when it cannot take them all.
 
-`FrameThinner` watches the camera's queue into the agent: a frame that had to wait behind
-an earlier one, or pushed one out, means the agent is behind at this rate. A window in
-which that happens too often raises the stride (every 2nd, 3rd... frame), so frames
-arrive evenly at a rate the agent keeps up with, instead of in bursts between drops.
+`FrameThinner` watches the camera's queue into the agent: a frame that found an earlier
+one still waiting means the agent is behind at this rate. A window in which that happens
+too often raises the stride (every 2nd, 3rd... frame), so frames arrive evenly at a rate
+the agent keeps up with, instead of in bursts between drops. With `drop_oldest` the
+stride stays 1 and any frame pushed out of the queue marks the camera overloaded.
 A lower stride is tried again after `probe_after_s`, with the wait doubling after each
 try that falls behind, so a box that got its CPU back returns to the full rate.
 """
@@ -59,7 +60,9 @@ class FrameThinner:
 
     def _judge(self, now: float) -> None:
         s = self.settings
-        self._behind = self._drops > 0 or self._waited > s.backlog_share * self._puts
+        self._behind = self._waited > s.backlog_share * self._puts or (
+            s.policy is SheddingPolicy.DROP_OLDEST and self._drops > 0
+        )
         if self._behind:
             if self._probing:
                 self._probe_wait = min(2 * self._probe_wait, s.probe_max_s)

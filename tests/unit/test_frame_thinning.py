@@ -14,8 +14,10 @@ from numpy.typing import NDArray
 from prometheus_client import CollectorRegistry
 
 from edge.agent.agent import AgentSettings, EdgeAgent
+from edge.agent.camera_reader import CameraReader
 from edge.agent.frame_thinning import FrameThinner
 from edge.agent.metrics import AgentMetrics
+from edge.frames import Frame
 from edge.inference.base import Detector
 from edge.publish import InProcessSink
 from edge.sources.base import FrameSource, SourceSpec
@@ -38,7 +40,8 @@ class Clock:
 # One judged window: (frames queued, of them found an earlier frame waiting, frames pushed out).
 Window = tuple[int, int, int]
 OK: Window = (10, 0, 0)
-BUSY: Window = (10, 6, 0)
+BUSY: Window = (10, 3, 0)
+# With drop_oldest's queue: frames pushed out.
 DROPS: Window = (10, 0, 1)
 
 
@@ -62,8 +65,8 @@ def run_windows(settings: LoadShedding, windows: list[Window], gap_s: float = WI
     [
         pytest.param(LoadShedding(), [OK, OK, OK], [1, 1, 1], id="keeping-up"),
         pytest.param(LoadShedding(), [BUSY, BUSY, BUSY], [2, 3, 4], id="frames-wait"),
-        pytest.param(LoadShedding(), [DROPS, OK], [2, 2], id="a-drop-is-behind"),
-        pytest.param(LoadShedding(), [(10, 5, 0)], [1], id="half-waiting-is-jitter"),
+        pytest.param(LoadShedding(), [(10, 2, 0)], [1], id="now-and-then-is-a-hiccup"),
+        pytest.param(LoadShedding(backlog_share=0.5), [BUSY, (10, 6, 0)], [1, 2], id="backlog-share"),
         pytest.param(LoadShedding(max_stride=3), [BUSY] * 5, [2, 3, 3, 3, 3], id="max-stride"),
         pytest.param(LoadShedding(policy="drop_oldest"), [DROPS, BUSY], [1, 1], id="drop-oldest-never-thins"),
         # probe_after 30 s = 6 windows: the 7th OK window tries stride 1, and it holds.
@@ -200,3 +203,26 @@ def test_an_agent_behind_a_live_camera_thins_it_evenly_and_says_so(tmp_path: Pat
     assert registry.get_sample_value("mallflow_edge_thinned_frames_total", {"camera": "cam"}) > 0
     reader = agent._readers["cam"]
     assert reader.thinner.stride == 5
+
+
+@pytest.mark.parametrize(
+    ("uri", "policy", "queued", "dropped"),
+    [
+        pytest.param("rtsp://127.0.0.1:1/cam", "thin", [9], 9, id="live-thin-newest-only"),
+        pytest.param("rtsp://127.0.0.1:1/cam", "drop_oldest", [6, 7, 8, 9], 6, id="live-drop-oldest"),
+    ],
+)
+def test_what_waits_for_a_busy_agent(uri: str, policy: str, queued: list[int], dropped: int) -> None:
+    """Ten frames of a live camera while the agent takes none."""
+    reader = CameraReader(
+        SourceSpec("cam", uri),
+        lambda spec: FastCamera(spec, []),
+        lambda event: None,
+        threading.Event(),
+        queue_size=4,
+        shedding=LoadShedding(policy=policy),
+    )
+    for i in range(10):
+        reader._put(Frame("cam", i, i + 1, np.zeros((2, 2, 3), np.uint8)))
+    assert [reader.frames.get_nowait().index for _ in range(reader.frames.qsize())] == queued
+    assert (reader.dropped, reader.thinned) == (dropped, 0)
