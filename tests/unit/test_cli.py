@@ -11,7 +11,7 @@ import pytest
 VENV_BIN = Path(sys.executable).parent
 
 
-@pytest.mark.parametrize("subcommand", ["config", "models", "data", "schema", "topics", "db"])
+@pytest.mark.parametrize("subcommand", ["config", "models", "data", "schema", "topics", "db", "calibrate"])
 def test_help_lists_subcommand(subcommand: str) -> None:
     out = subprocess.run([str(VENV_BIN / "mallflow"), "--help"], capture_output=True, text=True, check=True).stdout
     assert subcommand in out

@@ -1,0 +1,1 @@
+"""`mallflow calibrate`: a camera's calibration drawn over its own (blurred) picture."""
