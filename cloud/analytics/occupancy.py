@@ -1,6 +1,7 @@
 """Occupancy: live counts per zone and for the site, their history per local bucket, and rebasing.
 
-Zones are those of the site config (a zone without any event reads 0).
+Zones are those of the site config (a zone without any event reads 0). Live counts come
+with their capacity and the alert raised on them, if any (cloud/capacity/).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from cloud.analytics.buckets import NS, Bucket, LocalBuckets, TimeRange
-from cloud.storage.models import Occupancy, OccupancyMinute, Visitor, ZoneVisit
+from cloud.capacity.alerts import CapacityAlert, raised_alerts
+from cloud.capacity.monitor import CapacityMonitor
+from cloud.storage.models import CameraProgress, Occupancy, OccupancyMinute, Visitor, ZoneVisit
 from cloud.storage.rollups import OCCUPANCY, OccupancyLevel, record_occupancy
 from cloud.storage.upsert import upsert
 from shared.config.site import SiteConfig
@@ -29,6 +32,11 @@ class OccupancyNow:
     count: int
     # Time of the last change; None while nothing has been counted.
     updated_ns: int | None
+    # The scope's configured capacity; None: no limit.
+    capacity: int | None = None
+    # The alert raised on it and not yet cleared (it may stay raised below the capacity,
+    # down to its clear level).
+    alert: CapacityAlert | None = None
 
 
 @dataclass(frozen=True)
@@ -65,10 +73,13 @@ def live_occupancy(session: Session, site: SiteConfig) -> LiveOccupancy:
         )
     )
     counts = {(scope, scope_id): (count, updated) for scope, scope_id, count, updated in rows}
+    alerts = {(a.scope, a.scope_id): a for a in raised_alerts(session, site_id)}
 
     def now(scope: str, scope_id: str) -> OccupancyNow:
         count, updated = counts.get((scope, scope_id), (0, None))
-        return OccupancyNow(scope, scope_id, count, updated)
+        limit = site.capacity.limit(scope, scope_id)
+        capacity = None if limit is None else limit.capacity
+        return OccupancyNow(scope, scope_id, count, updated, capacity, alerts.get((scope, scope_id)))
 
     return LiveOccupancy(site=now("site", site_id), zones=tuple(now("zone", z.id) for z in site.zones))
 
@@ -187,8 +198,9 @@ def rebase(
 ) -> OccupancyNow:
     """Set a live count an operator has verified, correcting drift from missed crossings.
 
-    Also written to the rollups, so the history carries the corrected count forward.
-    Runs in the caller's transaction.
+    Also written to the rollups, so the history carries the corrected count forward, and
+    shown to the capacity monitor: a count corrected over the capacity raises an alert,
+    one corrected down to the clear level clears it. Runs in the caller's transaction.
     """
     site_id = site.site.id
     if scope not in SCOPES:
@@ -198,6 +210,10 @@ def rebase(
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
         raise ValueError(f"occupancy count must be a non-negative integer, got {count!r}")
     now = time.time_ns() if now_ns is None else now_ns
+    # The ingest takes these locks first in every batch of the site (cloud/ingest/applier.py):
+    # holding them, the rebase and a batch cannot each judge the site's alerts on counts the
+    # other is changing (PostgreSQL; SQLite has one writer at a time anyway).
+    session.execute(select(CameraProgress.site_id).where(CameraProgress.site_id == site_id).with_for_update())
     upsert(
         session,
         Occupancy,
@@ -207,4 +223,9 @@ def rebase(
     record_occupancy(
         session, {site_id: site.site.timezone}, [OccupancyLevel(site_id, scope, scope_id, now // NS, count, count)]
     )
-    return OccupancyNow(scope, scope_id, count, now)
+    monitor = CapacityMonitor(session)
+    monitor.observe(site, scope, scope_id, count, now)
+    monitor.write()
+    limit = site.capacity.limit(scope, scope_id)
+    alert = next((a for a in raised_alerts(session, site_id) if (a.scope, a.scope_id) == (scope, scope_id)), None)
+    return OccupancyNow(scope, scope_id, count, now, None if limit is None else limit.capacity, alert)

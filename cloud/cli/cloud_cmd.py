@@ -15,7 +15,8 @@ from cloud.cli import report_cmd
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from cloud.galleries.alerts import AlertDispatcher
+    from cloud.capacity.dispatch import OccupancyAlertDispatcher
+    from cloud.galleries.alerts import AlertDispatcher, KafkaAlertPublisher
     from cloud.ingest.registry import SiteRegistry
     from shared.messaging.settings import KafkaSettings
 
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument("--session-timeout-ms", type=int, default=10_000, help="how soon a dead consumer is replaced")
     r.add_argument("--metrics-port", type=int, default=9109, help="Prometheus /metrics port (0: off)")
     r.add_argument("--idle-exit", type=float, default=None, help="stop after this many seconds without events")
-    r.add_argument("--alerts-topic", default=None, help="VIP alerts topic (default: mallflow.alerts.v1)")
+    r.add_argument("--alerts-topic", default=None, help="VIP and capacity alerts topic (default: mallflow.alerts.v1)")
     r.set_defaults(handler=_run)
     report_cmd.add_parser(csub)
 
@@ -82,32 +83,44 @@ def _run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    from cloud.galleries.alerts import KafkaAlertPublisher
-
-    dispatcher = _alert_dispatcher(registry, engine, kafka, args.alerts_topic)
-    if dispatcher is not None:
-        threading.Thread(target=dispatcher.run, name="alert-dispatcher", daemon=True).start()
+    publisher, dispatchers = _alert_dispatchers(registry, engine, kafka, args.alerts_topic)
+    for dispatcher in dispatchers:
+        threading.Thread(target=dispatcher.run, name=type(dispatcher).__name__, daemon=True).start()
     try:
         service.run(idle_exit_s=args.idle_exit)
     finally:
-        if dispatcher is not None:
+        for dispatcher in dispatchers:
             # One last round, so alerts of the final batch leave before the process does.
             dispatcher.stop.set()
-            dispatcher.deliver_once()
-            if isinstance(dispatcher.publisher, KafkaAlertPublisher):
-                dispatcher.publisher.close()
+            try:
+                dispatcher.deliver_once()
+            except Exception:  # the outbox keeps them for the next run; the other outboxes still get their round
+                log.exception("last alert delivery round failed")
+        if publisher is not None:
+            publisher.close()
     print(f"applied {service.applied} events in {service.batches} batches, {service.rejected} rejected")
     return 0
 
 
-def _alert_dispatcher(
+def _alert_dispatchers(
     registry: SiteRegistry, engine: Engine, kafka: KafkaSettings, topic: str | None
-) -> AlertDispatcher | None:
-    """The VIP alert outbox's dispatcher, when some site has a vip gallery."""
+) -> tuple[KafkaAlertPublisher | None, list[AlertDispatcher | OccupancyAlertDispatcher]]:
+    """The alert outboxes' dispatchers, sharing one producer: VIP alerts when some site has a vip
+    gallery, occupancy alerts when some site has a capacity."""
+    from cloud.capacity.dispatch import OccupancyAlertDispatcher
     from cloud.galleries.alerts import AlertDispatcher, KafkaAlertPublisher
     from shared.config.site import GalleryPurpose
     from shared.schema.topics import ALERTS_TOPIC
 
-    if not any(g.purpose is GalleryPurpose.VIP for site in registry.sites() for g in site.galleries):
-        return None
-    return AlertDispatcher(registry, engine, KafkaAlertPublisher(kafka, topic or ALERTS_TOPIC))
+    sites = registry.sites()
+    vip = any(g.purpose is GalleryPurpose.VIP for site in sites for g in site.galleries)
+    capacity = any(site.capacity.has_limits for site in sites)
+    if not (vip or capacity):
+        return None, []
+    publisher = KafkaAlertPublisher(kafka, topic or ALERTS_TOPIC)
+    dispatchers: list[AlertDispatcher | OccupancyAlertDispatcher] = []
+    if vip:
+        dispatchers.append(AlertDispatcher(registry, engine, publisher))
+    if capacity:
+        dispatchers.append(OccupancyAlertDispatcher(engine, publisher))
+    return publisher, dispatchers

@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,13 +34,15 @@ from cloud.storage.db import session_factory
 from cloud.storage.models import GalleryAlertRow
 from shared.config.site import Webhook
 from shared.messaging.settings import KafkaSettings
-from shared.schema import ALERTS_TOPIC, SCHEMA_VERSION, partition_key, pb
+from shared.schema import ALERTS_TOPIC, SCHEMA_VERSION, TYPE_HEADER, partition_key, pb
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Mallflow-Signature"
 
 # (url, body, headers, timeout_s) -> HTTP status; raises OSError when unreachable.
 Poster = Callable[[str, bytes, dict[str, str], float], int]
+# What the alerts topic carries (occupancy alerts: cloud/capacity/alerts.py).
+AlertMessage = pb.GalleryAlert | pb.OccupancyAlert
 
 
 def alert_id(gallery: str, visitor_id: str) -> str:
@@ -96,19 +98,27 @@ def post_json(url: str, body: bytes, headers: dict[str, str], timeout_s: float) 
 
 
 class AlertPublisher(Protocol):
-    def publish(self, messages: list[pb.GalleryAlert]) -> None:
+    def publish(self, messages: Sequence[AlertMessage]) -> None:
         """Deliver them all or raise: the rows stay unpublished then."""
 
 
 class KafkaAlertPublisher:
+    """One producer for every alert the process publishes; thread-safe, as KafkaProducer is."""
+
     def __init__(self, settings: KafkaSettings, topic: str = ALERTS_TOPIC) -> None:
         self.topic = topic
         self._producer = KafkaProducer(**settings.client_kwargs(), acks="all", retries=10, linger_ms=5)
 
-    def publish(self, messages: list[pb.GalleryAlert], timeout_s: float = 30.0) -> None:
+    def publish(self, messages: Sequence[AlertMessage], timeout_s: float = 30.0) -> None:
         """Raises when the broker did not take them all: the rows then stay unpublished."""
         futures = [
-            self._producer.send(self.topic, key=partition_key(m.site_id), value=m.SerializeToString()) for m in messages
+            self._producer.send(
+                self.topic,
+                key=partition_key(m.site_id),
+                value=m.SerializeToString(),
+                headers=[(TYPE_HEADER, m.DESCRIPTOR.full_name.encode())],
+            )
+            for m in messages
         ]
         self._producer.flush(timeout=timeout_s)
         for future in futures:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cloud.capacity.monitor import CapacityMonitor
 from cloud.ingest.dedup import original_of
 from cloud.ingest.outages import OutageLog
 from cloud.ingest.registry import SiteRegistry
@@ -71,11 +72,16 @@ def _point(
 
 
 class _Occupancy:
-    """Live counts touched by one batch: loaded once, changed in event order, written back."""
+    """Live counts touched by one batch: loaded once, changed in event order, written back.
+
+    Every change is shown to the capacity monitor as it happens, so an alert is raised
+    at the event that crossed the limit, even when the batch ends back under it.
+    """
 
     def __init__(self, session: Session, registry: SiteRegistry) -> None:
         self.session = session
         self.registry = registry
+        self.capacity = CapacityMonitor(session)
         self.counts: dict[tuple[str, str, str], tuple[int, int]] = {}
         self.levels: list[OccupancyLevel] = []
         self._loaded: set[str] = set()
@@ -105,6 +111,7 @@ class _Occupancy:
         self.counts[key] = (value, time_ns)
         self.changed.add(key)
         self.levels.append(OccupancyLevel(site_id, scope, scope_id, time_ns // NS, value, value))
+        self.capacity.observe(self.registry.site(site_id), scope, scope_id, value, time_ns)
 
     def write(self) -> None:
         upsert(
@@ -118,6 +125,7 @@ class _Occupancy:
             update=["count", "updated_ns"],
         )
         record_occupancy(self.session, self.registry.timezones(), self.levels)
+        self.capacity.write()
 
 
 class EventApplier:

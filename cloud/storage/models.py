@@ -403,3 +403,50 @@ class GalleryAlertRow(Base):
     webhook_attempts: Mapped[int] = mapped_column(Integer, default=0)
     webhook_error: Mapped[str] = mapped_column(String(500), default="")
     next_attempt_ns: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# An occupancy alert whose raise, or whose clear, has not reached the alerts topic yet.
+_UNPUBLISHED = "NOT raise_published OR (cleared_ns IS NOT NULL AND NOT clear_published)"
+
+
+class OccupancyAlertRow(Base):
+    """One episode of a zone or the site over its capacity: raised, then cleared (cloud/capacity/).
+
+    Also an outbox: the dispatcher publishes the raise and the clear to the alerts topic and
+    marks each. The episode's alert_id is derived from its key (cloud/capacity/alerts.py).
+    """
+
+    __tablename__ = "occupancy_alerts"
+    __table_args__ = (
+        Index("ix_occupancy_alerts_site_raised", "site_id", "raised_ns"),
+        # The live view and each batch read the raised ones: few, however long the history.
+        Index(
+            "ix_occupancy_alerts_active",
+            "site_id",
+            postgresql_where=text("cleared_ns IS NULL"),
+            sqlite_where=text("cleared_ns IS NULL"),
+        ),
+        # What the dispatcher still has to publish.
+        Index(
+            "ix_occupancy_alerts_unpublished",
+            "raised_ns",
+            postgresql_where=text(_UNPUBLISHED),
+            sqlite_where=text(_UNPUBLISHED),
+        ),
+    )
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # 'site' or 'zone', as in `occupancy`.
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    scope_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Event time of the count that went over the capacity.
+    raised_ns: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # The limit the episode is judged by (the current config's, updated if it changes).
+    capacity: Mapped[int] = mapped_column(Integer)
+    clear_at: Mapped[int] = mapped_column(Integer)
+    raised_count: Mapped[int] = mapped_column(Integer)
+    peak_count: Mapped[int] = mapped_column(Integer)
+    cleared_ns: Mapped[int | None] = mapped_column(BigInteger)
+    cleared_count: Mapped[int | None] = mapped_column(Integer)
+    raise_published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    clear_published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Self
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from shared.config.capacity import Capacity
 from shared.config.detector import DetectorProfile, default_profile, profile_from
 from shared.config.load_shedding import LoadShedding
 from shared.config.stream import StreamSettings, has_userinfo
@@ -387,6 +388,8 @@ class SiteConfig(_Strict):
     retention: Retention = Retention()
     galleries: list[Gallery] = []
     footfall_dedup: FootfallDedup = FootfallDedup()
+    # Occupancy limits per zone and for the site, and when their alerts clear (shared/config/capacity.py).
+    capacity: Capacity = Capacity()
 
     @model_validator(mode="after")
     def _references(self) -> Self:
@@ -432,6 +435,7 @@ class SiteConfig(_Strict):
                 if end not in cameras:
                     raise ValueError(f"topology link {link.a}–{link.b} refers to unknown camera {end!r}")
         self._line_groups()
+        self.capacity.check({z.id for z in self.zones}, any(ln.entrance for ln in self.lines))
         return self
 
     def _line_groups(self) -> None:

@@ -8,7 +8,7 @@ from shared.schema.envelope import (
     pack_embedding,
     unpack_embedding,
 )
-from shared.schema.topics import ALERTS_TOPIC, DEAD_LETTER_TOPIC, EVENTS_TOPIC, partition_key
+from shared.schema.topics import ALERTS_TOPIC, DEAD_LETTER_TOPIC, EVENTS_TOPIC, TYPE_HEADER, partition_key
 from shared.schema.v1 import events_pb2 as pb
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "EVENTS_TOPIC",
     "MAX_ENVELOPE_BYTES",
     "SCHEMA_VERSION",
+    "TYPE_HEADER",
     "EnvelopeError",
     "decode_envelope",
     "pack_embedding",

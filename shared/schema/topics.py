@@ -13,6 +13,9 @@ from dataclasses import dataclass
 EVENTS_TOPIC = "mallflow.events.v1"
 DEAD_LETTER_TOPIC = "mallflow.events.v1.dlq"
 ALERTS_TOPIC = "mallflow.alerts.v1"
+# Header of every alerts-topic record: the full name of its message (mallflow.v1.GalleryAlert,
+# mallflow.v1.OccupancyAlert), since the topic carries more than one.
+TYPE_HEADER = "mallflow-type"
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,18 @@ class CameraState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CAMERA_STATE_RECONNECTING: _ClassVar[CameraState]
     CAMERA_STATE_OFFLINE: _ClassVar[CameraState]
     CAMERA_STATE_ENDED: _ClassVar[CameraState]
+
+class AlertState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ALERT_STATE_UNSPECIFIED: _ClassVar[AlertState]
+    ALERT_STATE_RAISED: _ClassVar[AlertState]
+    ALERT_STATE_CLEARED: _ClassVar[AlertState]
+
+class OccupancyScope(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OCCUPANCY_SCOPE_UNSPECIFIED: _ClassVar[OccupancyScope]
+    OCCUPANCY_SCOPE_SITE: _ClassVar[OccupancyScope]
+    OCCUPANCY_SCOPE_ZONE: _ClassVar[OccupancyScope]
 DIRECTION_UNSPECIFIED: Direction
 DIRECTION_IN: Direction
 DIRECTION_OUT: Direction
@@ -37,6 +49,12 @@ CAMERA_STATE_ONLINE: CameraState
 CAMERA_STATE_RECONNECTING: CameraState
 CAMERA_STATE_OFFLINE: CameraState
 CAMERA_STATE_ENDED: CameraState
+ALERT_STATE_UNSPECIFIED: AlertState
+ALERT_STATE_RAISED: AlertState
+ALERT_STATE_CLEARED: AlertState
+OCCUPANCY_SCOPE_UNSPECIFIED: OccupancyScope
+OCCUPANCY_SCOPE_SITE: OccupancyScope
+OCCUPANCY_SCOPE_ZONE: OccupancyScope
 
 class Envelope(_message.Message):
     __slots__ = ("schema_version", "site_id", "camera_id", "edge_id", "seq", "event_time_ns", "publish_time_ns", "track_update", "track_closed", "line_crossing", "zone_transition", "camera_status")
@@ -228,3 +246,33 @@ class GalleryAlert(_message.Message):
     camera_id: str
     publish_time_ns: int
     def __init__(self, schema_version: _Optional[int] = ..., alert_id: _Optional[str] = ..., site_id: _Optional[str] = ..., gallery: _Optional[str] = ..., entry_id: _Optional[str] = ..., label: _Optional[str] = ..., visitor_id: _Optional[str] = ..., similarity: _Optional[float] = ..., event_time_ns: _Optional[int] = ..., first_seen_ns: _Optional[int] = ..., camera_id: _Optional[str] = ..., publish_time_ns: _Optional[int] = ...) -> None: ...
+
+class OccupancyAlert(_message.Message):
+    __slots__ = ("schema_version", "alert_id", "site_id", "event_time_ns", "publish_time_ns", "state", "scope", "scope_id", "count", "capacity", "clear_at", "peak_count", "raised_time_ns")
+    SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ALERT_ID_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    PUBLISH_TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_ID_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    CLEAR_AT_FIELD_NUMBER: _ClassVar[int]
+    PEAK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RAISED_TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    schema_version: int
+    alert_id: str
+    site_id: str
+    event_time_ns: int
+    publish_time_ns: int
+    state: AlertState
+    scope: OccupancyScope
+    scope_id: str
+    count: int
+    capacity: int
+    clear_at: int
+    peak_count: int
+    raised_time_ns: int
+    def __init__(self, schema_version: _Optional[int] = ..., alert_id: _Optional[str] = ..., site_id: _Optional[str] = ..., event_time_ns: _Optional[int] = ..., publish_time_ns: _Optional[int] = ..., state: _Optional[_Union[AlertState, str]] = ..., scope: _Optional[_Union[OccupancyScope, str]] = ..., scope_id: _Optional[str] = ..., count: _Optional[int] = ..., capacity: _Optional[int] = ..., clear_at: _Optional[int] = ..., peak_count: _Optional[int] = ..., raised_time_ns: _Optional[int] = ...) -> None: ...
