@@ -10,6 +10,7 @@ from cloud.analytics.buckets import Bucket
 from cloud.analytics.camera_health import CameraHealthStatus
 from cloud.analytics.footfall import FootfallSeries
 from cloud.analytics.transitions import Transition
+from cloud.capacity.alerts import CapacityAlert
 
 
 class FloorInfo(BaseModel):
@@ -168,3 +169,12 @@ class AlertsPage(BaseModel):
     site_id: str
     total: int
     items: list[AlertOut]
+
+
+class OccupancyAlertsPage(BaseModel):
+    site_id: str
+    # Raised and not yet cleared, whenever they were raised: what the dashboard's banner shows.
+    raised: list[CapacityAlert]
+    # Alerts raised at some time in the range, newest first: this page of `total`.
+    total: int
+    items: list[CapacityAlert]

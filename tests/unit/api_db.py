@@ -18,6 +18,7 @@ from cloud.storage.models import (
     CameraProgress,
     HeatmapCell,
     Occupancy,
+    OccupancyAlertRow,
     Tracklet,
     Visitor,
     ZoneVisit,
@@ -34,7 +35,8 @@ DAY = {"start": "2026-06-10", "end": "2026-06-11"}
 
 
 def _fill(session: Session) -> None:
-    sync_sites(session, [make_site()])
+    # shops (3 people now) is over its capacity of 2; the site was over its 5 from 09:00 to 09:30.
+    sync_sites(session, [make_site(capacity={"site": 5, "zones": {"shops": 2}})])
     m = seconds
     add_footfall_rows(
         session,
@@ -147,6 +149,29 @@ def _fill(session: Session) -> None:
             ),
             CameraProgress(
                 site_id="mall", camera_id="cam-a", last_seq=10, last_event_ns=ns("2026-06-10T11:05:00+01:00")
+            ),
+            OccupancyAlertRow(
+                site_id="mall",
+                scope="zone",
+                scope_id="shops",
+                raised_ns=ns("2026-06-10T11:04:00+01:00"),
+                capacity=2,
+                clear_at=1,
+                raised_count=3,
+                peak_count=3,
+                raise_published=True,
+            ),
+            OccupancyAlertRow(
+                site_id="mall",
+                scope="site",
+                scope_id="mall",
+                raised_ns=ns("2026-06-10T09:00:00+01:00"),
+                capacity=5,
+                clear_at=4,
+                raised_count=6,
+                peak_count=7,
+                cleared_ns=ns("2026-06-10T09:30:00+01:00"),
+                cleared_count=4,
             ),
         ]
     )

@@ -8,7 +8,6 @@ outages that ended (3 min 20 s and 45 s) and one that ended before the 24 h wind
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -22,7 +21,7 @@ from api_db import READ, READ_KEY, make_app, make_database
 from fastapi.testclient import TestClient
 from selenium.webdriver.remote.webdriver import WebDriver
 from sqlalchemy import update
-from support.split_site import free_port
+from support.browser import chromium, served, wait_for
 
 from cloud.analytics.camera_health import MAX_OUTAGES, CameraHealthStatus, OutageSpan
 from cloud.storage import create_db_engine, session_factory
@@ -169,59 +168,18 @@ def test_dashboard_query_parameters_and_limits_match_the_api(client: TestClient)
 
 @pytest.fixture(scope="module")
 def server(db_url: str) -> Iterator[str]:
-    import uvicorn
-
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(make_app(db_url), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(make_app(db_url)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    chromium, driver_path = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-    if not (chromium.exists() and driver_path.exists()):
-        pytest.fail("Debian's chromium and chromium-driver are needed (deploy/local/setup.sh installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(chromium)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1700",
-    ):
-        options.add_argument(arg)
-    service = Service(str(driver_path), env={"TZ": BROWSER_TZ, "PATH": "/usr/bin:/bin"})
-    driver = webdriver.Chrome(service=service, options=options)
-    try:
+    with chromium(BROWSER_TZ) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _wait_renders(driver: WebDriver, n: int) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    def rendered(d: WebDriver) -> bool:
-        error = d.execute_script(
-            "return document.getElementById('error').hidden ? '' : document.getElementById('error').textContent"
-        )
-        assert not error, f"dashboard error: {error}"
-        return int(d.execute_script("return document.body.dataset.renders || '0'")) >= n
-
-    WebDriverWait(driver, 60).until(rendered)
+    wait_for(driver, "renders", n)
 
 
 def _site_time(offset_s: int) -> datetime:

@@ -2,7 +2,10 @@
 "use strict";
 
 // openOutages: cameras whose outage list the operator opened; they stay open across refreshes.
-const state = { key: null, site: null, sites: [], stream: null, renders: 0, openOutages: new Set() };
+// liveUpdates: occupancy events rendered (tests wait on it, as on renders).
+const state = {
+  key: null, site: null, sites: [], stream: null, renders: 0, liveUpdates: 0, openOutages: new Set(),
+};
 // Camera outages are those of the last 24 h (the camera table's header says so), whatever the date range.
 const OUTAGE_WINDOW_S = 86400;
 // cloud/analytics/camera_health.py MAX_OUTAGES: the API lists at most this many per camera, the latest.
@@ -136,16 +139,19 @@ function formatDuration(seconds) {
   return parts.slice(0, 2).filter(([n], i) => i === 0 || n > 0).map(([n, name]) => `${n} ${name}`).join(" ");
 }
 
+// "14:05" in the site's time; the date too when it is not today there.
+function siteClock(ns, timezone) {
+  const at = new Date(ns / 1e6);
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone: timezone }).format(at);
+  const when = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: timezone })
+    .format(at);
+  if (day === todayIn(timezone)) return when;
+  return `${new Intl.DateTimeFormat([], { dateStyle: "short", timeZone: timezone }).format(at)} ${when}`;
+}
+
 // "down since 14:05 (for 3 min 20 s)"; the date too when it began before today (site time).
 function downSince(outage, timezone) {
-  const started = new Date(outage.started_ns / 1e6);
-  const day = new Intl.DateTimeFormat("en-CA", { timeZone: timezone }).format(started);
-  let when = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: timezone })
-    .format(started);
-  if (day !== todayIn(timezone)) {
-    when = `${new Intl.DateTimeFormat([], { dateStyle: "short", timeZone: timezone }).format(started)} ${when}`;
-  }
-  return `down since ${when} (for ${formatDuration(outage.duration_s)})`;
+  return `down since ${siteClock(outage.started_ns, timezone)} (for ${formatDuration(outage.duration_s)})`;
 }
 
 function outageCount(c) {
@@ -250,19 +256,50 @@ async function renderHeatmap(params) {
     `${grid.width}×${grid.height} cells of ${grid.cell_m} m, ${Math.round(grid.total_seconds)} person-seconds`;
 }
 
+// "/ 150" beside a count that has a capacity; the tile turns red while an alert is raised on it.
+function showCapacity(tile, capacityEl, now) {
+  capacityEl.textContent = now.capacity === null ? "" : `/ ${now.capacity}`;
+  tile.classList.toggle("over", now.alert !== null);
+}
+
+// One line per raised alert, the site's first: an alert stays raised below the capacity,
+// down to its clear level, so the line says both.
+function renderCapacityBanner(live, timezone) {
+  const banner = document.getElementById("capacity-banner");
+  const list = banner.querySelector("ul");
+  list.replaceChildren();
+  for (const now of [live.site, ...live.zones]) {
+    if (now.alert === null) continue;
+    const a = now.alert;
+    const item = document.createElement("li");
+    item.dataset.alert = a.alert_id;
+    item.textContent = `${now.scope === "site" ? "The site" : `Zone ${now.scope_id}`}: ${now.count} people, ` +
+      `capacity ${a.capacity}; since ${siteClock(a.raised_ns, timezone)}, peak ${a.peak_count}; ` +
+      `clears at ${a.clear_at} or fewer`;
+    list.append(item);
+  }
+  banner.hidden = list.children.length === 0;
+}
+
 function renderOccupancy(live) {
   document.getElementById("occupancy-site").textContent = live.site.count;
+  showCapacity(document.getElementById("occupancy-site-tile"), document.getElementById("occupancy-site-capacity"),
+    live.site);
   const tiles = document.getElementById("occupancy-tiles");
   tiles.replaceChildren();
   for (const z of live.zones) {
     const tile = document.createElement("div");
     tile.className = "tile live";
     tile.dataset.zone = z.scope_id;
-    tile.innerHTML = '<span class="label"></span><span class="value"></span>';
+    tile.innerHTML = '<span class="label"></span><span class="value"></span><span class="capacity"></span>';
     tile.querySelector(".label").textContent = z.scope_id;
     tile.querySelector(".value").textContent = z.count;
+    showCapacity(tile, tile.querySelector(".capacity"), z);
     tiles.append(tile);
   }
+  renderCapacityBanner(live, state.site.timezone);
+  state.liveUpdates += 1;
+  document.body.dataset.liveUpdates = state.liveUpdates;
 }
 
 // EventSource cannot send headers, so the stream is read with fetch.

@@ -1,4 +1,5 @@
-"""Live occupancy: the current counts, a server-sent-events stream of them, and rebasing."""
+"""Live occupancy: the current counts with their capacities, a server-sent-events stream of them,
+rebasing, and the alerts of counts over capacity."""
 
 from __future__ import annotations
 
@@ -15,15 +16,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from cloud.analytics.occupancy import LiveOccupancy, OccupancyNow, live_occupancy, rebase
-from cloud.api.deps import Admin, DbSession, Reader, Settings, Site
-from cloud.api.schemas import RebaseRequest
+from cloud.api.deps import Admin, DbSession, Paging, Reader, Settings, Site, TimeSpan
+from cloud.api.schemas import OccupancyAlertsPage, RebaseRequest
 from cloud.api.settings import ApiSettings
+from cloud.capacity.alerts import alerts_in, raised_alerts
 from shared.config.site import SiteConfig
 
 router = APIRouter(prefix="/api/v1/sites/{site_id}/occupancy", tags=["occupancy"])
 
 
-@router.get("/live", response_model=LiveOccupancy, summary="people in the site and in each zone now")
+@router.get(
+    "/live", response_model=LiveOccupancy, summary="people in the site and in each zone now, with their capacities"
+)
 def get_live(_: Reader, site: Site, session: DbSession) -> LiveOccupancy:
     return live_occupancy(session, site)
 
@@ -84,3 +88,15 @@ def post_rebase(_: Admin, site: Site, body: RebaseRequest, session: DbSession) -
     result = rebase(session, site, body.scope, body.scope_id, body.count)
     session.commit()
     return result
+
+
+@router.get(
+    "/alerts",
+    response_model=OccupancyAlertsPage,
+    summary="capacity alerts: those raised now, and those raised at some time in the range, newest first",
+)
+def get_alerts(_: Reader, site: Site, span: TimeSpan, session: DbSession, paging: Paging) -> OccupancyAlertsPage:
+    total, items = alerts_in(session, site.site.id, span.range, paging.limit, paging.offset)
+    return OccupancyAlertsPage(
+        site_id=site.site.id, raised=raised_alerts(session, site.site.id), total=total, items=items
+    )
