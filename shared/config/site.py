@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from shared.config.capacity import Capacity
 from shared.config.detector import DetectorProfile, default_profile, profile_from
 from shared.config.load_shedding import LoadShedding
+from shared.config.opening_hours import OpeningHours
 from shared.config.stream import StreamSettings, has_userinfo
 
 Identifier = Annotated[
@@ -388,6 +389,9 @@ class SiteConfig(_Strict):
     retention: Retention = Retention()
     galleries: list[Gallery] = []
     footfall_dedup: FootfallDedup = FootfallDedup()
+    # When the site is open, in its local time: footfall, visitors and dwell are reported
+    # within these hours, with what happened outside them beside. None: always open.
+    opening_hours: OpeningHours | None = None
     # Occupancy limits per zone and for the site, and when their alerts clear (shared/config/capacity.py).
     capacity: Capacity = Capacity()
 
