@@ -39,7 +39,6 @@ def _colours(seconds: NDArray[np.float64]) -> tuple[NDArray[np.uint8], NDArray[n
 def render_heatmap_png(grid: Heatmap, floor: Floor, cell_px: int) -> bytes:
     """`cell_px` pixels per cell on a grid image; on a plan, the plan's own scale."""
     ny, nx = grid.seconds.shape
-    colours, occupied = _colours(grid.seconds)
     plan = _plan(floor)
     if plan is not None:
         # Cell (0, 0)'s corner in plan pixels, and the size of a cell there.
@@ -60,6 +59,9 @@ def render_heatmap_png(grid: Heatmap, floor: Floor, cell_px: int) -> bytes:
         for j in range(ny + 1):
             cv2.line(canvas, (0, j * cell_px), (canvas.shape[1], j * cell_px), _GRID, 1)
     if nx and ny:
+        # Only for a grid with cells: OpenCV's colour map on an empty array (a floor without
+        # extent and without data) kills the process with a floating-point exception.
+        colours, occupied = _colours(grid.seconds)
         layer = cv2.resize(colours, (nx * size, ny * size), interpolation=cv2.INTER_NEAREST)
         mask = cv2.resize(occupied.astype(np.uint8), (nx * size, ny * size), interpolation=cv2.INTER_NEAREST) > 0
         # The part of the grid that falls on the canvas.

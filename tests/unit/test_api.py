@@ -78,6 +78,13 @@ def test_heatmap_grid_and_png(client: TestClient) -> None:
     assert not np.array_equal(image[25, 15], image[5, 5])
 
 
+def test_heatmap_png_of_a_floor_without_extent_or_cells_is_one_blank_cell(client: TestClient) -> None:
+    # `upper` has no extent and no data: an empty grid, which once crashed the server process.
+    png = client.get(f"{BASE}/floors/upper/heatmap.png", params={**DAY, "cell_px": 10}, headers=READ)
+    assert png.status_code == 200
+    assert cv2.imdecode(np.frombuffer(png.content, np.uint8), cv2.IMREAD_COLOR).shape == (10, 10, 3)
+
+
 def test_heatmap_over_a_floor_plan(db_url: str, tmp_path: Path) -> None:
     from cloud.storage import create_db_engine, session_factory
     from cloud.storage.models import Site
