@@ -1,4 +1,9 @@
-"""Dwell time per zone: completed visits that began in the range, as statistics and a histogram."""
+"""Dwell time per zone: completed visits that began in the range, as statistics and a histogram.
+
+With opening hours, a visit counts within them when it began while the site was open,
+outside them otherwise; the database picks the visits by joining the open (or closed)
+windows of the range.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,11 @@ from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Float, select, type_coerce
+from sqlalchemy import Float, Select, and_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from cloud.analytics.buckets import TimeRange
+from cloud.analytics.hours import Hours, Window, closed_intervals_ns, open_intervals_ns, windows_cte
 from cloud.storage.models import ZoneVisit
 from shared.config.site import SiteConfig
 
@@ -33,11 +39,22 @@ class ZoneDwell:
 
 
 @dataclass(frozen=True)
+class DwellPart:
+    """Dwell of the visits that began in one part of the range (outside opening hours)."""
+
+    zones: tuple[ZoneDwell, ...]
+
+
+@dataclass(frozen=True)
 class DwellReport:
     site_id: str
     bin_edges_s: tuple[float, ...]
     zones: tuple[ZoneDwell, ...]
     staff_excluded: bool = False
+    # Which part of the range the figures above cover: visits that began then.
+    hours: Hours = Hours.ALL
+    # With hours=open: the visits that began outside opening hours.
+    outside_hours: DwellPart | None = None
 
 
 def _check_edges(edges: Sequence[float]) -> tuple[float, ...]:
@@ -71,20 +88,18 @@ def dwell(
     bin_edges_s: Sequence[float] = DEFAULT_BIN_EDGES_S,
     *,
     exclude_staff: bool = False,
+    hours: Hours = Hours.ALL,
 ) -> DwellReport:
     """Per configured zone; a visit counts in the range it was entered in, once it has exited.
-    With `exclude_staff`, visits of visitors matched to a staff gallery are left out.
-
-    Statistics for all zones at once on one array: a busy day is tens of thousands of
-    visits over hundreds of zones, and per-zone numpy calls would cost more than the query.
+    With `exclude_staff`, visits of visitors matched to a staff gallery are left out. `hours`
+    open or outside takes the visits entered within or outside the site's opening hours (a
+    site without them is always open); with open, `outside_hours` has the others.
     """
     edges = _check_edges(bin_edges_s)
-    site_id = site.site.id
     zones = [z.id for z in site.zones]
-    index = {z: i for i, z in enumerate(zones)}
     # Non-null by the filter below; the coerced type tells the type checker so.
     stmt = select(ZoneVisit.zone_id, type_coerce(ZoneVisit.dwell_s, Float)).where(
-        ZoneVisit.site_id == site_id,
+        ZoneVisit.site_id == site.site.id,
         ZoneVisit.zone_id.in_(zones),
         ZoneVisit.entered_ns >= span.start_ns,
         ZoneVisit.entered_ns < span.end_ns,
@@ -92,14 +107,38 @@ def dwell(
     )
     if exclude_staff:
         stmt = stmt.where(ZoneVisit.staff.is_(False))
-    rows = session.execute(stmt)
+    if hours is Hours.ALL:
+        return DwellReport(site.site.id, edges, _statistics(session, stmt, zones, edges), exclude_staff)
+    opened = _statistics(session, _entered_in(stmt, open_intervals_ns(site, span), "open"), zones, edges)
+    closed = _statistics(session, _entered_in(stmt, closed_intervals_ns(site, span), "closed"), zones, edges)
+    if hours is Hours.OPEN:
+        return DwellReport(site.site.id, edges, opened, exclude_staff, hours, DwellPart(closed))
+    return DwellReport(site.site.id, edges, closed, exclude_staff, hours)
+
+
+def _entered_in(stmt: Select[str, float], intervals_ns: list[tuple[int, int]], name: str) -> Select[str, float] | None:
+    """The visits of `stmt` entered within the intervals; None when there are none."""
+    if not intervals_ns:
+        return None
+    w = windows_cte(name, [Window(lo, hi, 0) for lo, hi in intervals_ns])
+    return stmt.join(w, and_(ZoneVisit.entered_ns >= w.c.lo, ZoneVisit.entered_ns < w.c.hi))
+
+
+def _statistics(
+    session: Session, stmt: Select[str, float] | None, zones: list[str], edges: tuple[float, ...]
+) -> tuple[ZoneDwell, ...]:
+    """Statistics for all zones at once on one array: a busy day is tens of thousands of
+    visits over hundreds of zones, and per-zone numpy calls would cost more than the query.
+    """
+    index = {z: i for i, z in enumerate(zones)}
     # Streamed into plain numbers: holding tens of thousands of Row objects at once costs
     # more in garbage-collector passes than the query itself.
     zone_list: list[int] = []
     value_list: list[float] = []
-    for zone_id, value in rows:
-        zone_list.append(index[zone_id])
-        value_list.append(value)
+    if stmt is not None:
+        for zone_id, value in session.execute(stmt):
+            zone_list.append(index[zone_id])
+            value_list.append(value)
     zone_of = np.asarray(zone_list, dtype=np.int64)
     seconds = np.asarray(value_list, dtype=np.float64)
     # Sorted by zone, then value: the database's row order never changes a float sum.
@@ -131,4 +170,4 @@ def dwell(
                 histogram=tuple(int(c) for c in histogram[i]),
             )
         )
-    return DwellReport(site_id, edges, tuple(out), exclude_staff)
+    return tuple(out)

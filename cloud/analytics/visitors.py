@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from cloud.analytics.buckets import NS, Bucket, LocalBuckets, TimeRange
+from cloud.analytics.hours import Hours, Window, day_windows, open_intervals_ns, windows_cte
 from cloud.storage.models import Tracklet, Visitor, VisitorsDay
 from cloud.storage.rollups import Resolution
 from shared.config.site import SiteConfig
@@ -39,11 +40,23 @@ class VisitorDay:
 
 
 @dataclass(frozen=True)
+class VisitorsPart:
+    """Visitors of one part of the range (outside opening hours), days as in VisitorsPerDay."""
+
+    days: tuple[VisitorDay, ...]
+    total: int
+
+
+@dataclass(frozen=True)
 class VisitorsPerDay:
     site_id: str
     days: tuple[VisitorDay, ...]
     total: int
     staff_excluded: bool = False
+    # Which part of the range the figures above cover.
+    hours: Hours = Hours.ALL
+    # With hours=open: visitors seen only outside opening hours, per day and over the range.
+    outside_hours: VisitorsPart | None = None
 
 
 def _per_day(rows: Iterable[tuple[_Key, int, int]], span: TimeRange, days: LocalBuckets) -> list[set[_Key]]:
@@ -75,16 +88,10 @@ def _tracks(session: Session, site_id: str, part: TimeRange) -> list[tuple[_Key,
     return [((c, t), f, la) for c, t, f, la in rows]
 
 
-def unique_visitors(
-    session: Session, site: SiteConfig, span: TimeRange, *, exclude_staff: bool = False
-) -> VisitorsPerDay:
-    """With `exclude_staff`, visitors matched to a staff gallery are subtracted from the
-    stitched counts (tracklet-counted days cannot tell staff apart)."""
-    site_id = site.site.id
-    days = LocalBuckets(span, Bucket.DAY, site.site.timezone)
-    if span.empty:
-        # A stay around the instant would match the overlap test, yet has no day to count on.
-        return VisitorsPerDay(site_id, (), 0)
+def _around_the_clock(
+    session: Session, site_id: str, span: TimeRange, days: LocalBuckets, *, exclude_staff: bool
+) -> tuple[list[int], list[Source], int]:
+    """Visitors per day, each day's source, and the range's total, at any hour."""
     counts = [0] * len(days)
     # Whole local days come from the per-day rollup; a day the range cuts is counted from
     # the stays themselves, since only the part inside the range counts.
@@ -131,9 +138,97 @@ def unique_visitors(
             if source[i] == "visitors":
                 counts[i] -= len(keys)
         total -= len(staff)
-    return VisitorsPerDay(
-        site_id=site_id,
-        days=tuple(VisitorDay(day, n, src) for day, n, src in zip(days.labels(), counts, source, strict=True)),
-        total=total,
-        staff_excluded=exclude_staff,
+    return counts, source, total
+
+
+def _present(
+    session: Session,
+    site_id: str,
+    windows: list[Window],
+    *,
+    tracklets: bool,
+    exclude_staff: bool,
+) -> tuple[dict[int, int], int]:
+    """Distinct stays (visitors, or tracklets) that meet the windows (epoch ns): per window
+    index, and over all windows; counted by the database."""
+    if not windows:
+        return {}, 0
+    lo, hi = min(w.lo for w in windows), max(w.hi for w in windows)
+    table = Tracklet if tracklets else Visitor
+    keys = (Tracklet.camera_id, Tracklet.track_id) if tracklets else (Visitor.visitor_id,)
+    in_range = [table.site_id == site_id, table.first_seen_ns < hi, table.last_seen_ns >= lo]
+    if exclude_staff and not tracklets:
+        in_range.append(Visitor.staff.is_(False))
+    longest = session.scalar(select(func.max(table.last_seen_ns - table.first_seen_ns)).where(*in_range))
+    if longest is None:
+        return {}, 0
+    w = windows_cte("open_days", windows)
+    # A stay meets [lo, hi) when it starts before hi and ends at or after lo; it ends within
+    # the longest stay of hi, which bounds last_seen on both sides for the index.
+    met = (
+        select(w.c.i, *keys)
+        .select_from(table)
+        .join(
+            w,
+            and_(
+                table.last_seen_ns >= w.c.lo,
+                table.last_seen_ns < w.c.hi + (int(longest) + 1),
+                table.first_seen_ns < w.c.hi,
+            ),
+        )
+        .where(*in_range)
+        .distinct()
+        .subquery()
     )
+    per_window = {int(i): int(n) for i, n in session.execute(select(met.c.i, func.count()).group_by(met.c.i))}
+    stays = select(*(met.c[k.key] for k in keys)).distinct().subquery()
+    total = session.scalar(select(func.count()).select_from(stays)) or 0
+    return per_window, int(total)
+
+
+def unique_visitors(
+    session: Session,
+    site: SiteConfig,
+    span: TimeRange,
+    *,
+    exclude_staff: bool = False,
+    hours: Hours = Hours.ALL,
+) -> VisitorsPerDay:
+    """With `exclude_staff`, visitors matched to a staff gallery are subtracted from the
+    stitched counts (tracklet-counted days cannot tell staff apart). `hours` open counts
+    the visitors seen within the site's opening hours, outside those seen only outside
+    them (a site without opening hours is always open); with open, `outside_hours` has them."""
+    site_id = site.site.id
+    days = LocalBuckets(span, Bucket.DAY, site.site.timezone)
+    if span.empty:
+        # A stay around the instant would match the overlap test, yet has no day to count on.
+        empty = VisitorsPart((), 0) if hours is Hours.OPEN else None
+        return VisitorsPerDay(site_id, (), 0, hours=hours, outside_hours=empty)
+    counts, source, total = _around_the_clock(session, site_id, span, days, exclude_staff=exclude_staff)
+    labels = days.labels()
+    if hours is Hours.ALL:
+        return VisitorsPerDay(
+            site_id=site_id,
+            days=tuple(VisitorDay(day, n, src) for day, n, src in zip(labels, counts, source, strict=True)),
+            total=total,
+            staff_excluded=exclude_staff,
+        )
+    windows = day_windows(open_intervals_ns(site, span), days)
+    # Each day is counted from what it was counted from at any hour.
+    opened = [0] * len(days)
+    open_total = 0
+    for tracklets in (False, True):
+        wanted = "tracklets" if tracklets else "visitors"
+        part = [w for w in windows if source[w.index] == wanted]
+        per_day, n = _present(session, site_id, part, tracklets=tracklets, exclude_staff=exclude_staff)
+        for i, count in per_day.items():
+            opened[i] = count
+        open_total += n
+    closed = [a - b for a, b in zip(counts, opened, strict=True)]
+    open_days = tuple(VisitorDay(day, n, src) for day, n, src in zip(labels, opened, source, strict=True))
+    closed_days = tuple(VisitorDay(day, n, src) for day, n, src in zip(labels, closed, source, strict=True))
+    if hours is Hours.OPEN:
+        return VisitorsPerDay(
+            site_id, open_days, open_total, exclude_staff, hours, VisitorsPart(closed_days, total - open_total)
+        )
+    return VisitorsPerDay(site_id, closed_days, total - open_total, exclude_staff, hours)

@@ -14,6 +14,7 @@ from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.analytics.buckets import NS, Bucket, TimeRange
+from cloud.analytics.hours import Hours
 from cloud.api.auth import Role
 from cloud.api.settings import ApiSettings
 from cloud.api.sites import SiteCatalog
@@ -147,6 +148,26 @@ def time_range(
 
 
 TimeSpan = Annotated[Span, Depends(time_range)]
+
+
+def hours_choice(
+    site: Site,
+    hours: Annotated[
+        Hours | None,
+        Query(
+            description="open: within the site's opening hours, with the rest in `outside_hours`; outside: only "
+            "outside them; all: around the clock. Default: open where the site has opening hours, else all"
+        ),
+    ] = None,
+) -> Hours:
+    if hours is None:
+        return Hours.ALL if site.opening_hours is None else Hours.OPEN
+    if hours is not Hours.ALL and site.opening_hours is None:
+        raise HTTPException(422, f"site {site.site.id!r} has no opening_hours in its config: only hours=all applies")
+    return hours
+
+
+HoursChoice = Annotated[Hours, Depends(hours_choice)]
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
 from cloud.analytics.buckets import Bucket
 from cloud.analytics.camera_health import CameraHealthStatus
 from cloud.analytics.footfall import FootfallSeries
+from cloud.analytics.hours import Hours, OpenPeriod
 from cloud.analytics.transitions import Transition
 from cloud.capacity.alerts import CapacityAlert
 
@@ -19,6 +20,21 @@ class FloorInfo(BaseModel):
     has_plan: bool
     extent: tuple[float, float, float, float] | None
     heatmap_cell_m: float
+
+
+class OpeningException(BaseModel):
+    date: date
+    name: str
+    # Periods as HH:MM-HH:MM, site-local; empty: closed.
+    hours: list[str]
+
+
+class OpeningHoursInfo(BaseModel):
+    """The site's opening hours as configured (site-local): periods per weekday, an empty list
+    for a closed day; a closing time earlier than the opening time is on the next day."""
+
+    weekly: dict[str, list[str]]
+    exceptions: list[OpeningException]
 
 
 class SiteInfo(BaseModel):
@@ -32,11 +48,21 @@ class SiteInfo(BaseModel):
     entrance_lines: list[str]
     lines: list[str]
     zones: list[str]
+    # None: no opening hours configured (always open; figures are around the clock).
+    opening_hours: OpeningHoursInfo | None = None
 
 
 class SitesPage(BaseModel):
     total: int
     items: list[SiteInfo]
+
+
+class FootfallOutside(BaseModel):
+    """Crossings outside opening hours: the same page of series as the figures beside it."""
+
+    total_in: int
+    total_out: int
+    series: list[FootfallSeries]
 
 
 class FootfallPage(BaseModel):
@@ -49,6 +75,13 @@ class FootfallPage(BaseModel):
     # Series (line × direction) in this page, of `series_total`.
     series_total: int
     series: list[FootfallSeries]
+    hours: Hours = Field(description="the part of the range the figures cover: open, outside or all hours")
+    outside_hours: FootfallOutside | None = Field(
+        default=None, description="with hours=open: the crossings outside opening hours"
+    )
+    open_periods: list[OpenPeriod] = Field(
+        default=[], description="with hours open or outside: when the site was open within the range (site-local)"
+    )
 
 
 class TransitionsPage(BaseModel):

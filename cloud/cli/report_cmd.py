@@ -46,21 +46,31 @@ def print_site_report(session: Session, site: SiteConfig, span: TimeRange, title
     from cloud.analytics.dwell import dwell
     from cloud.analytics.footfall import footfall
     from cloud.analytics.heatmap import heatmap
+    from cloud.analytics.hours import Hours
     from cloud.analytics.occupancy import live_occupancy
     from cloud.analytics.transitions import transitions
     from cloud.analytics.visitors import unique_visitors
 
-    ff = footfall(session, site, span, "hour", all_lines=True)
+    # As the API: within opening hours where the site has them, what came outside them beside.
+    hours = Hours.ALL if site.opening_hours is None else Hours.OPEN
+    within, outside = ("", "") if hours is Hours.ALL else (" (opening hours)", " (outside hours)")
+    ff = footfall(session, site, span, "hour", all_lines=True, hours=hours)
     table = Table(title=title)
     table.add_column("measure")
     table.add_column("value")
     for series in ff.series:
-        table.add_row(f"footfall {series.line_id} {series.direction}", str(series.total))
-    visitors = unique_visitors(session, site, span)
-    table.add_row("unique visitors", f"{visitors.total} ({', '.join(sorted({d.source for d in visitors.days}))})")
+        table.add_row(f"footfall {series.line_id} {series.direction}{within}", str(series.total))
+    for series in ff.outside_hours.series if ff.outside_hours else ():
+        table.add_row(f"footfall {series.line_id} {series.direction}{outside}", str(series.total))
+    visitors = unique_visitors(session, site, span, hours=hours)
+    sources = ", ".join(sorted({d.source for d in visitors.days}))
+    table.add_row(f"unique visitors{within}", f"{visitors.total} ({sources})")
+    if visitors.outside_hours is not None:
+        table.add_row(f"unique visitors{outside}", f"{visitors.outside_hours.total} (seen only then)")
     for now_count in live_occupancy(session, site).zones:
         table.add_row(f"occupancy {now_count.scope} {now_count.scope_id}", str(now_count.count))
-    for zone in dwell(session, site, span).zones:
+    report = dwell(session, site, span, hours=hours)
+    for zone in report.zones:
         stats = (
             "no visits"
             if not zone.visits
@@ -68,7 +78,9 @@ def print_site_report(session: Session, site: SiteConfig, span: TimeRange, title
                 f"{zone.visits} visits, mean {zone.mean_s:.1f} s, median {zone.median_s:.1f} s, p90 {zone.p90_s:.1f} s"
             )
         )
-        table.add_row(f"dwell {zone.zone_id}", stats)
+        table.add_row(f"dwell {zone.zone_id}{within}", stats)
+    for zone in report.outside_hours.zones if report.outside_hours else ():
+        table.add_row(f"dwell {zone.zone_id}{outside}", f"{zone.visits} visits")
     for floor in site.floors:
         grid = heatmap(session, site, floor.id, span)
         busiest = float(np.max(grid.seconds)) if grid.seconds.size else 0.0

@@ -14,9 +14,9 @@ from cloud.analytics.heatmap import Heatmap, heatmap
 from cloud.analytics.occupancy import OccupancyHistory, occupancy_history
 from cloud.analytics.transitions import transitions
 from cloud.analytics.visitors import VisitorsPerDay, unique_visitors
-from cloud.api.deps import DbSession, Paging, Reader, Site, TimeSpan
+from cloud.api.deps import DbSession, HoursChoice, Paging, Reader, Site, TimeSpan
 from cloud.api.heatmap_image import render_heatmap_png
-from cloud.api.schemas import CamerasPage, FootfallPage, HeatmapGrid, TransitionsPage
+from cloud.api.schemas import CamerasPage, FootfallOutside, FootfallPage, HeatmapGrid, TransitionsPage
 from shared.config.site import SiteConfig
 
 router = APIRouter(prefix="/api/v1/sites/{site_id}", tags=["analytics"])
@@ -33,10 +33,14 @@ def get_footfall(
     span: TimeSpan,
     session: DbSession,
     paging: Paging,
+    hours: HoursChoice,
     all_lines: Annotated[bool, Query(description="every counting line, not only entrances")] = False,
     exclude_staff: ExcludeStaff = False,
 ) -> FootfallPage:
-    result = footfall(session, site, span.range, span.bucket, all_lines=all_lines, exclude_staff=exclude_staff)
+    result = footfall(
+        session, site, span.range, span.bucket, all_lines=all_lines, exclude_staff=exclude_staff, hours=hours
+    )
+    outside = result.outside_hours
     return FootfallPage(
         site_id=result.site_id,
         bucket=result.bucket,
@@ -46,14 +50,21 @@ def get_footfall(
         staff_excluded=result.staff_excluded,
         series_total=len(result.series),
         series=paging.take(result.series),
+        hours=result.hours,
+        outside_hours=None
+        if outside is None
+        else FootfallOutside(
+            total_in=outside.total_in, total_out=outside.total_out, series=paging.take(outside.series)
+        ),
+        open_periods=list(result.open_periods),
     )
 
 
 @router.get("/visitors", response_model=VisitorsPerDay, summary="unique visitors per site-local day")
 def get_visitors(
-    _: Reader, site: Site, span: TimeSpan, session: DbSession, exclude_staff: ExcludeStaff = False
+    _: Reader, site: Site, span: TimeSpan, session: DbSession, hours: HoursChoice, exclude_staff: ExcludeStaff = False
 ) -> VisitorsPerDay:
-    return unique_visitors(session, site, span.range, exclude_staff=exclude_staff)
+    return unique_visitors(session, site, span.range, exclude_staff=exclude_staff, hours=hours)
 
 
 @router.get("/occupancy/history", response_model=OccupancyHistory, summary="peak occupancy per bucket")
@@ -65,9 +76,9 @@ def get_occupancy_history(
 
 @router.get("/dwell", response_model=DwellReport, summary="dwell-time statistics and histogram per zone")
 def get_dwell(
-    _: Reader, site: Site, span: TimeSpan, session: DbSession, exclude_staff: ExcludeStaff = False
+    _: Reader, site: Site, span: TimeSpan, session: DbSession, hours: HoursChoice, exclude_staff: ExcludeStaff = False
 ) -> DwellReport:
-    return dwell(session, site, span.range, exclude_staff=exclude_staff)
+    return dwell(session, site, span.range, exclude_staff=exclude_staff, hours=hours)
 
 
 def _grid(site: SiteConfig, floor_id: str, span: TimeSpan, session: DbSession) -> Heatmap:

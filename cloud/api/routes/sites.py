@@ -8,10 +8,23 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from cloud.api.deps import Catalog, DbSession, Paging, Reader, Site
-from cloud.api.schemas import FloorInfo, Health, SiteInfo, SitesPage
+from cloud.api.schemas import FloorInfo, Health, OpeningException, OpeningHoursInfo, SiteInfo, SitesPage
+from shared.config.opening_hours import WEEKDAYS, OpeningHours
 from shared.config.site import SiteConfig
 
 router = APIRouter(tags=["sites"])
+
+
+def opening_hours_info(hours: OpeningHours | None) -> OpeningHoursInfo | None:
+    if hours is None:
+        return None
+    return OpeningHoursInfo(
+        weekly={day: [str(p) for p in hours.weekly.of(i)] for i, day in enumerate(WEEKDAYS)},
+        exceptions=[
+            OpeningException(date=e.date, name=e.name, hours=[str(p) for p in e.hours])
+            for e in sorted(hours.exceptions, key=lambda e: e.date)
+        ],
+    )
 
 
 def site_info(site: SiteConfig) -> SiteInfo:
@@ -33,6 +46,7 @@ def site_info(site: SiteConfig) -> SiteInfo:
         entrance_lines=[ln.id for ln in site.lines if ln.entrance],
         lines=[ln.id for ln in site.lines],
         zones=[z.id for z in site.zones],
+        opening_hours=opening_hours_info(site.opening_hours),
     )
 
 
