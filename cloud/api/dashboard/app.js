@@ -74,10 +74,81 @@ function renderFootfall(ff) {
   const traces = ff.series.map((s) => ({
     type: "bar", name: `${s.line_id} ${s.direction}`, x: ff.buckets, y: s.counts,
   }));
+  // Within opening hours: what came outside them, all lines together, in grey beside.
+  const outside = ff.outside_hours;
+  if (outside) {
+    for (const [direction, color] of [["in", "#8d94a1"], ["out", "#c3c7cf"]]) {
+      const series = outside.series.filter((s) => s.direction === direction);
+      traces.push({
+        type: "bar", name: `outside opening hours ${direction}`, x: ff.buckets, marker: { color },
+        y: ff.buckets.map((_, i) => series.reduce((n, s) => n + s.counts[i], 0)),
+      });
+    }
+  }
+  // The stretches the site was open, shaded; a day's bar is too coarse to show them.
+  const shapes = ff.bucket === "day" ? [] : ff.open_periods.map((p) => ({
+    type: "rect", xref: "x", yref: "paper", x0: p.start, x1: p.end, y0: 0, y1: 1,
+    fillcolor: "#0a7d45", opacity: 0.08, line: { width: 0 }, layer: "below",
+  }));
   Plotly.react("footfall-chart", traces, {
     barmode: "group", margin: { t: 10, r: 10, b: 40, l: 40 }, legend: { orientation: "h" },
-    yaxis: { title: "crossings" },
+    yaxis: { title: "crossings" }, shapes,
   }, { displaylogo: false, responsive: true });
+}
+
+const WEEKDAY_NAMES = {
+  monday: "Mon", tuesday: "Tue", wednesday: "Wed", thursday: "Thu", friday: "Fri", saturday: "Sat", sunday: "Sun",
+};
+
+function dayHours(periods) {
+  return periods.length ? periods.join(", ") : "closed";
+}
+
+// "Mon–Fri 10:00-21:00 · Sat 10:00-01:30 · Sun closed": runs of days with the same hours.
+function weeklySummary(weekly) {
+  const runs = [];
+  for (const [day, periods] of Object.entries(weekly)) {
+    const last = runs[runs.length - 1];
+    if (last && last.hours === dayHours(periods)) last.to = day;
+    else runs.push({ from: day, to: day, hours: dayHours(periods) });
+  }
+  return runs.map((r) => `${WEEKDAY_NAMES[r.from]}${r.to === r.from ? "" : `–${WEEKDAY_NAMES[r.to]}`} ${r.hours}`)
+    .join(" · ");
+}
+
+// The site's opening hours, when it has them, decide which hours the figures cover.
+function hoursParams() {
+  return state.site.opening_hours ? { hours: document.getElementById("hours").value } : {};
+}
+
+// Which hours the figures cover, the schedule (with the exceptions in the range), and,
+// within opening hours, what happened outside them.
+function renderHours(ff, visitors, dwellReport) {
+  const note = document.getElementById("hours-note");
+  const tile = document.getElementById("outside-tile");
+  const hours = state.site.opening_hours;
+  tile.hidden = !(hours && ff.outside_hours);
+  if (!hours) {
+    note.textContent = "";
+    return;
+  }
+  const from = document.getElementById("date-from").value;
+  const to = document.getElementById("date-to").value;
+  const special = hours.exceptions.filter((e) => e.date >= from && e.date <= to)
+    .map((e) => `${e.date} ${dayHours(e.hours)}${e.name ? ` (${e.name})` : ""}`);
+  const schedule = [weeklySummary(hours.weekly), ...special].join("; ");
+  if (ff.hours === "open") {
+    const out = ff.outside_hours;
+    const visits = dwellReport.outside_hours.zones.reduce((n, z) => n + z.visits, 0);
+    document.getElementById("footfall-outside-in").textContent = out.total_in;
+    note.textContent = `Within opening hours (${schedule}). Outside them: ${out.total_in} in, ` +
+      `${out.total_out} out, ${visitors.outside_hours.total} unique visitors seen only then, ` +
+      `${visits} zone visits begun then.`;
+  } else if (ff.hours === "outside") {
+    note.textContent = `Outside opening hours (${schedule}) only.`;
+  } else {
+    note.textContent = `All hours, open or not (opening hours: ${schedule}).`;
+  }
 }
 
 function renderDwell(report) {
@@ -338,7 +409,8 @@ async function refresh() {
   showError("");
   const params = rangeParams();
   const excluded = document.getElementById("exclude-staff").checked;
-  const counted = { ...params, exclude_staff: excluded };
+  const hours = hoursParams();
+  const counted = { ...params, ...hours, exclude_staff: excluded };
   const base = `/api/v1/sites/${state.site.id}`;
   try {
     const [ff, visitors, dwellReport, trans, cameras, ffAll, visitorsAll, alerts] = await Promise.all([
@@ -347,12 +419,13 @@ async function refresh() {
       json(`${base}/dwell`, counted),
       json(`${base}/transitions`, params),
       json(`${base}/cameras`, { outage_window_s: OUTAGE_WINDOW_S }),
-      json(`${base}/footfall`, params),
-      json(`${base}/visitors`, params),
+      json(`${base}/footfall`, { ...params, ...hours }),
+      json(`${base}/visitors`, { ...params, ...hours }),
       json(`${base}/alerts`, { start: params.start, end: params.end, limit: 50 }),
     ]);
     renderFootfall(ff);
     document.getElementById("visitors-total").textContent = visitors.total;
+    renderHours(ff, visitors, dwellReport);
     renderStaffNote(excluded, ffAll, visitorsAll);
     renderDwell(dwellReport);
     renderAlerts(alerts, state.site.timezone);
@@ -377,6 +450,9 @@ async function chooseSite(siteId) {
   document.getElementById("site").value = state.site.id;
   const floors = document.getElementById("floor");
   floors.replaceChildren(...state.site.floors.map((f) => new Option(f.name || f.id, f.id)));
+  // Figures default to opening hours where the site has them (as the API does).
+  document.getElementById("hours-control").hidden = !state.site.opening_hours;
+  document.getElementById("hours").value = "open";
   const today = todayIn(state.site.timezone);
   document.getElementById("date-from").value = today;
   document.getElementById("date-to").value = today;
