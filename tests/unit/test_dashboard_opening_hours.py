@@ -4,8 +4,6 @@ hours shown as before. Data: tests/support/opening_hours_scene.py (staff exclude
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ import pytest
 from api_db import READ_KEY, make_app
 from selenium.webdriver.remote.webdriver import WebDriver
 from support import opening_hours_scene as scene
-from support.split_site import free_port
+from support.browser import chromium, served, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -22,46 +20,15 @@ ARTIFACTS = REPO / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
-    app = make_app(scene.make_database(tmp_path_factory.mktemp("hours-dashboard")))
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(make_app(scene.make_database(tmp_path_factory.mktemp("hours-dashboard")))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    chromium, driver_path = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-    if not (chromium.exists() and driver_path.exists()):
-        pytest.fail("Debian's chromium and chromium-driver are needed (deploy/local/setup.sh installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(chromium)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1300",
-    ):
-        options.add_argument(arg)
-    service = Service(str(driver_path), env={"TZ": "America/New_York", "PATH": "/usr/bin:/bin"})
-    driver = webdriver.Chrome(service=service, options=options)
-    try:
+    # The browser's zone is not the scene site's: the page must format in the site's.
+    with chromium("America/New_York", window="1400,1300") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _show(driver: WebDriver, *, site: str | None = None, hours: str | None = None, bucket: str = "day") -> None:
@@ -89,16 +56,7 @@ def _show(driver: WebDriver, *, site: str | None = None, hours: str | None = Non
 
 
 def _wait(driver: WebDriver, n: int) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    def rendered(d: WebDriver) -> bool:
-        error = d.execute_script(
-            "return document.getElementById('error').hidden ? '' : document.getElementById('error').textContent"
-        )
-        assert not error, f"dashboard error: {error}"
-        return int(d.execute_script("return document.body.dataset.renders || '0'")) >= n
-
-    WebDriverWait(driver, 60).until(rendered)
+    wait_for(driver, "renders", n)
 
 
 def _page(driver: WebDriver) -> dict[str, Any]:
