@@ -37,8 +37,9 @@ SITE_TZ = ZoneInfo("Europe/London")
 BROWSER_TZ = "America/New_York"
 # A message as an edge could report it; it must show as text, never as markup.
 HOSTILE = '<img src="x" onerror="window.pwned = 1"> 401 <b>unauthorized</b>'
-# Whole seconds, so the formatted times are exact.
-NOW_S = int(time.time())
+# Whole seconds, so the formatted times are exact; set when the data is written (db_url), not at
+# import: a long suite runs this module many minutes after collecting it.
+NOW_S = 0
 
 
 def _outage(camera: str, start_s: int, end_s: int | None, state: str, message: str) -> CameraOutage:
@@ -65,6 +66,8 @@ OUTAGES = [
 
 @pytest.fixture(scope="module")
 def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    global NOW_S
+    NOW_S = int(time.time())
     url = make_database(tmp_path_factory.mktemp("dashboard"))
     with session_factory(create_db_engine(url)).begin() as session:
         session.add_all(_outage(*o) for o in OUTAGES)
