@@ -117,6 +117,15 @@ class FrameSource(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def _live_capture_ns(self) -> int:
+        """Wall-clock capture time of the live frame `_read` just returned.
+
+        The read time is all a backend without a pipeline clock knows; sources that know
+        when the frame arrived override this, so a reader that falls behind for a moment
+        does not squeeze the frames' spacing (dwell and zone grace are timed by it).
+        """
+        return time.time_ns()
+
     def _crop(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
         if self.spec.crop is None:
             return image
@@ -132,12 +141,11 @@ class FrameSource(ABC):
             if item is None:
                 return
             image, pts_ns = item
-            if self.spec.is_live or pts_ns is None:
-                # Live streams: wall-clock capture time; files without timestamps: nominal rate.
-                if self.spec.is_live:
-                    capture_ns = time.time_ns()
-                else:
-                    capture_ns = self._start_ns + int(self._index * 1e9 / (self.fps or 25.0))
+            if self.spec.is_live:
+                capture_ns = self._live_capture_ns()
+            elif pts_ns is None:
+                # Files without timestamps: the nominal rate.
+                capture_ns = self._start_ns + int(self._index * 1e9 / (self.fps or 25.0))
             else:
                 capture_ns = self._start_ns + pts_ns
             yield Frame(self.spec.camera_id, self._index, capture_ns, np.ascontiguousarray(self._crop(image)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,9 +65,9 @@ def _gst() -> Any:
 
 # Every Gst type a source's pipeline, bus, samples and buffers hand to Python.
 _GST_TYPES = (
-    "Bin", "Buffer", "Bus", "Caps", "Element", "ElementFactory", "FlowReturn", "MapFlags", "MapInfo",
-    "Memory", "Message", "MessageType", "Object", "Pad", "Pipeline", "Sample", "Segment", "State",
-    "StateChangeReturn", "Structure",
+    "Bin", "Buffer", "Bus", "Caps", "Clock", "Element", "ElementFactory", "FlowReturn", "Format",
+    "MapFlags", "MapInfo", "Memory", "Message", "MessageType", "Object", "Pad", "Pipeline", "Sample",
+    "Segment", "State", "StateChangeReturn", "Structure", "SystemClock",
 )  # fmt: skip
 
 
@@ -103,6 +104,8 @@ class _Decoded:
     duration_ns: int | None
     # The negotiated caps' `framerate`; None for 0/1 (variable or unknown) or absent.
     caps_fps: float | None
+    # Wall-clock time the pipeline clock gives the buffer (live sources); None if unknown.
+    clock_wall_ns: int | None = None
 
 
 def caps_rate(structure: Any) -> float | None:
@@ -145,6 +148,7 @@ class GStreamerSource(FrameSource):
         self._sink = self._pipeline.get_by_name("sink")
         self._bus = self._pipeline.get_bus()
         self._first_pts: int | None = None
+        self._last_clock_wall_ns: int | None = None
         self._pending: deque[_Decoded] = deque()
         if self._pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
             self._raise_bus_error(f"cannot start pipeline for {spec.display_uri}")
@@ -227,12 +231,35 @@ class GStreamerSource(FrameSource):
             buf.unmap(info)
         pts = buf.pts if buf.pts != Gst.CLOCK_TIME_NONE else None
         duration = buf.duration if buf.duration != Gst.CLOCK_TIME_NONE else None
-        return _Decoded(image, pts, duration, caps_rate(caps))
+        clock_wall = self._clock_wall_ns(sample.get_segment(), pts) if self.spec.is_live else None
+        return _Decoded(image, pts, duration, caps_rate(caps), clock_wall)
+
+    def _clock_wall_ns(self, segment: Any, pts: int | None) -> int | None:
+        """The buffer's time on the pipeline clock, as wall-clock ns.
+
+        A live source stamps each buffer with its running time when it arrived (rtspsrc:
+        smoothed by the jitter buffer over the RTP timestamps), so base time + running
+        time is the arrival on the pipeline clock; the clock's offset to the wall clock is
+        taken now, which also follows a wall-clock step.
+        """
+        Gst = self._Gst
+        clock = self._pipeline.get_clock() if self._pipeline is not None else None
+        if pts is None or clock is None:
+            return None
+        running = segment.to_running_time(Gst.Format.TIME, pts)
+        if running == Gst.CLOCK_TIME_NONE:
+            return None
+        clock_now = clock.get_time()
+        wall_now = time.time_ns()
+        arrived = self._pipeline.get_base_time() + running
+        # Never later than now: a clock read racing the buffer must not stamp the future.
+        return wall_now - max(0, clock_now - arrived)
 
     def _read(self) -> tuple[NDArray[np.uint8], int | None] | None:
         decoded = self._pending.popleft() if self._pending else self._pull(required=False)
         if decoded is None:
             return None
+        self._last_clock_wall_ns = decoded.clock_wall_ns
         pts = decoded.pts_ns
         if pts is not None:
             if self._first_pts is None:
@@ -242,6 +269,10 @@ class GStreamerSource(FrameSource):
             # Trust the installer's fps over the container's (vtest.avi claims 10, it is 7).
             pts = None
         return decoded.image, pts
+
+    def _live_capture_ns(self) -> int:
+        stamped = self._last_clock_wall_ns
+        return stamped if stamped is not None else super()._live_capture_ns()
 
     def close(self) -> None:
         pipeline = getattr(self, "_pipeline", None)
