@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
@@ -14,6 +15,8 @@ from cloud.analytics.heatmap import Heatmap, heatmap
 from cloud.analytics.occupancy import OccupancyHistory, occupancy_history
 from cloud.analytics.transitions import transitions
 from cloud.analytics.visitors import VisitorsPerDay, unique_visitors
+from cloud.api import csv_rows
+from cloud.api.csv_export import CSV_RESPONSES, ExportFormat, Format, csv_response
 from cloud.api.deps import DbSession, HoursChoice, Paging, Reader, Site, TimeSpan
 from cloud.api.heatmap_image import render_heatmap_png
 from cloud.api.schemas import CamerasPage, FootfallOutside, FootfallPage, HeatmapGrid, TransitionsPage
@@ -26,7 +29,12 @@ ExcludeStaff = Annotated[
 ]
 
 
-@router.get("/footfall", response_model=FootfallPage, summary="crossings per entrance line and direction per bucket")
+@router.get(
+    "/footfall",
+    response_model=FootfallPage,
+    responses=CSV_RESPONSES,
+    summary="crossings per entrance line and direction per bucket",
+)
 def get_footfall(
     _: Reader,
     site: Site,
@@ -34,12 +42,15 @@ def get_footfall(
     session: DbSession,
     paging: Paging,
     hours: HoursChoice,
+    fmt: Format,
     all_lines: Annotated[bool, Query(description="every counting line, not only entrances")] = False,
     exclude_staff: ExcludeStaff = False,
-) -> FootfallPage:
+) -> FootfallPage | Response:
     result = footfall(
         session, site, span.range, span.bucket, all_lines=all_lines, exclude_staff=exclude_staff, hours=hours
     )
+    if fmt is ExportFormat.CSV:
+        return csv_response(f"{site.site.id}-footfall.csv", csv_rows.FOOTFALL_HEADER, csv_rows.footfall_rows(result))
     outside = result.outside_hours
     return FootfallPage(
         site_id=result.site_id,
@@ -60,25 +71,55 @@ def get_footfall(
     )
 
 
-@router.get("/visitors", response_model=VisitorsPerDay, summary="unique visitors per site-local day")
+@router.get(
+    "/visitors", response_model=VisitorsPerDay, responses=CSV_RESPONSES, summary="unique visitors per site-local day"
+)
 def get_visitors(
-    _: Reader, site: Site, span: TimeSpan, session: DbSession, hours: HoursChoice, exclude_staff: ExcludeStaff = False
-) -> VisitorsPerDay:
-    return unique_visitors(session, site, span.range, exclude_staff=exclude_staff, hours=hours)
+    _: Reader,
+    site: Site,
+    span: TimeSpan,
+    session: DbSession,
+    hours: HoursChoice,
+    fmt: Format,
+    exclude_staff: ExcludeStaff = False,
+) -> VisitorsPerDay | Response:
+    result = unique_visitors(session, site, span.range, exclude_staff=exclude_staff, hours=hours)
+    if fmt is ExportFormat.CSV:
+        return csv_response(f"{site.site.id}-visitors.csv", csv_rows.VISITORS_HEADER, csv_rows.visitors_rows(result))
+    return result
 
 
-@router.get("/occupancy/history", response_model=OccupancyHistory, summary="peak occupancy per bucket")
+@router.get(
+    "/occupancy/history", response_model=OccupancyHistory, responses=CSV_RESPONSES, summary="peak occupancy per bucket"
+)
 def get_occupancy_history(
-    _: Reader, site: Site, span: TimeSpan, session: DbSession, exclude_staff: ExcludeStaff = False
-) -> OccupancyHistory:
-    return occupancy_history(session, site, span.range, span.bucket, exclude_staff=exclude_staff)
+    _: Reader, site: Site, span: TimeSpan, session: DbSession, fmt: Format, exclude_staff: ExcludeStaff = False
+) -> OccupancyHistory | Response:
+    result = occupancy_history(session, site, span.range, span.bucket, exclude_staff=exclude_staff)
+    if fmt is ExportFormat.CSV:
+        return csv_response(f"{site.site.id}-occupancy.csv", csv_rows.OCCUPANCY_HEADER, csv_rows.occupancy_rows(result))
+    return result
 
 
-@router.get("/dwell", response_model=DwellReport, summary="dwell-time statistics and histogram per zone")
+@router.get(
+    "/dwell",
+    response_model=DwellReport,
+    responses=CSV_RESPONSES,
+    summary="dwell-time statistics and histogram per zone",
+)
 def get_dwell(
-    _: Reader, site: Site, span: TimeSpan, session: DbSession, hours: HoursChoice, exclude_staff: ExcludeStaff = False
-) -> DwellReport:
-    return dwell(session, site, span.range, exclude_staff=exclude_staff, hours=hours)
+    _: Reader,
+    site: Site,
+    span: TimeSpan,
+    session: DbSession,
+    hours: HoursChoice,
+    fmt: Format,
+    exclude_staff: ExcludeStaff = False,
+) -> DwellReport | Response:
+    result = dwell(session, site, span.range, exclude_staff=exclude_staff, hours=hours)
+    if fmt is ExportFormat.CSV:
+        return csv_response(f"{site.site.id}-dwell.csv", csv_rows.dwell_header(result), csv_rows.dwell_rows(result))
+    return result
 
 
 def _grid(site: SiteConfig, floor_id: str, span: TimeSpan, session: DbSession) -> Heatmap:
@@ -87,9 +128,20 @@ def _grid(site: SiteConfig, floor_id: str, span: TimeSpan, session: DbSession) -
     return heatmap(session, site, floor_id, span.range)
 
 
-@router.get("/floors/{floor_id}/heatmap", response_model=HeatmapGrid, summary="occupancy-seconds per floor cell")
-def get_heatmap(_: Reader, site: Site, floor_id: str, span: TimeSpan, session: DbSession) -> HeatmapGrid:
+@router.get(
+    "/floors/{floor_id}/heatmap",
+    response_model=HeatmapGrid,
+    responses=CSV_RESPONSES,
+    summary="occupancy-seconds per floor cell",
+)
+def get_heatmap(
+    _: Reader, site: Site, floor_id: str, span: TimeSpan, session: DbSession, fmt: Format
+) -> HeatmapGrid | Response:
     grid = _grid(site, floor_id, span, session)
+    if fmt is ExportFormat.CSV:
+        return csv_response(
+            f"{site.site.id}-heatmap-{floor_id}.csv", csv_rows.HEATMAP_HEADER, csv_rows.heatmap_rows(grid)
+        )
     ny, nx = grid.seconds.shape
     return HeatmapGrid(
         site_id=site.site.id,
@@ -123,9 +175,20 @@ def get_heatmap_png(
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
-@router.get("/transitions", response_model=TransitionsPage, summary="zone-to-zone transitions, most frequent first")
-def get_transitions(_: Reader, site: Site, span: TimeSpan, session: DbSession, paging: Paging) -> TransitionsPage:
+@router.get(
+    "/transitions",
+    response_model=TransitionsPage,
+    responses=CSV_RESPONSES,
+    summary="zone-to-zone transitions, most frequent first",
+)
+def get_transitions(
+    _: Reader, site: Site, span: TimeSpan, session: DbSession, paging: Paging, fmt: Format
+) -> TransitionsPage | Response:
     result = transitions(session, site, span.range)
+    if fmt is ExportFormat.CSV:
+        return csv_response(
+            f"{site.site.id}-transitions.csv", csv_rows.TRANSITIONS_HEADER, csv_rows.transitions_rows(result)
+        )
     return TransitionsPage(
         site_id=result.site_id,
         visitor_paths=result.visitor_paths,
@@ -136,19 +199,26 @@ def get_transitions(_: Reader, site: Site, span: TimeSpan, session: DbSession, p
 
 
 @router.get(
-    "/cameras", response_model=CamerasPage, summary="camera health: last status, fps, lag, last event, recent outages"
+    "/cameras",
+    response_model=CamerasPage,
+    responses=CSV_RESPONSES,
+    summary="camera health: last status, fps, lag, last event, recent outages",
 )
 def get_cameras(
     _: Reader,
     site: Site,
     session: DbSession,
     paging: Paging,
+    fmt: Format,
     stale_after_s: Annotated[float, Query(gt=0, le=86_400, description="no event for this long: stale")] = 60.0,
     outage_window_s: Annotated[
         float, Query(gt=0, le=90 * 86_400, description="list outages that ended this recently or go on")
     ] = 86_400.0,
-) -> CamerasPage:
+) -> CamerasPage | Response:
     cameras = camera_health(session, site, time.time_ns(), stale_after_s, outage_window_s)
+    if fmt is ExportFormat.CSV:
+        rows = csv_rows.camera_rows(cameras, ZoneInfo(site.site.timezone))
+        return csv_response(f"{site.site.id}-cameras.csv", csv_rows.CAMERAS_HEADER, rows)
     return CamerasPage(
         site_id=site.site.id,
         total=len(cameras),

@@ -6,20 +6,24 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import asdict
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from cloud.analytics.buckets import TimeRange
 from cloud.analytics.occupancy import LiveOccupancy, OccupancyNow, live_occupancy, rebase
+from cloud.api.csv_export import CSV_RESPONSES, ExportFormat, Format, csv_response
+from cloud.api.csv_rows import ALERTS_HEADER, alert_row
 from cloud.api.deps import Admin, DbSession, Paging, Reader, Settings, Site, TimeSpan
 from cloud.api.schemas import OccupancyAlertsPage, RebaseRequest
 from cloud.api.settings import ApiSettings
-from cloud.capacity.alerts import alerts_in, raised_alerts
+from cloud.capacity.alerts import alerts_in, iter_alerts_in, raised_alerts
 from shared.config.site import SiteConfig
 
 router = APIRouter(prefix="/api/v1/sites/{site_id}/occupancy", tags=["occupancy"])
@@ -90,12 +94,26 @@ def post_rebase(_: Admin, site: Site, body: RebaseRequest, session: DbSession) -
     return result
 
 
+def _alert_rows(sessions: sessionmaker[Session], site: SiteConfig, span: TimeRange) -> Iterator[Sequence[object]]:
+    # A session of its own, open while the body streams: the request's closes with the handler.
+    tz = ZoneInfo(site.site.timezone)
+    with sessions() as session:
+        for alert in iter_alerts_in(session, site.site.id, span):
+            yield alert_row(alert, tz)
+
+
 @router.get(
     "/alerts",
     response_model=OccupancyAlertsPage,
+    responses=CSV_RESPONSES,
     summary="capacity alerts: those raised now, and those raised at some time in the range, newest first",
 )
-def get_alerts(_: Reader, site: Site, span: TimeSpan, session: DbSession, paging: Paging) -> OccupancyAlertsPage:
+def get_alerts(
+    _: Reader, site: Site, span: TimeSpan, session: DbSession, paging: Paging, fmt: Format, request: Request
+) -> OccupancyAlertsPage | Response:
+    if fmt is ExportFormat.CSV:
+        rows = _alert_rows(request.app.state.sessions, site, span.range)
+        return csv_response(f"{site.site.id}-occupancy-alerts.csv", ALERTS_HEADER, rows)
     total, items = alerts_in(session, site.site.id, span.range, paging.limit, paging.offset)
     return OccupancyAlertsPage(
         site_id=site.site.id, raised=raised_alerts(session, site.site.id), total=total, items=items
