@@ -4,6 +4,10 @@ Idempotence: per camera, only envelopes with a seq above `camera_progress.last_s
 applied, and the new high-water mark is written in the same transaction. Redelivered
 batches (consumer restart before its offset commit, edge spool replays) change nothing;
 the fact tables' natural primary keys are a second line of defence.
+
+Shape: one walk over the batch in event-time order sorts it into per-table row sets
+(cloud/ingest/rowsets.py) and moves live occupancy as it goes; then each set is written
+once (cloud/storage/bulk: COPY + one INSERT … SELECT per table on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -16,21 +20,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cloud.capacity.monitor import CapacityMonitor
 from cloud.ingest.dedup import original_of
+from cloud.ingest.occupancy import LiveOccupancy
 from cloud.ingest.outages import OutageLog
 from cloud.ingest.registry import SiteRegistry
-from cloud.storage.models import (
-    CameraHealth,
-    CameraProgress,
-    HeatmapCell,
-    LineCrossing,
-    Occupancy,
-    Tracklet,
-    ZoneVisit,
-)
-from cloud.storage.rollups import FootfallCount, OccupancyLevel, add_footfall, record_occupancy
-from cloud.storage.upsert import increment, insert_ignore, upsert
+from cloud.ingest.rowsets import BatchRows
+from cloud.storage.bulk import BulkWriter, RowSet, writer_for
+from cloud.storage.models import CameraProgress
+from cloud.storage.rollups import FootfallCount, add_footfall
 from shared.schema import pb
 
 _DIRECTION = {pb.DIRECTION_IN: "in", pb.DIRECTION_OUT: "out"}
@@ -41,10 +38,8 @@ _STATE = {
     pb.CAMERA_STATE_ENDED: "ended",
 }
 NS = 1_000_000_000
-
-
-def hour_of(ns: int) -> int:
-    return ns // NS // 3600 * 3600
+HOUR_NS = 3600 * NS
+_isfinite = math.isfinite
 
 
 @dataclass
@@ -68,64 +63,15 @@ def _point(
     if not msg.HasField(name):
         return None
     p = getattr(msg, name)
-    return (p.x, p.y) if math.isfinite(p.x) and math.isfinite(p.y) else None
+    return (p.x, p.y) if _isfinite(p.x) and _isfinite(p.y) else None
 
 
-class _Occupancy:
-    """Live counts touched by one batch: loaded once, changed in event order, written back.
+def _event_order(env: pb.Envelope) -> tuple[int, str, int]:
+    return env.event_time_ns, env.camera_id, env.seq
 
-    Every change is shown to the capacity monitor as it happens, so an alert is raised
-    at the event that crossed the limit, even when the batch ends back under it.
-    """
 
-    def __init__(self, session: Session, registry: SiteRegistry) -> None:
-        self.session = session
-        self.registry = registry
-        self.capacity = CapacityMonitor(session)
-        self.counts: dict[tuple[str, str, str], tuple[int, int]] = {}
-        self.levels: list[OccupancyLevel] = []
-        self._loaded: set[str] = set()
-        # Only these are written back: the others were read, not changed.
-        self.changed: set[tuple[str, str, str]] = set()
-
-    def _current(self, key: tuple[str, str, str]) -> int:
-        if key not in self.counts:
-            site_id = key[0]
-            if site_id not in self._loaded:
-                # Every live count of the site in one read: a batch touches most of them.
-                self._loaded.add(site_id)
-                for scope, scope_id, count, updated in self.session.execute(
-                    select(Occupancy.scope, Occupancy.scope_id, Occupancy.count, Occupancy.updated_ns).where(
-                        Occupancy.site_id == site_id
-                    )
-                ):
-                    self.counts.setdefault((site_id, scope, scope_id), (count, updated))
-            self.counts.setdefault(key, (0, 0))
-        return self.counts[key][0]
-
-    def change(self, site_id: str, scope: str, scope_id: str, delta: int, time_ns: int) -> None:
-        key = (site_id, scope, scope_id)
-        # Never negative: an exit whose enter predates the data (or was lost to a
-        # camera outage) must not drive the count below zero.
-        value = max(0, self._current(key) + delta)
-        self.counts[key] = (value, time_ns)
-        self.changed.add(key)
-        self.levels.append(OccupancyLevel(site_id, scope, scope_id, time_ns // NS, value, value))
-        self.capacity.observe(self.registry.site(site_id), scope, scope_id, value, time_ns)
-
-    def write(self) -> None:
-        upsert(
-            self.session,
-            Occupancy,
-            [
-                {"site_id": s, "scope": sc, "scope_id": i, "count": c, "updated_ns": t}
-                for (s, sc, i), (c, t) in self.counts.items()
-                if (s, sc, i) in self.changed
-            ],
-            update=["count", "updated_ns"],
-        )
-        record_occupancy(self.session, self.registry.timezones(), self.levels)
-        self.capacity.write()
+def _camera_order(env: pb.Envelope) -> tuple[str, str, int]:
+    return env.site_id, env.camera_id, env.seq
 
 
 class EventApplier:
@@ -134,206 +80,170 @@ class EventApplier:
 
     def apply(self, session: Session, envelopes: Sequence[pb.Envelope]) -> ApplyResult:
         result = ApplyResult()
-        fresh = self._new_only(session, envelopes, result)
-        occupancy = _Occupancy(session, self.registry)
+        writer = writer_for(session)
+        fresh = self._new_only(session, writer, envelopes, result)
+        rows = BatchRows()
+        occupancy = LiveOccupancy(session, self.registry)
         outages = OutageLog(session)
-        crossings: list[dict[str, object]] = []
         footfall: list[FootfallCount] = []
-        heat: dict[tuple[str, str, int, int, int], float] = defaultdict(float)
-        tracklets: list[dict[str, object]] = []
-        health: dict[tuple[str, str], dict[str, object]] = {}
-        enters: list[dict[str, object]] = []
-        exits: list[dict[str, object]] = []
+        by_type: dict[str, int] = defaultdict(int)
+        latest = result.latest_event_ns
+        registry = self.registry
+        heat = rows.heat
+        interval = {site.site.id: registry.update_interval_s(site.site.id) for site in registry.sites()}
         # Event-time order across cameras, so occupancy moves as it did in the mall.
-        for env in sorted(fresh, key=lambda e: (e.event_time_ns, e.camera_id, e.seq)):
+        for env in sorted(fresh, key=_event_order):
             kind = env.WhichOneof("payload")
-            result.by_type[kind or "none"] += 1
+            by_type[kind or "none"] += 1
+            site_id, time_ns = env.site_id, env.event_time_ns
+            if kind == "track_update":
+                # The hot path (most events): one heatmap cell's seconds, nothing stored per update.
+                latest[site_id] = time_ns
+                tu = env.track_update
+                if not tu.floor_id or not tu.HasField("floor_point"):
+                    continue
+                p = tu.floor_point
+                x, y = p.x, p.y
+                if not (_isfinite(x) and _isfinite(y)):
+                    continue
+                grid = registry.grid(site_id, tu.floor_id)
+                cell = grid.cell(x, y) if grid is not None else None
+                if cell is not None:
+                    heat[(site_id, tu.floor_id, time_ns // HOUR_NS * 3600, *cell)] += interval[site_id]
+                continue
             if kind != "camera_status":
                 # Statuses are stamped with the agent's wall clock, which runs ahead of the
                 # footage's clock in a replay of recorded video or a lagging camera; stitching
-                # waits on footage time only.
-                result.latest_event_ns[env.site_id] = max(result.latest_event_ns.get(env.site_id, 0), env.event_time_ns)
-            if kind == "track_update":
-                self._heat(env, heat)
-            elif kind == "track_closed":
-                tracklets.append(self._tracklet(env))
+                # waits on footage time only. (Sorted by event time: the last one is the newest.)
+                latest[site_id] = time_ns
+            if kind == "track_closed":
+                rows.tracklets.append(self._tracklet(env))
                 result.closed.append(env)
             elif kind == "line_crossing":
-                lc = env.line_crossing
-                direction = _DIRECTION.get(lc.direction)
-                if direction is None:
-                    continue
-                floor = _point(lc, "floor_point")
-                crossing: dict[str, object] = {
-                    "site_id": env.site_id,
-                    "camera_id": env.camera_id,
-                    "seq": env.seq,
-                    "line_id": lc.line_id,
-                    "direction": direction,
-                    "track_id": lc.track_id,
-                    "event_ns": env.event_time_ns,
-                    "floor_x": floor[0] if floor else None,
-                    "floor_y": floor[1] if floor else None,
-                    "duplicate_of_camera": None,
-                    "duplicate_of_seq": None,
-                }
-                group = self.registry.line_group(env.site_id, lc.line_id)
-                original = (
-                    original_of(session, crossing, group, crossings, self.registry.site(env.site_id).footfall_dedup)
-                    if group is not None
-                    else None
-                )
-                crossings.append(crossing)
-                if original is not None:
-                    crossing["duplicate_of_camera"], crossing["duplicate_of_seq"] = original
-                    result.duplicate_crossings += 1
-                    continue
-                point = self.registry.counting_point(env.site_id, lc.line_id)
-                footfall.append(FootfallCount(env.site_id, point, direction, env.event_time_ns // NS, 1))
-                if self.registry.is_entrance(env.site_id, lc.line_id):
-                    occupancy.change(
-                        env.site_id, "site", env.site_id, 1 if direction == "in" else -1, env.event_time_ns
-                    )
+                self._crossing(session, env, rows, footfall, occupancy, result)
             elif kind == "zone_transition":
-                self._zone(env, enters, exits, occupancy)
+                self._zone(env, rows, occupancy)
             elif kind == "camera_status":
                 st = env.camera_status
                 if st.state in (pb.CAMERA_STATE_ENDED, pb.CAMERA_STATE_OFFLINE):
-                    result.ended_cameras.append((env.site_id, env.camera_id))
+                    result.ended_cameras.append((site_id, env.camera_id))
                 state = _STATE.get(st.state, "unknown")
-                outages.observe(env.site_id, env.camera_id, state, env.event_time_ns, st.message)
-                health[(env.site_id, env.camera_id)] = {
-                    "site_id": env.site_id,
-                    "camera_id": env.camera_id,
-                    "edge_id": env.edge_id,
-                    "state": state,
-                    "fps": st.fps,
-                    "frames": st.frames,
-                    "dropped_frames": st.dropped_frames,
-                    "thinned_frames": st.thinned_frames,
-                    "source_fps": st.source_fps,
-                    "overloaded": st.overloaded,
-                    "lag_ms": st.lag_ms,
-                    "model_versions": dict(st.model_versions),
-                    "message": st.message[:500],
-                    "status_ns": env.event_time_ns,
-                }
-        insert_ignore(session, LineCrossing, crossings)
-        insert_ignore(session, Tracklet, tracklets)
-        insert_ignore(session, ZoneVisit, enters)
-        upsert(session, ZoneVisit, exits, update=["exited_ns", "dwell_s"])
-        add_footfall(session, self.registry.timezones(), footfall)
-        increment(
-            session,
-            HeatmapCell,
-            [
-                {"site_id": s, "floor_id": f, "bucket_s": b, "cell_x": x, "cell_y": y, "seconds": sec}
-                for (s, f, b, x, y), sec in heat.items()
-            ],
-            add=["seconds"],
-        )
-        upsert(
-            session,
-            CameraHealth,
-            list(health.values()),
-            update=[
-                "edge_id",
-                "state",
-                "fps",
-                "frames",
-                "dropped_frames",
-                "thinned_frames",
-                "source_fps",
-                "overloaded",
-                "lag_ms",
-                "model_versions",
-                "message",
-                "status_ns",
-            ],
-        )
+                outages.observe(site_id, env.camera_id, state, time_ns, st.message)
+                rows.health[(site_id, env.camera_id)] = (
+                    site_id, env.camera_id, env.edge_id, state, st.fps, st.frames, st.dropped_frames,
+                    st.thinned_frames, st.source_fps, st.overloaded, st.lag_ms, dict(st.model_versions),
+                    st.message[:500], time_ns,
+                )  # fmt: skip
+        result.by_type.update(by_type)
+        rows.write(writer)
+        add_footfall(session, registry.timezones(), footfall)
         outages.write()
-        occupancy.write()
+        occupancy.write(writer)
         result.applied = len(fresh)
         return result
 
-    def _new_only(self, session: Session, envelopes: Sequence[pb.Envelope], result: ApplyResult) -> list[pb.Envelope]:
-        cameras = sorted({(e.site_id, e.camera_id) for e in envelopes})
-        if not cameras:
+    def _new_only(
+        self, session: Session, writer: BulkWriter, envelopes: Sequence[pb.Envelope], result: ApplyResult
+    ) -> list[pb.Envelope]:
+        if not envelopes:
             return []
         # FOR UPDATE: a consumer that lost its partition in a rebalance but has not noticed
         # yet waits here instead of applying the same events concurrently (PostgreSQL).
-        rows = session.execute(
-            select(CameraProgress).where(CameraProgress.site_id.in_({s for s, _ in cameras})).with_for_update()
-        ).scalars()
-        last = {(r.site_id, r.camera_id): r.last_seq for r in rows}
+        last = {
+            (site, camera): seq
+            for site, camera, seq in session.execute(
+                select(CameraProgress.site_id, CameraProgress.camera_id, CameraProgress.last_seq)
+                .where(CameraProgress.site_id.in_({e.site_id for e in envelopes}))
+                .with_for_update()
+            )
+        }
         fresh: list[pb.Envelope] = []
         high: dict[tuple[str, str], tuple[int, int]] = {}
-        for env in sorted(envelopes, key=lambda e: (e.site_id, e.camera_id, e.seq)):
+        for env in sorted(envelopes, key=_camera_order):
             key = (env.site_id, env.camera_id)
-            seen = high.get(key, (last.get(key, 0), 0))[0]
-            if env.seq <= seen:
+            seq = env.seq
+            if seq <= high.get(key, (last.get(key, 0), 0))[0]:
                 result.duplicates += 1
                 continue
             fresh.append(env)
-            high[key] = (env.seq, env.event_time_ns)
-        upsert(
-            session,
-            CameraProgress,
-            [{"site_id": s, "camera_id": c, "last_seq": q, "last_event_ns": t} for (s, c), (q, t) in high.items()],
-            update=["last_seq", "last_event_ns"],
+            high[key] = (seq, env.event_time_ns)
+        writer.upsert(
+            RowSet.of(
+                CameraProgress,
+                ("site_id", "camera_id", "last_seq", "last_event_ns"),
+                [(*key, seq, t) for key, (seq, t) in high.items()],
+            ),
+            ["last_seq", "last_event_ns"],
         )
         return fresh
 
-    def _heat(self, env: pb.Envelope, heat: dict[tuple[str, str, int, int, int], float]) -> None:
-        tu = env.track_update
-        floor = _point(tu, "floor_point")
-        if floor is None or not tu.floor_id:
+    def _crossing(
+        self,
+        session: Session,
+        env: pb.Envelope,
+        rows: BatchRows,
+        footfall: list[FootfallCount],
+        occupancy: LiveOccupancy,
+        result: ApplyResult,
+    ) -> None:
+        lc = env.line_crossing
+        direction = _DIRECTION.get(lc.direction)
+        if direction is None:
             return
-        grid = self.registry.grid(env.site_id, tu.floor_id)
-        cell = grid.cell(*floor) if grid else None
-        if cell is None:
-            return
-        heat[(env.site_id, tu.floor_id, hour_of(env.event_time_ns), *cell)] += self.registry.update_interval_s(
-            env.site_id
+        floor = _point(lc, "floor_point")
+        crossing: dict[str, object] = {
+            "site_id": env.site_id,
+            "camera_id": env.camera_id,
+            "seq": env.seq,
+            "line_id": lc.line_id,
+            "direction": direction,
+            "track_id": lc.track_id,
+            "event_ns": env.event_time_ns,
+            "floor_x": floor[0] if floor else None,
+            "floor_y": floor[1] if floor else None,
+            "duplicate_of_camera": None,
+            "duplicate_of_seq": None,
+        }
+        group = self.registry.line_group(env.site_id, lc.line_id)
+        original = (
+            original_of(session, crossing, group, rows.crossings, self.registry.site(env.site_id).footfall_dedup)
+            if group is not None
+            else None
         )
+        rows.crossings.append(crossing)
+        if original is not None:
+            crossing["duplicate_of_camera"], crossing["duplicate_of_seq"] = original
+            result.duplicate_crossings += 1
+            return
+        point = self.registry.counting_point(env.site_id, lc.line_id)
+        footfall.append(FootfallCount(env.site_id, point, direction, env.event_time_ns // NS, 1))
+        if self.registry.is_entrance(env.site_id, lc.line_id):
+            occupancy.change(env.site_id, "site", env.site_id, 1 if direction == "in" else -1, env.event_time_ns)
 
     @staticmethod
-    def _tracklet(env: pb.Envelope) -> dict[str, object]:
+    def _tracklet(env: pb.Envelope) -> tuple[object, ...]:
         tc = env.track_closed
         first, last = _point(tc, "first_floor_point"), _point(tc, "last_floor_point")
         emb = tc.embedding if tc.HasField("embedding") else None
-        return {
-            "site_id": env.site_id,
-            "camera_id": env.camera_id,
-            "track_id": tc.track_id,
-            "first_seen_ns": tc.first_seen_ns,
-            "last_seen_ns": tc.last_seen_ns,
-            "observations": tc.observations,
-            "mean_confidence": tc.mean_confidence,
-            "floor_id": tc.floor_id or None,
-            "first_x": first[0] if first else None,
-            "first_y": first[1] if first else None,
-            "last_x": last[0] if last else None,
-            "last_y": last[1] if last else None,
-            "embedding": emb.vector_f16 if emb else None,
-            "embedding_model": emb.model_id if emb else None,
-            "embedding_quality": emb.quality if emb else None,
-            "visitor_id": None,
-        }
+        return (
+            env.site_id, env.camera_id, tc.track_id, tc.first_seen_ns, tc.last_seen_ns, tc.observations,
+            tc.mean_confidence, tc.floor_id or None,
+            first[0] if first else None, first[1] if first else None,
+            last[0] if last else None, last[1] if last else None,
+            emb.vector_f16 if emb else None, emb.model_id if emb else None, emb.quality if emb else None,
+        )  # fmt: skip
 
     @staticmethod
-    def _zone(
-        env: pb.Envelope, enters: list[dict[str, object]], exits: list[dict[str, object]], occupancy: _Occupancy
-    ) -> None:
+    def _zone(env: pb.Envelope, rows: BatchRows, occupancy: LiveOccupancy) -> None:
         zt = env.zone_transition
-        key = {"site_id": env.site_id, "camera_id": env.camera_id, "zone_id": zt.zone_id, "track_id": zt.track_id}
+        key = (env.site_id, env.camera_id, zt.zone_id, zt.track_id)
         if zt.event == pb.ZONE_EVENT_ENTER:
-            enters.append({**key, "entered_ns": env.event_time_ns, "exited_ns": None, "dwell_s": None})
+            rows.enters.append((*key, env.event_time_ns, None, None))
             occupancy.change(env.site_id, "zone", zt.zone_id, 1, env.event_time_ns)
         elif zt.event == pb.ZONE_EVENT_EXIT:
             # The exit names its visit's start, so it completes the enter's row by primary
             # key; when the enter went missing (retention, an outage) it inserts the visit whole.
             entered = zt.entered_time_ns or env.event_time_ns
             dwell = max(0.0, (env.event_time_ns - entered) / NS)
-            exits.append({**key, "entered_ns": entered, "exited_ns": env.event_time_ns, "dwell_s": dwell})
+            rows.exits.append((*key, entered, env.event_time_ns, dwell))
             occupancy.change(env.site_id, "zone", zt.zone_id, -1, env.event_time_ns)

@@ -7,13 +7,13 @@ is opened once and closed once however often the edge repeats RECONNECTING while
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import astuple, dataclass, fields
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cloud.storage.bulk import RowSet, writer_for
 from cloud.storage.models import CameraOutage
-from cloud.storage.upsert import upsert
 
 _DOWN = frozenset({"reconnecting", "offline"})
 _UP = frozenset({"online", "ended"})
@@ -29,6 +29,9 @@ class _Outage:
     ended_ns: int | None
     state: str
     message: str
+
+
+_COLUMNS = tuple(f.name for f in fields(_Outage))
 
 
 class OutageLog:
@@ -78,4 +81,5 @@ class OutageLog:
         self._touched[(current.site_id, current.camera_id, current.started_ns)] = current
 
     def write(self) -> None:
-        upsert(self.session, CameraOutage, [asdict(o) for o in self._touched.values()], update=["ended_ns", "state"])
+        rows = RowSet.of(CameraOutage, _COLUMNS, [astuple(o) for o in self._touched.values()])
+        writer_for(self.session).upsert(rows, ["ended_ns", "state"])

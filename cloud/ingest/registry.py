@@ -47,6 +47,8 @@ class SiteRegistry:
             sid: {ln.id: [m.id for m in members] for members in site.line_groups().values() for ln in members}
             for sid, site in self._sites.items()
         }
+        self._cameras = {(sid, c.id) for sid, site in self._sites.items() for c in site.cameras}
+        self._entrances = {(sid, ln.id) for sid, site in self._sites.items() for ln in site.lines if ln.entrance}
         self._grids = {
             (sid, floor.id): HeatmapGrid.of(floor) for sid, site in self._sites.items() for floor in site.floors
         }
@@ -61,8 +63,7 @@ class SiteRegistry:
         return self._sites[site_id]
 
     def has_camera(self, site_id: str, camera_id: str) -> bool:
-        site = self._sites.get(site_id)
-        return site is not None and any(c.id == camera_id for c in site.cameras)
+        return (site_id, camera_id) in self._cameras
 
     def timezones(self) -> dict[str, str]:
         """Site id → IANA timezone: what the local-day rollups are keyed by."""
@@ -79,7 +80,7 @@ class SiteRegistry:
         return self._groups[site_id].get(line_id)
 
     def is_entrance(self, site_id: str, line_id: str) -> bool:
-        return any(line.id == line_id and line.entrance for line in self._sites[site_id].lines)
+        return (site_id, line_id) in self._entrances
 
     def update_interval_s(self, site_id: str) -> float:
         """Seconds of presence one track update stands for (the edge sends update_hz per track)."""

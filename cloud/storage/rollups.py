@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from cloud.storage.bulk import RowSet, writer_for
 from cloud.storage.models import (
     FootfallDay,
     FootfallMinute,
@@ -34,10 +35,11 @@ from cloud.storage.models import (
     Visitor,
     VisitorsDay,
 )
-from cloud.storage.upsert import increment, upsert_peak
 
 QUARTER_S = 900
 NS = 1_000_000_000
+_FOOTFALL_COLUMNS = ("site_id", "line_id", "direction", "bucket_s", "count")
+_OCCUPANCY_COLUMNS = ("site_id", "scope", "scope_id", "bucket_s", "max_count", "last_count")
 
 
 class Resolution(StrEnum):
@@ -107,15 +109,10 @@ def add_footfall(
         for resolution, per_bucket in totals.items():
             bucket = bucket_start_s(resolution, c.time_s, timezone_of[c.site_id])
             per_bucket[(c.site_id, c.line_id, c.direction, bucket)] += c.count
+    writer = writer_for(session)
     for resolution, per_bucket in totals.items():
-        increment(
-            session,
-            FOOTFALL[resolution],
-            [
-                {"site_id": s, "line_id": ln, "direction": d, "bucket_s": b, "count": n}
-                for (s, ln, d, b), n in per_bucket.items()
-            ],
-            add=["count"],
+        writer.increment(
+            RowSet.of(FOOTFALL[resolution], _FOOTFALL_COLUMNS, [(*k, n) for k, n in per_bucket.items()]), ["count"]
         )
 
 
@@ -127,15 +124,10 @@ def record_occupancy(session: Session, timezone_of: Mapping[str, str], levels: I
             key = (lv.site_id, lv.scope, lv.scope_id, bucket_start_s(resolution, lv.time_s, timezone_of[lv.site_id]))
             peak, _ = per_bucket.get(key, (0, 0))
             per_bucket[key] = (max(peak, lv.peak, lv.count), lv.count)
+    writer = writer_for(session)
     for resolution, per_bucket in buckets.items():
-        upsert_peak(
-            session,
-            OCCUPANCY[resolution],
-            [
-                {"site_id": s, "scope": sc, "scope_id": i, "bucket_s": b, "max_count": peak, "last_count": last}
-                for (s, sc, i, b), (peak, last) in per_bucket.items()
-            ],
-        )
+        rows = [(*k, *v) for k, v in per_bucket.items()]
+        writer.upsert_peak(RowSet.of(OCCUPANCY[resolution], _OCCUPANCY_COLUMNS, rows))
 
 
 def local_days(timezone: str, first_s: int, last_s: int) -> range:
@@ -167,11 +159,9 @@ def count_visitor_days(
         for day in local_days(timezone, after[0] // NS, after[1] // NS):
             if day not in old:
                 added[day_start_s(timezone, day)] += 1
-    increment(
-        session,
-        VisitorsDay,
-        [{"site_id": site_id, "day_s": d, "visitors": n} for d, n in added.items()],
-        add=["visitors"],
+    writer_for(session).increment(
+        RowSet.of(VisitorsDay, ("site_id", "day_s", "visitors"), [(site_id, d, n) for d, n in added.items()]),
+        ["visitors"],
     )
 
 
@@ -207,11 +197,6 @@ def rebuild_days(session: Session, site_id: str, timezone: str) -> None:
     for scope, scope_id, bucket_s, peak, last in occupancy:
         key = (scope, scope_id, bucket_start_s(Resolution.DAY, bucket_s, timezone))
         days[key] = (max(days.get(key, (0, 0))[0], peak), last)
-    upsert_peak(
-        session,
-        OccupancyDay,
-        [
-            {"site_id": site_id, "scope": sc, "scope_id": i, "bucket_s": b, "max_count": peak, "last_count": last}
-            for (sc, i, b), (peak, last) in days.items()
-        ],
+    writer_for(session).upsert_peak(
+        RowSet.of(OccupancyDay, _OCCUPANCY_COLUMNS, [(site_id, *k, *v) for k, v in days.items()])
     )
