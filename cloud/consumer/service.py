@@ -107,8 +107,7 @@ class ConsumerService:
         try:
             while not self.stop.is_set():
                 polled = consumer.poll(timeout_ms=s.max_latency_ms, max_records=s.max_batch)
-                records = [r for batch in polled.values() for r in batch]
-                if not records:
+                if not any(polled.values()):
                     # Idle means "holding partitions and nothing arrives": a group rebalance
                     # (e.g. waiting out a killed member's session) is not idleness.
                     if not consumer.assignment():
@@ -116,7 +115,7 @@ class ConsumerService:
                     elif idle_exit_s is not None and time.monotonic() - last_record > idle_exit_s:
                         return
                     continue
-                self._process(consumer, dead_letters, records)
+                self._process(consumer, dead_letters, polled)
                 # Idle time counts from the end of the last batch: one that took longer than
                 # idle_exit_s to write (a slow first transaction) is not idleness.
                 last_record = time.monotonic()
@@ -124,13 +123,16 @@ class ConsumerService:
             dead_letters.close()
             consumer.close(autocommit=False)
 
-    def _process(self, consumer: KafkaConsumer, dead_letters: DeadLetterWriter, records: list[Any]) -> None:
+    def _process(
+        self, consumer: KafkaConsumer, dead_letters: DeadLetterWriter, polled: dict[TopicPartition, list[Any]]
+    ) -> None:
         started = time.monotonic()
         now = time.time_ns()
         good: list[pb.Envelope] = []
-        for record in records:
+        registry, settings = self.registry, self.settings
+        for record in (r for batch in polled.values() for r in batch):
             try:
-                good.append(validate(record.value, self.registry, self.settings, now))
+                good.append(validate(record.value, registry, settings, now))
             except EnvelopeError as exc:
                 self.rejected += 1
                 log.warning("rejected %s/%d/%d: %s", record.topic, record.partition, record.offset, exc)
@@ -142,9 +144,7 @@ class ConsumerService:
         result = self._apply_with_retry(good)
         dead_letters.flush()
         # Records of a partition arrive in offset order: the last one's offset + 1 is the commit.
-        offsets: dict[TopicPartition, OffsetAndMetadata] = {
-            TopicPartition(r.topic, r.partition): OffsetAndMetadata(r.offset + 1, "", -1) for r in records
-        }
+        offsets = {tp: OffsetAndMetadata(batch[-1].offset + 1, "", -1) for tp, batch in polled.items() if batch}
         consumer.commit(offsets)
         self.batches += 1
         self.applied += result.applied
