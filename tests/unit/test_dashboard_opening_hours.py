@@ -67,7 +67,9 @@ def _page(driver: WebDriver) -> dict[str, Any]:
         "return {in: text('footfall-total-in'), out: text('footfall-total-out'), visitors: text('visitors-total'),"
         " outside_in: shown('outside-tile') ? text('footfall-outside-in') : null, note: text('hours-note'),"
         " control: shown('hours-control'), hours: document.getElementById('hours').value,"
-        " traces: chart.data.map((t) => t.name), shapes: (chart.layout.shapes || []).length};"
+        # The comparison's lines (compare.js) are not this test's.
+        " traces: chart.data.filter((t) => t.meta !== 'compare').map((t) => t.name),"
+        " shapes: (chart.layout.shapes || []).length};"
     )
     return page
 
