@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cloud.consumer.dead_letter import DeadLetterWriter
 from cloud.consumer.metrics import ConsumerMetrics
 from cloud.consumer.settings import ConsumerSettings
-from cloud.consumer.validation import validate
+from cloud.consumer.validation import validate_batch
 from cloud.ingest.applier import ApplyResult, EventApplier
 from cloud.ingest.registry import SiteRegistry
 from cloud.storage.db import session_factory
@@ -128,19 +128,21 @@ class ConsumerService:
     ) -> None:
         started = time.monotonic()
         now = time.time_ns()
+        records = [r for batch in polled.values() for r in batch]
         good: list[pb.Envelope] = []
-        registry, settings = self.registry, self.settings
-        for record in (r for batch in polled.values() for r in batch):
-            try:
-                good.append(validate(record.value, registry, settings, now))
-            except EnvelopeError as exc:
-                self.rejected += 1
-                log.warning("rejected %s/%d/%d: %s", record.topic, record.partition, record.offset, exc)
-                dead_letters.send(
-                    record.value, record.key, exc.reason, exc.detail, (record.topic, record.partition, record.offset)
-                )
-                if self.metrics is not None:
-                    self.metrics.rejected.labels(exc.reason).inc()
+        checked = validate_batch([r.value for r in records], self.registry, self.settings, now)
+        for record, env_or_error in zip(records, checked, strict=True):
+            if not isinstance(env_or_error, EnvelopeError):
+                good.append(env_or_error)
+                continue
+            exc = env_or_error
+            self.rejected += 1
+            log.warning("rejected %s/%d/%d: %s", record.topic, record.partition, record.offset, exc)
+            dead_letters.send(
+                record.value, record.key, exc.reason, exc.detail, (record.topic, record.partition, record.offset)
+            )
+            if self.metrics is not None:
+                self.metrics.rejected.labels(exc.reason).inc()
         result = self._apply_with_retry(good)
         dead_letters.flush()
         # Records of a partition arrive in offset order: the last one's offset + 1 is the commit.

@@ -8,9 +8,11 @@ few calls instead of a Python loop over its fields, and a bad one gets the exact
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from itertools import chain
+from operator import attrgetter, methodcaller
 from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
@@ -81,53 +83,53 @@ def _text(name: str, value: str, limit: int) -> None:
 
 @dataclass(frozen=True)
 class _Flat:
-    """A conservative check of one payload type, envelope fields included, in three C calls:
-    every unsigned value against the smallest unsigned limit, every text against the
-    smallest text limit, no NUL anywhere (attrgetter reads dotted names). A submessage with
-    checks of its own (an embedding) sends the message to the walk when it is set."""
+    """A conservative check of one payload type and its envelope in a few C calls: every
+    unsigned value against the smallest unsigned limit, every text against the smallest
+    text limit, no NUL in any. A submessage with checks of its own (an embedding) sends the
+    message to the walk when it is set; so does a type with free text or a map."""
 
-    unsigned: Callable[[Any], Any]
+    envelope_unsigned: Callable[[Any], tuple[int, ...]]
+    envelope_text: Callable[[Any], tuple[str, ...]]
+    payload_unsigned: Callable[[Any], tuple[int, ...]]
+    payload_text: Callable[[Any], tuple[str, ...]]
     unsigned_limit: int
-    text: Callable[[Any], Any]
     text_limit: int
-    free_text: Callable[[Any], Any] | None
     nested: tuple[str, ...]
 
     def ok(self, env: pb.Envelope, payload: Any) -> bool:
-        if max(self.unsigned(env)) > self.unsigned_limit:
+        if max(self.envelope_unsigned(env) + self.payload_unsigned(payload)) > self.unsigned_limit:
             return False
-        values = self.text(env)
+        values = self.envelope_text(env) + self.payload_text(payload)
         if max(map(len, values)) > self.text_limit or "\x00" in "".join(values):
             return False
-        if self.free_text is not None and "\x00" in "".join(self.free_text(env)):
-            return False
-        return not any(payload.HasField(name) for name in self.nested)
+        return not any(map(payload.HasField, self.nested))
 
 
 def _getter(names: list[str]) -> Callable[[Any], Any]:
+    if not names:
+        return lambda msg: ()
     # A one-name attrgetter returns the value, not a tuple: ask for the first name twice.
     return attrgetter(*names, names[0])
 
 
-def _flat(own: list[tuple[str, int, int]], name: str, payload: Any) -> _Flat | None:
-    checks = [*own]
+def _flat(own: list[tuple[str, int, int]], payload: Any) -> _Flat | None:
+    checks = []
     nested = []
     for field, (kind, limit) in _plan(payload).items():
-        if kind == _MAP:
+        if kind in (_MAP, _FREE_TEXT):
             return None
         if kind == _MESSAGE:
             nested.append(field)
         else:
-            checks.append((f"{name}.{field}", kind, limit))
-    unsigned = [(n, lim) for n, kind, lim in checks if kind == _UNSIGNED]
-    text = [(n, lim) for n, kind, lim in checks if kind == _TEXT]
-    free = [n for n, kind, _ in checks if kind == _FREE_TEXT]
+            checks.append((field, kind, limit))
+    both = own + checks
     return _Flat(
-        _getter([n for n, _ in unsigned]),
-        min(lim for _, lim in unsigned),
-        _getter([n for n, _ in text]),
-        min(lim for _, lim in text),
-        _getter(free) if free else None,
+        _getter([n for n, kind, _ in own if kind == _UNSIGNED]),
+        _getter([n for n, kind, _ in own if kind == _TEXT]),
+        _getter([n for n, kind, _ in checks if kind == _UNSIGNED]),
+        _getter([n for n, kind, _ in checks if kind == _TEXT]),
+        min(lim for _, kind, lim in both if kind == _UNSIGNED),
+        min(lim for _, kind, lim in both if kind == _TEXT),
         tuple(nested),
     )
 
@@ -137,10 +139,10 @@ def _flat_checks() -> dict[str, _Flat]:
     descriptor = pb.Envelope.DESCRIPTOR
     payloads = {f.name: f for f in descriptor.oneofs_by_name["payload"].fields}
     own = [(name, kind, limit) for name, (kind, limit) in _plan(descriptor).items() if name not in payloads]
-    assert all(kind in (_UNSIGNED, _TEXT, _FREE_TEXT) for _, kind, _ in own)
+    assert all(kind in (_UNSIGNED, _TEXT) for _, kind, _ in own)
     out = {}
     for name, field in payloads.items():
-        flat = _flat(own, name, field.message_type)
+        flat = _flat(own, field.message_type)
         if flat is not None:
             out[name] = flat
     return out
@@ -155,3 +157,46 @@ def check_storable(env: pb.Envelope) -> None:
     flat = _FLAT.get(kind) if kind else None
     if flat is None or not flat.ok(env, getattr(env, kind)):
         _storable(env)
+
+
+_payload_kind = methodcaller("WhichOneof", "payload")
+
+
+def all_storable(envs: Sequence[pb.Envelope]) -> bool:
+    """True when check_storable surely passes every envelope; False when one may fail (the
+    caller then checks them one by one). The flat checks run once over each payload type's
+    envelopes of the batch (C iterators, no Python step per envelope), the walk only where a
+    submessage with checks is set or the type has no flat check."""
+    by_kind: defaultdict[str, list[pb.Envelope]] = defaultdict(list)
+    for env, kind in zip(envs, map(_payload_kind, envs), strict=True):
+        by_kind[kind].append(env)
+    walk: list[pb.Envelope] = []
+    for kind, group in by_kind.items():
+        flat = _FLAT.get(kind)
+        if flat is None:
+            walk += group
+            continue
+        payloads = list(map(attrgetter(kind), group))
+        unsigned = chain(
+            chain.from_iterable(map(flat.envelope_unsigned, group)),
+            chain.from_iterable(map(flat.payload_unsigned, payloads)),
+        )
+        if max(unsigned) > flat.unsigned_limit:
+            return False
+        texts = list(
+            chain(
+                chain.from_iterable(map(flat.envelope_text, group)),
+                chain.from_iterable(map(flat.payload_text, payloads)),
+            )
+        )
+        if max(map(len, texts)) > flat.text_limit or "\x00" in "".join(texts):
+            return False
+        for name in flat.nested:
+            if any(map(methodcaller("HasField", name), payloads)):
+                walk += [env for env, payload in zip(group, payloads, strict=True) if payload.HasField(name)]
+    try:
+        for env in walk:
+            _storable(env)
+    except EnvelopeError:
+        return False
+    return True

@@ -47,7 +47,7 @@ class SiteRegistry:
             sid: {ln.id: [m.id for m in members] for members in site.line_groups().values() for ln in members}
             for sid, site in self._sites.items()
         }
-        self._cameras = {(sid, c.id) for sid, site in self._sites.items() for c in site.cameras}
+        self._cameras = frozenset((sid, c.id) for sid, site in self._sites.items() for c in site.cameras)
         self._entrances = {(sid, ln.id) for sid, site in self._sites.items() for ln in site.lines if ln.entrance}
         self._grids = {
             (sid, floor.id): HeatmapGrid.of(floor) for sid, site in self._sites.items() for floor in site.floors
@@ -64,6 +64,10 @@ class SiteRegistry:
 
     def has_camera(self, site_id: str, camera_id: str) -> bool:
         return (site_id, camera_id) in self._cameras
+
+    def cameras(self) -> frozenset[tuple[str, str]]:
+        """Every (site_id, camera_id) configured."""
+        return self._cameras
 
     def timezones(self) -> dict[str, str]:
         """Site id → IANA timezone: what the local-day rollups are keyed by."""

@@ -1,8 +1,9 @@
-"""The flat check in front of the storable-values walk never lets through what the walk refuses.
+"""The flat checks in front of the storable-values walk never let through what the walk refuses.
 
 Every checked field of every payload type (envelope fields and submessages included) is
 set, one at a time, to a value over its limit, a string with a NUL, and a value right at
-its limit; check_storable must answer exactly as the walk does.
+its limit; check_storable must answer exactly as the walk does, and the batch-wide
+all_storable must never pass a batch holding a refused one.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Any
 
 import pytest
 
-from cloud.consumer.storable import _MAP, _MESSAGE, _UNSIGNED, _plan, _storable, check_storable
+from cloud.consumer.storable import _MAP, _MESSAGE, _UNSIGNED, _plan, _storable, all_storable, check_storable
 from shared.schema import pb
 from shared.schema.envelope import EnvelopeError
+
+_PAYLOADS = [f.name for f in pb.Envelope.DESCRIPTOR.oneofs_by_name["payload"].fields]
 
 
 def _checked(descriptor: Any, prefix: str = "") -> Iterator[tuple[str, int, int]]:
@@ -64,3 +67,11 @@ def test_flat_check_agrees_with_the_walk(payload: str, path: str, value: object,
     verdict = _verdict(check_storable, env)
     assert verdict == _verdict(_storable, env)
     assert (verdict is not None) == refused
+    # In a batch of good envelopes of every type, the batch-wide check (conservative: it may
+    # doubt a value right at its limit) never passes a refused one.
+    good = [pb.Envelope(schema_version=1, site_id="s", camera_id="c", seq=1, event_time_ns=1) for _ in _PAYLOADS]
+    for other, kind in zip(good, _PAYLOADS, strict=True):
+        getattr(other, kind).SetInParent()
+    assert all_storable(good)
+    if refused:
+        assert not all_storable([*good, env])
