@@ -13,9 +13,10 @@ once (cloud/storage/bulk: COPY + one INSERT … SELECT per table on PostgreSQL).
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter, methodcaller
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from cloud.ingest.dedup import original_of
 from cloud.ingest.occupancy import LiveOccupancy
 from cloud.ingest.outages import OutageLog
 from cloud.ingest.registry import SiteRegistry
-from cloud.ingest.rowsets import BatchRows
+from cloud.ingest.rowsets import BatchRows, HeatKey
 from cloud.storage.bulk import BulkWriter, RowSet, writer_for
 from cloud.storage.models import CameraProgress
 from cloud.storage.rollups import FootfallCount, add_footfall
@@ -66,12 +67,12 @@ def _point(
     return (p.x, p.y) if _isfinite(p.x) and _isfinite(p.y) else None
 
 
-def _event_order(env: pb.Envelope) -> tuple[int, str, int]:
-    return env.event_time_ns, env.camera_id, env.seq
-
-
-def _camera_order(env: pb.Envelope) -> tuple[str, str, int]:
-    return env.site_id, env.camera_id, env.seq
+# An envelope's fields the walk needs most, read from the protobuf once per batch: each
+# read is a C call that builds a fresh Python object.
+Head = tuple[str, str, int, int, pb.Envelope]  # site_id, camera_id, seq, event_time_ns, envelope
+_camera_order = itemgetter(0, 1, 2)
+_event_order = itemgetter(3, 1, 2)
+_payload_kind = methodcaller("WhichOneof", "payload")
 
 
 class EventApplier:
@@ -81,40 +82,26 @@ class EventApplier:
     def apply(self, session: Session, envelopes: Sequence[pb.Envelope]) -> ApplyResult:
         result = ApplyResult()
         writer = writer_for(session)
-        fresh = self._new_only(session, writer, envelopes, result)
+        heads = [(e.site_id, e.camera_id, e.seq, e.event_time_ns, e) for e in envelopes]
+        fresh = self._new_only(session, writer, heads, result)
         rows = BatchRows()
         occupancy = LiveOccupancy(session, self.registry)
         outages = OutageLog(session)
         footfall: list[FootfallCount] = []
-        by_type: dict[str, int] = defaultdict(int)
         latest = result.latest_event_ns
-        registry = self.registry
-        heat = rows.heat
-        interval = {site.site.id: registry.update_interval_s(site.site.id) for site in registry.sites()}
+        kinds = list(map(_payload_kind, (h[4] for h in fresh)))
+        result.by_type.update(Counter(k or "none" for k in kinds))
+        # Track updates (most events) only add seconds to heatmap cells, which does not depend
+        # on order: they skip the sort and the dispatch.
+        self._heat([h for h, k in zip(fresh, kinds, strict=True) if k == "track_update"], rows.heat, latest)
+        others = [h for h, k in zip(fresh, kinds, strict=True) if k != "track_update"]
         # Event-time order across cameras, so occupancy moves as it did in the mall.
-        for env in sorted(fresh, key=_event_order):
+        for site_id, camera_id, _, time_ns, env in sorted(others, key=_event_order):
             kind = env.WhichOneof("payload")
-            by_type[kind or "none"] += 1
-            site_id, time_ns = env.site_id, env.event_time_ns
-            if kind == "track_update":
-                # The hot path (most events): one heatmap cell's seconds, nothing stored per update.
-                latest[site_id] = time_ns
-                tu = env.track_update
-                if not tu.floor_id or not tu.HasField("floor_point"):
-                    continue
-                p = tu.floor_point
-                x, y = p.x, p.y
-                if not (_isfinite(x) and _isfinite(y)):
-                    continue
-                grid = registry.grid(site_id, tu.floor_id)
-                cell = grid.cell(x, y) if grid is not None else None
-                if cell is not None:
-                    heat[(site_id, tu.floor_id, time_ns // HOUR_NS * 3600, *cell)] += interval[site_id]
-                continue
-            if kind != "camera_status":
+            if kind != "camera_status" and time_ns > latest.get(site_id, 0):
                 # Statuses are stamped with the agent's wall clock, which runs ahead of the
                 # footage's clock in a replay of recorded video or a lagging camera; stitching
-                # waits on footage time only. (Sorted by event time: the last one is the newest.)
+                # waits on footage time only.
                 latest[site_id] = time_ns
             if kind == "track_closed":
                 rows.tracklets.append(self._tracklet(env))
@@ -126,26 +113,25 @@ class EventApplier:
             elif kind == "camera_status":
                 st = env.camera_status
                 if st.state in (pb.CAMERA_STATE_ENDED, pb.CAMERA_STATE_OFFLINE):
-                    result.ended_cameras.append((site_id, env.camera_id))
+                    result.ended_cameras.append((site_id, camera_id))
                 state = _STATE.get(st.state, "unknown")
-                outages.observe(site_id, env.camera_id, state, time_ns, st.message)
-                rows.health[(site_id, env.camera_id)] = (
-                    site_id, env.camera_id, env.edge_id, state, st.fps, st.frames, st.dropped_frames,
+                outages.observe(site_id, camera_id, state, time_ns, st.message)
+                rows.health[(site_id, camera_id)] = (
+                    site_id, camera_id, env.edge_id, state, st.fps, st.frames, st.dropped_frames,
                     st.thinned_frames, st.source_fps, st.overloaded, st.lag_ms, dict(st.model_versions),
                     st.message[:500], time_ns,
                 )  # fmt: skip
-        result.by_type.update(by_type)
         rows.write(writer)
-        add_footfall(session, registry.timezones(), footfall)
+        add_footfall(session, self.registry.timezones(), footfall)
         outages.write()
         occupancy.write(writer)
         result.applied = len(fresh)
         return result
 
     def _new_only(
-        self, session: Session, writer: BulkWriter, envelopes: Sequence[pb.Envelope], result: ApplyResult
-    ) -> list[pb.Envelope]:
-        if not envelopes:
+        self, session: Session, writer: BulkWriter, heads: list[Head], result: ApplyResult
+    ) -> list[Head]:
+        if not heads:
             return []
         # FOR UPDATE: a consumer that lost its partition in a rebalance but has not noticed
         # yet waits here instead of applying the same events concurrently (PostgreSQL).
@@ -153,20 +139,19 @@ class EventApplier:
             (site, camera): seq
             for site, camera, seq in session.execute(
                 select(CameraProgress.site_id, CameraProgress.camera_id, CameraProgress.last_seq)
-                .where(CameraProgress.site_id.in_({e.site_id for e in envelopes}))
+                .where(CameraProgress.site_id.in_({h[0] for h in heads}))
                 .with_for_update()
             )
         }
-        fresh: list[pb.Envelope] = []
+        fresh: list[Head] = []
         high: dict[tuple[str, str], tuple[int, int]] = {}
-        for env in sorted(envelopes, key=_camera_order):
-            key = (env.site_id, env.camera_id)
-            seq = env.seq
-            if seq <= high.get(key, (last.get(key, 0), 0))[0]:
+        for head in sorted(heads, key=_camera_order):
+            key = head[:2]
+            if head[2] <= high.get(key, (last.get(key, 0), 0))[0]:
                 result.duplicates += 1
                 continue
-            fresh.append(env)
-            high[key] = (seq, env.event_time_ns)
+            fresh.append(head)
+            high[key] = (head[2], head[3])
         writer.upsert(
             RowSet.of(
                 CameraProgress,
@@ -176,6 +161,26 @@ class EventApplier:
             ["last_seq", "last_event_ns"],
         )
         return fresh
+
+    def _heat(self, updates: list[Head], heat: defaultdict[HeatKey, float], latest: dict[str, int]) -> None:
+        """Each update's floor point adds the seconds it stands for to its cell of the hour."""
+        registry = self.registry
+        interval = {site.site.id: registry.update_interval_s(site.site.id) for site in registry.sites()}
+        for site_id, _, _, time_ns, env in updates:
+            if time_ns > latest.get(site_id, 0):
+                latest[site_id] = time_ns
+            tu = env.track_update
+            floor_id = tu.floor_id
+            if not floor_id or not tu.HasField("floor_point"):
+                continue
+            p = tu.floor_point
+            x, y = p.x, p.y
+            if not (_isfinite(x) and _isfinite(y)):
+                continue
+            grid = registry.grid(site_id, floor_id)
+            cell = grid.cell(x, y) if grid is not None else None
+            if cell is not None:
+                heat[(site_id, floor_id, time_ns // HOUR_NS * 3600, *cell)] += interval[site_id]
 
     def _crossing(
         self,

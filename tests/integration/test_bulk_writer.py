@@ -178,3 +178,12 @@ def test_row_sets_in_table_contents_out(sessions: Callable[[], Session], name: s
         case.expected(expected, rows[: size // 2])
         with sessions() as session:
             assert _contents(session, case) == expected, f"after write {replay + 1}"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_columns_left_out_take_their_defaults(sessions: Callable[[], Session], size: int) -> None:
+    case = CASES["crossings insert_ignore"]
+    with sessions.begin() as session:  # type: ignore[attr-defined]
+        case.write(writer_for(session), case.make(size))
+    with sessions() as session:
+        assert set(session.scalars(select(LineCrossing.staff))) == {False}
