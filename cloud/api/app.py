@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from cloud.api.routes import analytics, compare, galleries, occupancy, sites
+from cloud.api.routes import analytics, chain, compare, galleries, occupancy, site_map, sites
 from cloud.api.settings import ApiSettings
 from cloud.api.sites import SiteCatalog
 from cloud.storage.db import session_factory
@@ -49,7 +49,15 @@ def create_app(engine: Engine, settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = session_factory(engine)
     app.state.catalog = SiteCatalog(app.state.sessions, settings.site_cache_s)
-    for router in (sites.router, analytics.router, compare.router, occupancy.router, galleries.router):
+    for router in (
+        sites.router,
+        chain.router,
+        analytics.router,
+        site_map.router,
+        compare.router,
+        occupancy.router,
+        galleries.router,
+    ):
         app.include_router(router)
     if settings.cors_origins:
         app.add_middleware(

@@ -74,6 +74,17 @@ def _resolve_sources(raw: dict[str, Any], path: Path) -> None:
         cam["source"] = src
 
 
+def _resolve_plans(raw: dict[str, Any], path: Path) -> None:
+    """A floor's plan_image: ${VARS} expanded, relative to the YAML file like camera sources."""
+    floors = raw.get("floors")
+    if not isinstance(floors, list):
+        return
+    for floor in floors:
+        if isinstance(floor, dict) and isinstance(floor.get("plan_image"), str) and floor["plan_image"]:
+            plan = os.path.expanduser(_expand(floor["plan_image"], path))
+            floor["plan_image"] = plan if os.path.isabs(plan) else str((path.parent / plan).resolve())
+
+
 def _resolve_credentials(cam: dict[str, Any], path: Path) -> None:
     """A camera's stream username/password: ${VARS} expanded, so the secret stays in the environment."""
     stream = cam.get("stream")
@@ -103,6 +114,7 @@ def parse_site_config(raw: Any, path: Path | str = "<memory>") -> SiteConfig:
     if not isinstance(raw, dict):
         raise ConfigError(path, [f"the top level must be a mapping, got {type(raw).__name__}"])
     _resolve_sources(raw, path)
+    _resolve_plans(raw, path)
     try:
         return SiteConfig.model_validate(raw)
     except ValidationError as exc:
