@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -35,24 +35,15 @@ class RowSet:
     def of(cls, model: type[Base], columns: Sequence[str], rows: Iterable[Row]) -> RowSet:
         return cls(table_of(model), tuple(columns), list(rows))
 
-    @classmethod
-    def from_dicts(cls, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> RowSet:
-        """Rows given as dicts with the same keys (the first row's order is the column order)."""
-        columns = tuple(rows[0]) if rows else tuple(c.name for c in table_of(model).primary_key.columns)
-        return cls(table_of(model), columns, [tuple(r[c] for c in columns) for r in rows])
-
     @property
     def keys(self) -> tuple[str, ...]:
         """The primary key: the natural key every write is idempotent on."""
         return tuple(c.name for c in self.table.primary_key.columns)
 
-    def key_of(self) -> Any:
+    def key_of(self) -> Callable[[Row], tuple[Any, ...]]:
         """A function giving a row's primary-key values."""
         positions = [self.columns.index(k) for k in self.keys]
         return lambda row: tuple(row[p] for p in positions)
 
     def dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
-
-    def __len__(self) -> int:
-        return len(self.rows)
