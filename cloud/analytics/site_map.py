@@ -8,6 +8,8 @@ no place on the floor and is listed with an empty view.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,9 +74,9 @@ class PlanLayer:
 
 
 @dataclass(frozen=True)
-class SiteMap:
-    site_id: str
-    floor_id: str
+class FloorGeometry:
+    """What the map draws of a floor: it depends on the site's config alone."""
+
     # (xmin, ymin, xmax, ymax) metres: the floor's extent, else what the map draws.
     bounds: tuple[float, float, float, float]
     plan: PlanLayer | None
@@ -82,6 +84,13 @@ class SiteMap:
     zones: list[MapRegion]
     exits: list[MapRegion]
     lines: list[MapLine]
+
+
+@dataclass(frozen=True)
+class SiteMap:
+    site_id: str
+    floor_id: str
+    geometry: FloorGeometry
     heatmap: Heatmap
 
 
@@ -143,10 +152,36 @@ def _camera_view(site: SiteConfig, camera: Camera, mapper: FloorMapper | None) -
     return CameraView(camera.id, view, size.width, size.height, size.known)
 
 
-def site_map(session: Session, site: SiteConfig, floor_id: str, span: TimeRange) -> SiteMap:
-    """The floor's map with the heatmap of `span`; raises ValueError for an unknown floor."""
-    if floor_id not in {f.id for f in site.floors}:
-        raise ValueError(f"site {site.site.id!r} has no floor {floor_id!r}")
+class _GeometryCache:
+    """Floor geometry per site config object: projecting every view, zone and line costs about
+    1 ms per camera, on every map request otherwise. The API's site catalog hands out the same
+    config object until it reloads the sites, so a new config (or a new plan) is a miss."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[str, str], tuple[SiteConfig, FloorGeometry]] = OrderedDict()
+
+    def get(self, site: SiteConfig, floor_id: str) -> FloorGeometry:
+        key = (site.site.id, floor_id)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] is site:
+                self._entries.move_to_end(key)
+                return entry[1]
+        geometry = floor_geometry(site, floor_id)
+        with self._lock:
+            self._entries[key] = (site, geometry)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return geometry
+
+
+# A few floors per site of a chain of a few hundred sites.
+_CACHE = _GeometryCache(1024)
+
+
+def floor_geometry(site: SiteConfig, floor_id: str) -> FloorGeometry:
     cameras = [c for c in site.cameras if c.floor == floor_id]
     mappers = {c.id: FloorMapper.for_camera(c) for c in cameras}
     views = [_camera_view(site, c, mappers[c.id]) for c in cameras]
@@ -169,14 +204,11 @@ def site_map(session: Session, site: SiteConfig, floor_id: str, span: TimeRange)
             lines.append(MapLine(ln.id, ln.camera, ln.entrance, ln.group, *placed))
     plan = _plan_layer(site, floor_id)
     drawn = [p for r in (*zones, *exits) for p in r.polygon] + [p for ln in lines for p in (ln.start, ln.end)]
-    return SiteMap(
-        site_id=site.site.id,
-        floor_id=floor_id,
-        bounds=_bounds(site, floor_id, drawn, plan),
-        plan=plan,
-        cameras=views,
-        zones=zones,
-        exits=exits,
-        lines=lines,
-        heatmap=heatmap(session, site, floor_id, span),
-    )
+    return FloorGeometry(_bounds(site, floor_id, drawn, plan), plan, views, zones, exits, lines)
+
+
+def site_map(session: Session, site: SiteConfig, floor_id: str, span: TimeRange) -> SiteMap:
+    """The floor's map with the heatmap of `span`; raises ValueError for an unknown floor."""
+    if floor_id not in {f.id for f in site.floors}:
+        raise ValueError(f"site {site.site.id!r} has no floor {floor_id!r}")
+    return SiteMap(site.site.id, floor_id, _CACHE.get(site, floor_id), heatmap(session, site, floor_id, span))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -24,18 +25,27 @@ class SiteCatalog:
         self._max_age_s = max_age_s
         self._lock = threading.Lock()
         self._sites: dict[str, SiteConfig] = {}
+        self._raw: dict[str, Any] = {}
         self._loaded = -float("inf")
 
     def _refresh(self) -> None:
         sites: dict[str, SiteConfig] = {}
+        raw: dict[str, Any] = {}
         with self._sessions() as session:
             for site_id, config in session.execute(select(Site.id, Site.config).order_by(Site.id)):
+                raw[site_id] = config
+                if site_id in self._sites and self._raw.get(site_id) == config:
+                    # An unchanged config keeps its object: what is derived from it and cached
+                    # by identity (the site map's projected geometry) stays valid.
+                    sites[site_id] = self._sites[site_id]
+                    continue
                 try:
                     sites[site_id] = SiteConfig.model_validate(config)
                 except ValidationError as exc:
                     # One bad row must not take the other sites down.
                     log.error("site %r in the database has an invalid config, not served: %s", site_id, exc)
         self._sites = sites
+        self._raw = raw
         self._loaded = time.monotonic()
 
     def _current(self) -> dict[str, SiteConfig]:

@@ -220,3 +220,28 @@ def test_the_loader_resolves_a_plan_next_to_its_yaml(tmp_path: Path) -> None:
     )
     floors = load_site_config(yaml).floors
     assert [f.plan_image for f in floors] == [str(tmp_path / "plans" / "g.png"), "/abs/h.png"]
+
+
+def test_the_projected_geometry_is_kept_while_the_config_is_unchanged(tmp_path: Path) -> None:
+    from cloud.analytics.site_map import _CACHE
+    from cloud.api.sites import SiteCatalog
+    from cloud.storage.sites import sync_sites
+
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    upgrade(url)
+    sessions = session_factory(create_db_engine(url))
+    site = load_site_config(EXAMPLES / "pets09-split.yaml")
+    with sessions.begin() as s:
+        sync_sites(s, [site])
+    # Re-read on every call, as after every site_cache_s.
+    catalog = SiteCatalog(sessions, max_age_s=0)
+    first = catalog.get("pets09-split")
+    assert first is not None
+    geometry = _CACHE.get(first, "ground")
+    again = catalog.get("pets09-split")
+    assert again is first and _CACHE.get(again, "ground") is geometry
+    with sessions.begin() as s:
+        sync_sites(s, [site.model_copy(update={"exits": []})])
+    changed = catalog.get("pets09-split")
+    assert changed is not None and changed is not first
+    assert _CACHE.get(changed, "ground").exits == [] and geometry.exits != []

@@ -39,17 +39,17 @@ def get_map(
     floor: Annotated[str | None, Query(max_length=64, description="floor id (default: the site's first)")] = None,
 ) -> SiteMapOut:
     result = site_map(session, site, _floor(site, floor), span.range)
-    grid = result.heatmap
+    grid, geometry = result.heatmap, result.geometry
     ny, nx = grid.seconds.shape
     return SiteMapOut(
         site_id=result.site_id,
         floor_id=result.floor_id,
-        bounds=result.bounds,
-        plan=result.plan,
-        cameras=result.cameras,
-        zones=result.zones,
-        exits=result.exits,
-        lines=result.lines,
+        bounds=geometry.bounds,
+        plan=geometry.plan,
+        cameras=geometry.cameras,
+        zones=geometry.zones,
+        exits=geometry.exits,
+        lines=geometry.lines,
         heatmap=HeatmapGrid(
             site_id=result.site_id,
             floor_id=result.floor_id,
