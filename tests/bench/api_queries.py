@@ -38,6 +38,16 @@ KEY = "bench-read-key-000001"
 TZ = "Europe/London"
 
 
+def _homography(i: int) -> dict[str, list[list[float]]]:
+    """A slanted 640x480 view of a 10 m x 8 m patch of the camera's floor, 100 patches per floor:
+    the site map projects every view, zone and line through these."""
+    x, y = (i // 2) % 20 * 10.0, (i // 2) // 20 * 10.0
+    return {
+        "image_points": [[0, 480], [640, 480], [560, 120], [80, 120]],
+        "floor_points": [[x + 3, y + 8], [x + 7, y + 8], [x + 10, y], [x, y]],
+    }
+
+
 def site(cameras: int) -> SiteConfig:
     lines = [i for i in range(cameras) if i % 5 == 0]
     return SiteConfig.model_validate(
@@ -45,7 +55,8 @@ def site(cameras: int) -> SiteConfig:
             "site": {"id": "bench-mall", "timezone": TZ},
             "floors": [{"id": f"f{k}", "extent": [0, 0, 200, 100], "heatmap_cell_m": 2.0} for k in (1, 2)],
             "cameras": [
-                {"id": f"cam-{i:03d}", "source": "/dev/null", "floor": f"f{1 + i % 2}"} for i in range(cameras)
+                {"id": f"cam-{i:03d}", "source": "/dev/null", "floor": f"f{1 + i % 2}", "homography": _homography(i)}
+                for i in range(cameras)
             ],
             "lines": [{"id": f"door-{i:03d}", "camera": f"cam-{i:03d}", "points": [[0, 0], [10, 0]]} for i in lines],
             "zones": [
@@ -195,6 +206,10 @@ def main() -> None:
             "heatmap today (PNG)": (f"{base}/floors/f1/heatmap.png", {"start": day, "end": next_day}),
             "transitions today": (f"{base}/transitions", {"start": day, "end": next_day}),
             "camera health": (f"{base}/cameras", {"limit": 1000}),
+            # Site map: every view, zone and line of the floor projected, with the day's heatmap.
+            "site map today (floor f1)": (f"{base}/map", {"start": day, "end": next_day, "floor": "f1"}),
+            # Chain overview: the day so far against a week ago and live occupancy, per site.
+            "chain overview": ("/api/v1/chain", {}),
         }
         results: dict[str, tuple[float, float]] = {}
         with TestClient(app) as client:
