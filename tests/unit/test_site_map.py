@@ -112,16 +112,19 @@ def test_a_line_points_to_its_in_side_on_the_floor(
     assert placed[2] == pytest.approx(inward)
 
 
-def test_the_committed_example_plan_is_what_the_generator_draws() -> None:
-    site = load_site_config(EXAMPLES / "pets09-split.yaml")
+@pytest.mark.parametrize(
+    ("config", "plan_file"), [("pets09.yaml", "pets09-ground.png"), ("pets09-split.yaml", "pets09-split-ground.png")]
+)
+def test_the_committed_example_plans_are_what_the_generator_draws(config: str, plan_file: str) -> None:
+    site = load_site_config(EXAMPLES / config)
     floor = site.floor("ground")
     # The loader resolves the plan next to the YAML; the YAML aligns it at the extent's corner.
-    assert floor.plan_image == str(EXAMPLES / "pets09-split-ground.png")
+    assert floor.plan_image == str(EXAMPLES / plan_file)
     assert floor.extent is not None and floor.origin == (floor.extent[0], floor.extent[1])
     plan = render_plan(site, "ground")
     committed = cv2.imread(floor.plan_image, cv2.IMREAD_COLOR)
     assert committed is not None and np.array_equal(committed, plan.image), (
-        "regenerate: mallflow plan --config deploy/examples/pets09-split.yaml --out deploy/examples/pets09-split-ground.png"
+        f"regenerate: mallflow plan --config deploy/examples/{config} --out deploy/examples/{plan_file}"
     )
     assert len(encode_png(plan)) < 50_000
 
