@@ -82,6 +82,10 @@ def test_embedded_demo_runs_end_to_end_and_a_rerun_starts_afresh(vtest_clip: Pat
             assert response.status_code == 200 and response.json()["items"][0]["id"] == "pets09-split"
             assert httpx.get(f"{base}/api/v1/sites", timeout=5).status_code == 401
             assert "<title>Mallflow dashboard</title>" in httpx.get(f"{base}/", timeout=5).text
+            # The site map shows the example's plan, drawn from its calibration, under both views.
+            site_map = httpx.get(f"{base}/api/v1/sites/pets09-split/map", headers={"X-API-Key": key}, timeout=5).json()
+            assert site_map["plan"]["width_px"] == 310 and all(len(c["view"]) >= 3 for c in site_map["cameras"])
+            assert site_map["heatmap"]["total_seconds"] > 0
         finally:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=30)

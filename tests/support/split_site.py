@@ -15,6 +15,10 @@ def split_site_on(video: Path, directory: Path) -> Path:
     raw = yaml.safe_load((REPO / "deploy" / "examples" / "pets09-split.yaml").read_text())
     for camera in raw["cameras"]:
         camera["source"] = str(video)
+    # The plan image stays beside the example; a relative path would be read next to the copy.
+    for floor in raw["floors"]:
+        if floor.get("plan_image"):
+            floor["plan_image"] = str(REPO / "deploy" / "examples" / floor["plan_image"])
     path = directory / "site.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
