@@ -248,3 +248,40 @@ def test_the_projected_geometry_is_kept_while_the_config_is_unchanged(tmp_path: 
     changed = catalog.get("pets09-split")
     assert changed is not None and changed is not first
     assert _CACHE.get(changed, "ground").exits == [] and geometry.exits != []
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "says"),
+    [
+        (["--config", str(EXAMPLES / "pets09-split.yaml")], 0, "plan_image: plan.png\n    pixels_per_metre: 10\n"),
+        (["--config", str(EXAMPLES / "pets09.yaml"), "--floor", "ground"], 0, "origin: [-22, -18]"),
+        (["--config", str(EXAMPLES / "pets09.yaml"), "--floor", "roof"], 2, "has no floor 'roof' (floors: ['ground'])"),
+        (["--config", "nowhere.yaml"], 2, "nowhere.yaml"),
+    ],
+)
+def test_the_plan_command(
+    args: list[str], status: int, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shared.cli.main import main
+
+    out = tmp_path / "plan.png"
+    assert main(["plan", *args, "--out", str(out)]) == status
+    printed = capsys.readouterr()
+    assert says in printed.out + printed.err
+    assert out.is_file() == (status == 0)
+
+
+def test_the_plan_command_needs_an_extent_and_a_writable_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shared.cli.main import main
+
+    yaml = tmp_path / "site.yaml"
+    yaml.write_text(
+        "site: {id: s, timezone: UTC}\nfloors: [{id: g}]\ncameras: [{id: c, source: /dev/null, floor: g}]\n"
+    )
+    assert main(["plan", "--config", str(yaml), "--out", str(tmp_path / "p.png")]) == 2
+    assert "floor 'g' has no extent" in capsys.readouterr().err
+    split = str(EXAMPLES / "pets09-split.yaml")
+    assert main(["plan", "--config", split, "--out", str(tmp_path / "no" / "p.png")]) == 2
+    assert "cannot write" in capsys.readouterr().err
