@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 from sqlalchemy.orm import Session
 
 from cloud.analytics.buckets import TimeRange
@@ -104,8 +105,6 @@ def plan_path(site: SiteConfig, floor_id: str) -> Path | None:
 
 
 def _plan_layer(site: SiteConfig, floor_id: str) -> PlanLayer | None:
-    import cv2
-
     path = plan_path(site, floor_id)
     if path is None:
         return None
@@ -155,7 +154,9 @@ def _camera_view(site: SiteConfig, camera: Camera, mapper: FloorMapper | None) -
 class _GeometryCache:
     """Floor geometry per site config object: projecting every view, zone and line costs about
     1 ms per camera, on every map request otherwise. The API's site catalog hands out the same
-    config object until it reloads the sites, so a new config (or a new plan) is a miss."""
+    config object until the stored config changes, which is then a miss. The plan's size is
+    kept with it: a plan image redrawn at another size under the same path shows once the
+    config changes or the API restarts."""
 
     def __init__(self, size: int) -> None:
         self._size = size
