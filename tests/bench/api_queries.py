@@ -9,7 +9,8 @@ one zone per camera (visits, occupancy changes every 5 minutes), two floors of 2
 cells per hour, and stitched visitors; the quarter-hour and local-day rollups and the live
 counts are derived from those rows as the ingest writers would have kept them. Then calls every endpoint through the real app
 (FastAPI + SQLAlchemy + psycopg, in process) with the queries a dashboard makes, and
-prints p50/p95 per endpoint. Baseline, measured in the same run: /healthz (a `SELECT 1`
+prints p50/p95 per endpoint (comparisons and CSV exports included; a CSV row reads the whole
+streamed body). Baseline, measured in the same run: /healthz (a `SELECT 1`
 through the same stack), so the ratio is what the query itself costs.
 """
 
@@ -206,6 +207,32 @@ def main() -> None:
             "heatmap today (PNG)": (f"{base}/floors/f1/heatmap.png", {"start": day, "end": next_day}),
             "transitions today": (f"{base}/transitions", {"start": day, "end": next_day}),
             "camera health": (f"{base}/cameras", {"limit": 1000}),
+            # Comparisons: the range, the previous period and a week earlier (footfall and visitors).
+            "compare today, hourly": (f"{base}/compare", {"start": day, "end": next_day, "bucket": "hour"}),
+            "compare 7 days, daily": (f"{base}/compare", {"start": week, "end": next_day, "bucket": "day"}),
+            "compare 30 days, daily": (f"{base}/compare", {"start": month, "end": next_day, "bucket": "day"}),
+            # CSV exports, the whole streamed body read.
+            "footfall CSV 90 days, daily": (
+                f"{base}/footfall",
+                {"start": quarter, "end": next_day, "bucket": "day", "format": "csv"},
+            ),
+            "footfall CSV today, by minute": (
+                f"{base}/footfall",
+                {"start": day, "end": next_day, "bucket": "minute", "format": "csv"},
+            ),
+            "visitors CSV 30 days": (f"{base}/visitors", {"start": month, "end": next_day, "format": "csv"}),
+            "occupancy history CSV today, hourly": (
+                f"{base}/occupancy/history",
+                {"start": day, "end": next_day, "bucket": "hour", "format": "csv"},
+            ),
+            "dwell CSV today": (f"{base}/dwell", {"start": day, "end": next_day, "format": "csv"}),
+            "heatmap CSV today": (f"{base}/floors/f1/heatmap", {"start": day, "end": next_day, "format": "csv"}),
+            "transitions CSV today": (f"{base}/transitions", {"start": day, "end": next_day, "format": "csv"}),
+            "camera health CSV": (f"{base}/cameras", {"format": "csv"}),
+            "occupancy alerts CSV 90 days": (
+                f"{base}/occupancy/alerts",
+                {"start": quarter, "end": next_day, "bucket": "day", "format": "csv"},
+            ),
             # Site map: every view, zone and line of the floor projected, with the day's heatmap.
             "site map today (floor f1)": (f"{base}/map", {"start": day, "end": next_day, "floor": "f1"}),
             # Chain overview: the day so far against a week ago and live occupancy, per site.
