@@ -83,22 +83,23 @@ def _text(name: str, value: str, limit: int) -> None:
 
 @dataclass(frozen=True)
 class _Flat:
-    """A conservative check of one payload type and its envelope in a few C calls: every
-    unsigned value against the smallest unsigned limit, every text against the smallest
-    text limit, no NUL in any. A submessage with checks of its own (an embedding) sends the
+    """A conservative check of one payload type and its envelope in a few C calls: the
+    unsigned values per limit (a seq past 2**31 must not send every batch to the exact
+    check), every text against the smallest text limit (an edge id of 65-128 characters
+    does), no NUL in any. A submessage with checks of its own (an embedding) sends the
     message to the walk when it is set; so does a type with free text or a map."""
 
-    envelope_unsigned: Callable[[Any], tuple[int, ...]]
+    # Per unsigned limit: the envelope's values, the payload's values, the limit.
+    unsigned: tuple[tuple[Callable[[Any], tuple[int, ...]], Callable[[Any], tuple[int, ...]], int], ...]
     envelope_text: Callable[[Any], tuple[str, ...]]
-    payload_unsigned: Callable[[Any], tuple[int, ...]]
     payload_text: Callable[[Any], tuple[str, ...]]
-    unsigned_limit: int
     text_limit: int
     nested: tuple[str, ...]
 
     def ok(self, env: pb.Envelope, payload: Any) -> bool:
-        if max(self.envelope_unsigned(env) + self.payload_unsigned(payload)) > self.unsigned_limit:
-            return False
+        for envelope_values, payload_values, limit in self.unsigned:
+            if max(envelope_values(env) + payload_values(payload), default=0) > limit:
+                return False
         values = self.envelope_text(env) + self.payload_text(payload)
         if max(map(len, values)) > self.text_limit or "\x00" in "".join(values):
             return False
@@ -122,14 +123,19 @@ def _flat(own: list[tuple[str, int, int]], payload: Any) -> _Flat | None:
             nested.append(field)
         else:
             checks.append((field, kind, limit))
-    both = own + checks
+    limits = sorted({lim for _, kind, lim in own + checks if kind == _UNSIGNED})
     return _Flat(
-        _getter([n for n, kind, _ in own if kind == _UNSIGNED]),
+        tuple(
+            (
+                _getter([n for n, kind, lim in own if kind == _UNSIGNED and lim == limit]),
+                _getter([n for n, kind, lim in checks if kind == _UNSIGNED and lim == limit]),
+                limit,
+            )
+            for limit in limits
+        ),
         _getter([n for n, kind, _ in own if kind == _TEXT]),
-        _getter([n for n, kind, _ in checks if kind == _UNSIGNED]),
         _getter([n for n, kind, _ in checks if kind == _TEXT]),
-        min(lim for _, kind, lim in both if kind == _UNSIGNED),
-        min(lim for _, kind, lim in both if kind == _TEXT),
+        min(lim for _, kind, lim in own + checks if kind == _TEXT),
         tuple(nested),
     )
 
@@ -177,12 +183,12 @@ def all_storable(envs: Sequence[pb.Envelope]) -> bool:
             walk += group
             continue
         payloads = list(map(attrgetter(kind), group))
-        unsigned = chain(
-            chain.from_iterable(map(flat.envelope_unsigned, group)),
-            chain.from_iterable(map(flat.payload_unsigned, payloads)),
-        )
-        if max(unsigned) > flat.unsigned_limit:
-            return False
+        for envelope_values, payload_values, limit in flat.unsigned:
+            unsigned = chain(
+                chain.from_iterable(map(envelope_values, group)), chain.from_iterable(map(payload_values, payloads))
+            )
+            if max(unsigned, default=0) > limit:
+                return False
         texts = list(
             chain(
                 chain.from_iterable(map(flat.envelope_text, group)),
