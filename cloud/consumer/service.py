@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
+from kafka.errors import CommitFailedError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -147,7 +148,13 @@ class ConsumerService:
         dead_letters.flush()
         # Records of a partition arrive in offset order: the last one's offset + 1 is the commit.
         offsets = {tp: OffsetAndMetadata(batch[-1].offset + 1, "", -1) for tp, batch in polled.items() if batch}
-        consumer.commit(offsets)
+        try:
+            consumer.commit(offsets)
+        except CommitFailedError as exc:
+            # The group moved on without this member (a broker restart, a session that
+            # timed out): the next poll rejoins, the batch comes again and the seq gate
+            # drops what was applied. Stopping here would stop the partition instead.
+            log.warning("offsets not committed (%s); the batch will be redelivered and skipped", exc)
         self.batches += 1
         self.applied += result.applied
         if self.metrics is not None:

@@ -58,6 +58,13 @@ class ApplyResult:
     duplicate_crossings: int = 0
 
 
+def _finite(value: float) -> float:
+    """A figure (camera rates, a tracklet's confidence) the database and JSON can hold: SQLite
+    stores NaN as NULL (the columns are NOT NULL) and the API cannot send it; an edge
+    reporting NaN reported nothing."""
+    return value if _isfinite(value) else 0.0
+
+
 def _point(
     msg: pb.TrackUpdate | pb.TrackClosed | pb.LineCrossing | pb.ZoneTransition, name: str
 ) -> tuple[float, float] | None:
@@ -117,9 +124,9 @@ class EventApplier:
                 state = _STATE.get(st.state, "unknown")
                 outages.observe(site_id, camera_id, state, time_ns, st.message)
                 rows.health[(site_id, camera_id)] = (
-                    site_id, camera_id, env.edge_id, state, st.fps, st.frames, st.dropped_frames,
-                    st.thinned_frames, st.source_fps, st.overloaded, st.lag_ms, dict(st.model_versions),
-                    st.message[:500], time_ns,
+                    site_id, camera_id, env.edge_id, state, _finite(st.fps), st.frames, st.dropped_frames,
+                    st.thinned_frames, _finite(st.source_fps), st.overloaded, _finite(st.lag_ms),
+                    dict(st.model_versions), st.message[:500], time_ns,
                 )  # fmt: skip
         rows.write(writer)
         add_footfall(session, self.registry.timezones(), footfall)
@@ -232,7 +239,7 @@ class EventApplier:
         emb = tc.embedding if tc.HasField("embedding") else None
         return (
             env.site_id, env.camera_id, tc.track_id, tc.first_seen_ns, tc.last_seen_ns, tc.observations,
-            tc.mean_confidence, tc.floor_id or None,
+            _finite(tc.mean_confidence), tc.floor_id or None,
             first[0] if first else None, first[1] if first else None,
             last[0] if last else None, last[1] if last else None,
             emb.vector_f16 if emb else None, emb.model_id if emb else None, emb.quality if emb else None,
