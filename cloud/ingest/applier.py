@@ -135,9 +135,7 @@ class EventApplier:
         result.applied = len(fresh)
         return result
 
-    def _new_only(
-        self, session: Session, writer: BulkWriter, heads: list[Head], result: ApplyResult
-    ) -> list[Head]:
+    def _new_only(self, session: Session, writer: BulkWriter, heads: list[Head], result: ApplyResult) -> list[Head]:
         if not heads:
             return []
         # FOR UPDATE: a consumer that lost its partition in a rebalance but has not noticed

@@ -112,7 +112,17 @@ def _health(n: int) -> list[Row]:
 
 def _tracklets(n: int) -> list[Row]:
     return [
-        ("s", "c", i, 10**18, 10**18 + i, 3, 0.8, "f1" if i % 2 else None, bytes([i % 256, 0, 92, 10]) if i % 3 else None)
+        (
+            "s",
+            "c",
+            i,
+            10**18,
+            10**18 + i,
+            3,
+            0.8,
+            "f1" if i % 2 else None,
+            bytes([i % 256, 0, 92, 10]) if i % 3 else None,
+        )
         for i in range(n)
     ]
 
@@ -132,7 +142,11 @@ CASES = {
         ("exited_ns", "dwell_s"),
     ),
     "heatmap increment": Case(
-        HeatmapCell, ("site_id", "floor_id", "bucket_s", "cell_x", "cell_y", "seconds"), _heat, "increment", ("seconds",)
+        HeatmapCell,
+        ("site_id", "floor_id", "bucket_s", "cell_x", "cell_y", "seconds"),
+        _heat,
+        "increment",
+        ("seconds",),
     ),
     "occupancy peaks": Case(
         OccupancyMinute, ("site_id", "scope", "scope_id", "bucket_s", "max_count", "last_count"), _peaks, "upsert_peak"

@@ -31,9 +31,7 @@ def do_update(stmt: Insert, table: Table, update: Sequence[str]) -> Insert:
 
 
 def do_add(stmt: Insert, table: Table, add: Sequence[str]) -> Insert:
-    return stmt.on_conflict_do_update(
-        index_elements=_keys(table), set_={n: table.c[n] + stmt.excluded[n] for n in add}
-    )
+    return stmt.on_conflict_do_update(index_elements=_keys(table), set_={n: table.c[n] + stmt.excluded[n] for n in add})
 
 
 def do_peak(stmt: Insert, table: Table) -> Insert:
