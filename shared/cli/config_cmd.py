@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from shared.config import ConfigError, load_site_config
+from shared.config.advice import settings_warnings
 from shared.config.site import Camera
 
 
@@ -19,7 +20,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     v.set_defaults(handler=_validate)
     c = csub.add_parser(
         "check",
-        help="validate site YAML files, then warn where a camera's calibration error or floor coverage looks wrong",
+        help="validate site YAML files, then warn where a camera's calibration error or floor coverage, or a zone's "
+        "exit grace against the tracker's buffer, looks wrong",
     )
     c.add_argument("files", nargs="+", type=Path)
     c.set_defaults(handler=_check)
@@ -54,6 +56,10 @@ def _check(args: argparse.Namespace) -> int:
             problems += 1
             continue
         print(f"{path}: site {cfg.site.id}")
+        advice = settings_warnings(cfg)
+        for warning in advice:
+            print(f"  warning: {warning}")
+        problems += len(advice)
         for camera in cfg.cameras:
             if camera.homography is None:
                 print(f"  {camera.id}: no homography (image-space lines and zones only; nothing to check)")

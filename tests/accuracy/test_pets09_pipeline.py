@@ -27,11 +27,13 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
 # tests/support/pets09_geometry.py, references from the ground truth's walked paths:
 # MOTA 85.3, IDF1 89.3, HOTA 61.5, count accuracy 0.958 (0.963 against plain geometry),
 # zone person-seconds -1.2 %, visits +8.5 % (tests/bench/tracker_sweep.py "base"; BENCHMARKS.md).
+# 2026-12-05: zone exit grace 3 s (as long as the tracker keeps a lost person): person-seconds
+# +0.2 %, visits +1.0 % (grace 2-4 s all within 2 %).
 EXTRA = {Cause.UNANNOTATED, Cause.WRONG_PERSON}
 FLOORS = {"mota": 84.0, "idf1": 87.0, "hota": 60.0}
 COUNT_ACCURACY_FLOOR = 0.95
 PERSON_SECONDS_TOLERANCE_PCT = 4.0
-VISITS_TOLERANCE_PCT = 10.0
+VISITS_TOLERANCE_PCT = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,7 @@ def site(vtest_video: Path) -> SiteConfig:
         site = load_site_config(EXAMPLES / "pets09.yaml")
     raw = site.model_dump()
     raw["lines"] = lines_config("cam-main", settle_frames=3)
-    raw["zones"] = zones_config("cam-main", enter_frames=2, exit_grace_s=1.0)
+    raw["zones"] = zones_config("cam-main", enter_frames=2)
     return SiteConfig.model_validate(raw)
 
 

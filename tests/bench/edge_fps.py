@@ -50,7 +50,7 @@ def site_config(video: Path, every_frame_reid: bool, detector: str = DEFAULT_PRE
     raw = site.model_dump()
     raw["detector"] = detector
     raw["lines"] = lines_config("cam-main", settle_frames=3)
-    raw["zones"] = zones_config("cam-main", enter_frames=2, exit_grace_s=1.0)
+    raw["zones"] = zones_config("cam-main", enter_frames=2)
     if every_frame_reid:
         raw["tracking"]["reid_refresh_frames"] = 1
     return SiteConfig.model_validate(raw)

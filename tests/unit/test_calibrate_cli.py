@@ -180,3 +180,16 @@ def test_config_check_reports_an_invalid_file(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"invalid site config {path}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _short_grace(raw: dict[str, Any]) -> None:
+    raw["zones"][0]["exit_grace_s"] = 1.0
+
+
+def test_config_check_warns_about_a_zone_grace_shorter_than_the_track_buffer(vtest_video: Path, tmp_path: Path) -> None:
+    result = run("config", "check", str(site_file(tmp_path, _short_grace)), data_dir=vtest_video.parent)
+    assert result.returncode == 1
+    assert (
+        "warning: zone centre: exit_grace_s 1 s is shorter than tracking.track_buffer_s 3 s: a person the tracker "
+        "finds again after an occlusion of that length is counted as two visits" in result.stdout
+    ), result.stdout
