@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from cloud.analytics.buckets import Bucket
 from cloud.analytics.camera_health import CameraHealthStatus
 from cloud.analytics.footfall import FootfallSeries
+from cloud.analytics.heatmap import Heatmap
 from cloud.analytics.hours import Hours, OpenPeriod
 from cloud.analytics.transitions import Transition
 from cloud.capacity.alerts import CapacityAlert
@@ -109,6 +110,21 @@ class HeatmapGrid(BaseModel):
     seconds: list[list[float]]
     total_seconds: float
     max_seconds: float
+
+    @classmethod
+    def of(cls, site_id: str, floor_id: str, grid: Heatmap) -> HeatmapGrid:
+        ny, nx = grid.seconds.shape
+        return cls(
+            site_id=site_id,
+            floor_id=floor_id,
+            origin=grid.origin,
+            cell_m=grid.cell_m,
+            width=nx,
+            height=ny,
+            seconds=grid.seconds.round(3).tolist(),
+            total_seconds=float(grid.seconds.sum()),
+            max_seconds=float(grid.seconds.max()) if grid.seconds.size else 0.0,
+        )
 
 
 class RebaseRequest(BaseModel):

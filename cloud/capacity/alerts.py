@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Row, func, or_, select
 from sqlalchemy.orm import Session
 
 from cloud.analytics.buckets import TimeRange
@@ -37,7 +38,8 @@ class CapacityAlert:
     published: bool
 
     @classmethod
-    def of(cls, row: OccupancyAlertRow) -> CapacityAlert:
+    def of(cls, row: OccupancyAlertRow | Row[Any]) -> CapacityAlert:
+        """From an ORM row or a plain row of the occupancy_alerts table (exports read plain rows)."""
         return cls(
             alert_id=alert_id(row.scope, row.scope_id, row.raised_ns),
             scope=row.scope,
@@ -103,16 +105,4 @@ def iter_alerts_in(session: Session, site_id: str, span: TimeRange, chunk: int =
         .execution_options(yield_per=chunk)
     )
     for row in rows:
-        yield CapacityAlert(
-            alert_id=alert_id(row.scope, row.scope_id, row.raised_ns),
-            scope=row.scope,
-            scope_id=row.scope_id,
-            capacity=row.capacity,
-            clear_at=row.clear_at,
-            raised_ns=row.raised_ns,
-            raised_count=row.raised_count,
-            peak_count=row.peak_count,
-            cleared_ns=row.cleared_ns,
-            cleared_count=row.cleared_count,
-            published=row.raise_published and (row.cleared_ns is None or row.clear_published),
-        )
+        yield CapacityAlert.of(row)

@@ -142,18 +142,7 @@ def get_heatmap(
         return csv_response(
             f"{site.site.id}-heatmap-{floor_id}.csv", csv_rows.HEATMAP_HEADER, csv_rows.heatmap_rows(grid)
         )
-    ny, nx = grid.seconds.shape
-    return HeatmapGrid(
-        site_id=site.site.id,
-        floor_id=floor_id,
-        origin=grid.origin,
-        cell_m=grid.cell_m,
-        width=nx,
-        height=ny,
-        seconds=grid.seconds.round(3).tolist(),
-        total_seconds=float(grid.seconds.sum()),
-        max_seconds=float(grid.seconds.max()) if grid.seconds.size else 0.0,
-    )
+    return HeatmapGrid.of(site.site.id, floor_id, grid)
 
 
 @router.get(

@@ -40,7 +40,6 @@ def get_map(
 ) -> SiteMapOut:
     result = site_map(session, site, _floor(site, floor), span.range)
     grid, geometry = result.heatmap, result.geometry
-    ny, nx = grid.seconds.shape
     return SiteMapOut(
         site_id=result.site_id,
         floor_id=result.floor_id,
@@ -50,17 +49,7 @@ def get_map(
         zones=geometry.zones,
         exits=geometry.exits,
         lines=geometry.lines,
-        heatmap=HeatmapGrid(
-            site_id=result.site_id,
-            floor_id=result.floor_id,
-            origin=grid.origin,
-            cell_m=grid.cell_m,
-            width=nx,
-            height=ny,
-            seconds=grid.seconds.round(3).tolist(),
-            total_seconds=float(grid.seconds.sum()),
-            max_seconds=float(grid.seconds.max()) if grid.seconds.size else 0.0,
-        ),
+        heatmap=HeatmapGrid.of(result.site_id, result.floor_id, grid),
     )
 
 
