@@ -1,9 +1,9 @@
 """Comparisons: a range's entrance footfall and visitors against the previous period of the same
 length and against the same weekdays a week earlier.
 
-Footfall is summed per bucket and direction by the database, from the rollup ladder: a query
-returns one row per rollup bucket (all hours) or per bucket window (opening hours), never a
-row per line or per crossing. Visitors are the range's `unique_visitors` total, so a tile and
+Footfall is summed per rollup bucket and direction by the database, from the rollup ladder
+(all lines of a bucket in one row, never a row per line or per crossing), and the rows are
+put into the chart's buckets by bisection. Visitors are the range's `unique_visitors` total, so a tile and
 its baselines count alike. Both respect `hours` and staff exclusion as the reports do.
 
 Periods are shifted in the site's wall-clock time: the previous period of a local day is the
@@ -18,18 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cloud.analytics.buckets import NS, Bucket, LocalBuckets, TimeRange
 from cloud.analytics.footfall import DIRECTIONS
-from cloud.analytics.hours import Hours, Window, minute_slots, rollup_pieces, windows_cte
+from cloud.analytics.hours import Hours, Window, WindowLookup, minute_slots, rollup_pieces
 from cloud.analytics.visitors import unique_visitors
 from cloud.storage.models import LineCrossing
 from cloud.storage.rollups import FOOTFALL
 from shared.config.site import SiteConfig
 
 WEEK = timedelta(days=7)
+MINUTE_NS = 60 * NS
 
 
 @dataclass(frozen=True)
@@ -100,68 +101,67 @@ def _bucket_slots(span: TimeRange, buckets: LocalBuckets) -> list[Window]:
 
 
 def _ceil_minute_ns(epoch_s: int) -> int:
-    return -(-epoch_s // 60) * 60 * NS
+    return -(-epoch_s // 60) * MINUTE_NS
 
 
 def _rollup_sums(
     session: Session, site: SiteConfig, buckets: LocalBuckets, slots: Sequence[Window], points: list[str]
 ) -> dict[str, list[int]]:
-    """Crossings of the counting points per direction and bucket, summed in SQL over the rollup
-    rows inside the slots (one row per bucket window and direction comes back)."""
+    """Crossings of the counting points per direction and bucket: the database sums the rollup
+    rows inside the slots per bucket start and direction (all lines in one row)."""
     counts = {d: [0] * len(buckets) for d in DIRECTIONS}
     if not slots or not points:
         return counts
     for resolution, pieces in rollup_pieces(site, buckets, slots).items():
         table = FOOTFALL[resolution]
-        w = windows_cte(f"cmp_{resolution.value}", pieces)
+        lookup = WindowLookup(pieces)
         stmt = (
-            select(table.direction, w.c.i, func.sum(table.count))
-            .select_from(table)
-            .join(w, and_(table.bucket_s >= w.c.lo, table.bucket_s < w.c.hi))
+            select(table.direction, table.bucket_s, func.sum(table.count))
             .where(
                 table.site_id == site.site.id,
                 table.line_id.in_(points),
                 table.direction.in_(DIRECTIONS),
-                # The whole stretch as well: the primary key bounds bucket_s before the join.
-                table.bucket_s >= min(p.lo for p in pieces),
-                table.bucket_s < max(p.hi for p in pieces),
+                lookup.covers(table.bucket_s),
             )
-            .group_by(table.direction, w.c.i)
+            .group_by(table.direction, table.bucket_s)
         )
-        for direction, i, n in session.execute(stmt):
-            counts[direction][i] += int(n)
+        for direction, bucket_s, n in session.execute(stmt):
+            i = lookup.index_of(bucket_s)
+            if i is not None:
+                counts[direction][i] += int(n)
     return counts
 
 
 def _subtract_staff(
     session: Session, site: SiteConfig, slots: Sequence[Window], points: list[str], counts: dict[str, list[int]]
 ) -> None:
-    """Take staff crossings out, counted per bucket window in SQL. A crossing belongs where its
-    minute starts (the rollups' rule): its minute starts in [lo, hi) when the crossing lies in
+    """Take staff crossings out, counted per minute in SQL. A crossing belongs where its minute
+    starts (the rollups' rule): its minute starts in [lo, hi) when the crossing lies in
     [lo, hi) rounded up to whole minutes."""
     line_ids = [ln.id for ln in site.lines if (ln.group or ln.id) in points]
     windows = [Window(_ceil_minute_ns(s.lo), _ceil_minute_ns(s.hi), s.index) for s in slots]
     windows = [w for w in windows if w.lo < w.hi]
     if not windows or not line_ids:
         return
-    w = windows_cte("cmp_staff", windows)
+    lookup = WindowLookup(windows)
+    # Windows are whole minutes, so a crossing is in the window of its minute's start.
+    minute = LineCrossing.event_ns - LineCrossing.event_ns % MINUTE_NS
     stmt = (
-        select(LineCrossing.direction, w.c.i, func.count())
-        .select_from(LineCrossing)
-        .join(w, and_(LineCrossing.event_ns >= w.c.lo, LineCrossing.event_ns < w.c.hi))
+        select(LineCrossing.direction, minute, func.count())
         .where(
             LineCrossing.site_id == site.site.id,
             LineCrossing.staff.is_(True),
             LineCrossing.duplicate_of_camera.is_(None),
             LineCrossing.line_id.in_(line_ids),
             LineCrossing.direction.in_(DIRECTIONS),
-            LineCrossing.event_ns >= windows[0].lo,
-            LineCrossing.event_ns < windows[-1].hi,
+            lookup.covers(LineCrossing.event_ns),
         )
-        .group_by(LineCrossing.direction, w.c.i)
+        .group_by(LineCrossing.direction, minute)
     )
-    for direction, i, n in session.execute(stmt):
-        counts[direction][i] -= int(n)
+    for direction, minute_ns, n in session.execute(stmt):
+        i = lookup.index_of(minute_ns)
+        if i is not None:
+            counts[direction][i] -= int(n)
 
 
 def _entrance_footfall(

@@ -3,7 +3,9 @@
 A site's `opening_hours` (shared/config/opening_hours.py) turn into UTC intervals once per
 query, with zoneinfo, so DST days are right. The queries then join their table to a
 small VALUES list of windows (`lo`, `hi`, the bucket or day a window counts in) and let
-the database filter and sum: rows are never read into Python to be sorted by the clock.
+the database filter and sum, or (sums over a rollup) let it sum per bucket start and put
+those few rows into their windows with `WindowLookup`: single events or lines are never
+read into Python to be sorted by the clock.
 
 Opening and closing times are whole local minutes, and every UTC offset in use is a
 multiple of 15 minutes, so an open interval starts and ends on UTC minutes: footfall
@@ -12,6 +14,7 @@ windows are whole minutes (with quarter-hour and day rows wherever they fit whol
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +22,8 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CTE, BigInteger, Integer, column, values
+from sqlalchemy import CTE, BigInteger, ColumnElement, Integer, and_, column, or_, values
+from sqlalchemy.orm import InstrumentedAttribute
 
 from cloud.analytics.buckets import NS, Bucket, LocalBuckets, TimeRange, ceil_s
 from cloud.storage.rollups import QUARTER_S, Resolution, day_start_s
@@ -166,3 +170,37 @@ def windows_cte(name: str, windows: Sequence[Window]) -> CTE:
         column("lo", BigInteger), column("hi", BigInteger), column("i", Integer), name=name, literal_binds=True
     )
     return table.data([(w.lo, w.hi, w.index) for w in windows]).cte(name)
+
+
+class WindowLookup:
+    """The window a time falls in, found by bisection.
+
+    For sums per window over a rollup: the database sums the rows of each bucket start (all
+    lines and directions of it in one row) and the few rows that come back are put into
+    their windows here. Joining the windows in SQL instead costs windows × rows comparisons
+    in PostgreSQL's nested loop (a range join has no hash or merge plan): 12 ms for a day of
+    hourly buckets against 0.4 ms for the rows themselves.
+    """
+
+    def __init__(self, windows: Sequence[Window]) -> None:
+        if not windows:
+            raise ValueError("no windows: nothing can fall in them; skip the query instead")
+        self._windows = sorted(windows, key=lambda w: w.lo)
+        self._starts = [w.lo for w in self._windows]
+
+    def index_of(self, t: int) -> int | None:
+        """The index of the window holding t, or None when t falls between windows."""
+        k = bisect_right(self._starts, t) - 1
+        if k >= 0 and t < self._windows[k].hi:
+            return self._windows[k].index
+        return None
+
+    def covers(self, time: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+        """SQL: the time lies in some window (adjacent windows merged into one range each)."""
+        runs: list[list[int]] = []
+        for w in self._windows:
+            if runs and w.lo <= runs[-1][1]:
+                runs[-1][1] = max(runs[-1][1], w.hi)
+            else:
+                runs.append([w.lo, w.hi])
+        return or_(*(and_(time >= lo, time < hi) for lo, hi in runs))

@@ -20,7 +20,7 @@ from typing import Literal
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from cloud.analytics.buckets import NS, Bucket, LocalBuckets, TimeRange
+from cloud.analytics.buckets import NS, Bucket, LocalBuckets, RollupPiece, TimeRange
 from cloud.analytics.hours import Hours, Window, day_windows, open_intervals_ns, windows_cte
 from cloud.storage.models import Tracklet, Visitor, VisitorsDay
 from cloud.storage.rollups import Resolution
@@ -88,6 +88,41 @@ def _tracks(session: Session, site_id: str, part: TimeRange) -> list[tuple[_Key,
     return [((c, t), f, la) for c, t, f, la in rows]
 
 
+def _total(
+    session: Session, site_id: str, span: TimeRange, whole: RollupPiece | None, first_day: int, arrivals: dict[int, int]
+) -> int:
+    """Each visitor once over the whole range.
+
+    A range that starts at a local midnight takes it from the day rollup: those present on
+    its first day, those who arrived on the later whole days, and (an index range on
+    ix_visitors_site_first_seen) those who arrived in the part day after them. Any other
+    range counts its stays (an index-only count on ix_visitors_site_seen), which reads every
+    visitor of the range: 20-80 ms for 30 days of a busy mall.
+    """
+    if whole is not None and whole.lo_s * NS == span.start_ns:
+        # Present on the first day but not arrived then: there when the range began.
+        carried = first_day - arrivals.get(whole.lo_s, 0)
+        later = (
+            session.scalar(
+                select(func.count()).where(
+                    Visitor.site_id == site_id,
+                    Visitor.first_seen_ns >= whole.hi_s * NS,
+                    Visitor.first_seen_ns < span.end_ns,
+                )
+            )
+            or 0
+        )
+        return carried + sum(arrivals.values()) + later
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Visitor.site_id == site_id, Visitor.last_seen_ns >= span.start_ns, Visitor.first_seen_ns < span.end_ns
+            )
+        )
+        or 0
+    )
+
+
 def _around_the_clock(
     session: Session, site_id: str, span: TimeRange, days: LocalBuckets, *, exclude_staff: bool
 ) -> tuple[list[int], list[Source], int]:
@@ -97,28 +132,22 @@ def _around_the_clock(
     # the stays themselves, since only the part inside the range counts.
     whole = next((p for p in days.cover(span) if p.resolution is Resolution.DAY), None)
     edges = [span]
+    arrivals: dict[int, int] = {}
     if whole is not None:
         edges = [TimeRange(span.start_ns, whole.lo_s * NS), TimeRange(whole.hi_s * NS, span.end_ns)]
-        for day_s, n in session.execute(
-            select(VisitorsDay.day_s, VisitorsDay.visitors).where(
+        for day_s, n, arrived in session.execute(
+            select(VisitorsDay.day_s, VisitorsDay.visitors, VisitorsDay.arrivals).where(
                 VisitorsDay.site_id == site_id, VisitorsDay.day_s >= whole.lo_s, VisitorsDay.day_s < whole.hi_s
             )
         ):
             counts[days.index(day_s)] = n
+            arrivals[day_s] = arrived
     for part in edges:
         if not part.empty:
             # Parts and whole days never share a day, so their counts add.
             for i, keys in enumerate(_per_day(_stays(session, site_id, part), part, days)):
                 counts[i] += len(keys)
-    # Each visitor once over the whole range; an index-only count (ix_visitors_site_seen).
-    total = (
-        session.scalar(
-            select(func.count()).where(
-                Visitor.site_id == site_id, Visitor.last_seen_ns >= span.start_ns, Visitor.first_seen_ns < span.end_ns
-            )
-        )
-        or 0
-    )
+    total = _total(session, site_id, span, whole, counts[0] if whole else 0, arrivals)
     source: list[Source] = ["visitors" if n else "tracklets" for n in counts]
     if not all(counts):
         # Days without stitched visitors, from their first to their last: tracklets instead.

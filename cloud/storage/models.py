@@ -304,6 +304,10 @@ class VisitorsDay(Base):
     # Epoch seconds of the local midnight that starts the day.
     day_s: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     visitors: Mapped[int] = mapped_column(Integer)
+    # Of them, those whose stay starts on the day. Unique visitors over whole days are the
+    # first day's visitors plus the later days' arrivals: a range's total without counting
+    # its visitor rows.
+    arrivals: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 # Opt-in galleries (cloud/galleries/). Entries are enrolled by an operator, expire, and

@@ -148,20 +148,31 @@ def day_start_s(timezone: str, day_number: int) -> int:
 def count_visitor_days(
     session: Session, site_id: str, timezone: str, stays: Iterable[tuple[tuple[int, int] | None, tuple[int, int]]]
 ) -> None:
-    """Count visitors on the local days their stays newly touch.
+    """Count visitors on the local days their stays newly touch, and on the day they arrived.
 
     Each stay is (before, after) as [first, last] epoch ns: before is None for a new
-    visitor, else the stay before it grew; only days in after and not in before count.
+    visitor, else the stay before it grew; only days in after and not in before count. A
+    stay that grew back to an earlier day moves its arrival there.
     """
-    added: dict[int, int] = defaultdict(int)
+    added: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for before, after in stays:
         old = set(local_days(timezone, before[0] // NS, before[1] // NS)) if before else set()
         for day in local_days(timezone, after[0] // NS, after[1] // NS):
             if day not in old:
-                added[day_start_s(timezone, day)] += 1
+                added[day_start_s(timezone, day)][0] += 1
+        arrived = _day_number(timezone, after[0] // NS)
+        was = _day_number(timezone, before[0] // NS) if before else None
+        if arrived != was:
+            added[day_start_s(timezone, arrived)][1] += 1
+            if was is not None:
+                added[day_start_s(timezone, was)][1] -= 1
     writer_for(session).increment(
-        RowSet.of(VisitorsDay, ("site_id", "day_s", "visitors"), [(site_id, d, n) for d, n in added.items()]),
-        ["visitors"],
+        RowSet.of(
+            VisitorsDay,
+            ("site_id", "day_s", "visitors", "arrivals"),
+            [(site_id, d, n, a) for d, (n, a) in added.items()],
+        ),
+        ["visitors", "arrivals"],
     )
 
 

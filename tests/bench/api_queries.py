@@ -140,8 +140,9 @@ def generate(url: str, days: int, cameras: int, first_day_s: int) -> dict[str, i
                    (:d0 + d * 86400 + 8 * 3600 + v * 8 + 1800)::bigint * 1000000000, '["cam-000"]', 1
             FROM generate_series(0, :days - 1) d, generate_series(0, 4999) v""",
         "visitors_day": f"""
-            INSERT INTO visitors_day (site_id, day_s, visitors)
-            SELECT site_id, {_local_day("first_seen_ns / 1000000000")}, count(*) FROM visitors GROUP BY 1, 2""",
+            INSERT INTO visitors_day (site_id, day_s, visitors, arrivals)
+            SELECT site_id, {_local_day("first_seen_ns / 1000000000")}, count(*), count(*)
+            FROM visitors GROUP BY 1, 2""",
     }
     rows: dict[str, int] = {}
     engine = create_engine(url)

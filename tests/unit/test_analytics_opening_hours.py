@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from support import opening_hours_scene as scene
 
 from cloud.analytics.buckets import TimeRange
 from cloud.analytics.dwell import dwell
 from cloud.analytics.footfall import footfall
-from cloud.analytics.hours import Hours, closed_intervals_ns, open_intervals_ns, parse_hours
+from cloud.analytics.hours import Hours, Window, WindowLookup, closed_intervals_ns, open_intervals_ns, parse_hours
 from cloud.analytics.visitors import unique_visitors
 from cloud.storage import create_db_engine, session_factory, upgrade
 
@@ -118,3 +119,25 @@ def test_the_terminal_report_is_within_opening_hours_with_the_rest_beside(
     print_site_report(session, scene.make_site(opening_hours=None), scene.WEEK, "week")
     out = capsys.readouterr().out
     assert _row(out, "footfall door in") == "86" and "hours)" not in out
+
+
+# Two adjacent windows (one run in SQL), a gap, and a window given out of order.
+LOOKUP = WindowLookup([Window(100, 200, 0), Window(200, 300, 1), Window(500, 600, 3), Window(400, 450, 2)])
+
+
+@pytest.mark.parametrize(
+    ("t", "index"),
+    [(99, None), (100, 0), (199, 0), (200, 1), (299, 1), (300, None), (420, 2), (450, None), (599, 3), (600, None)],
+)
+def test_window_lookup_finds_the_window_a_time_falls_in(t: int, index: int | None) -> None:
+    assert LOOKUP.index_of(t) == index
+
+
+def test_window_lookup_covers_adjacent_windows_as_one_range() -> None:
+    sql = str(LOOKUP.covers(sa.column("t", sa.BigInteger)).compile(compile_kwargs={"literal_binds": True}))
+    assert sql == "t >= 100 AND t < 300 OR t >= 400 AND t < 450 OR t >= 500 AND t < 600"
+
+
+def test_window_lookup_needs_windows() -> None:
+    with pytest.raises(ValueError, match="no windows"):
+        WindowLookup([])

@@ -292,9 +292,47 @@ def test_migration_rolls_up_the_rows_already_stored(tmp_path: Path) -> None:
                     footfall(session, site, span, "day", all_lines=True),
                     occupancy_history(session, site, span, "day"),
                     unique_visitors(session, site, span),
+                    # From a local midnight: the total from the day rollup's arrivals (0009).
+                    unique_visitors(session, site, TimeRange(ns("2024-10-26T00:00:00-02:30"), LAST_S * NS)),
                 ]
             )
         downgrade(url, "0003")
         upgrade(url)
     assert answers[0] == answers[1]
     assert answers[0][2].total == 50
+    assert answers[0][3].total == sum(1 for _, _, b in stays if b * NS >= ns("2024-10-26T00:00:00-02:30"))
+
+
+@pytest.mark.parametrize("timezone", ["Europe/London", "America/St_Johns", "Asia/Kathmandu"])
+def test_unique_visitors_of_ranges_from_a_midnight_equal_a_count_of_the_stays(tmp_path: Path, timezone: str) -> None:
+    """Such ranges take their total from the day rollup (first day's visitors + later arrivals):
+    it must count exactly the stays that meet the range, with stays growing later and earlier
+    (stitching moves first_seen back when an earlier tracklet joins) across DST changes."""
+    rng = random.Random(5)
+    site = make_site(timezone=timezone)
+    with sqlite_session(tmp_path) as session:
+        sync_sites(session, [site])
+        stays: dict[str, tuple[int, int]] = {}
+        for i in range(300):
+            first = rng.randrange(FIRST_S, LAST_S) * NS
+            stays[f"v{i}"] = (first, first + rng.randint(60, 30 * 3600) * NS)
+            count_visitor_days(session, "mall", timezone, [(None, stays[f"v{i}"])])
+        for v in rng.sample(sorted(stays), 100):
+            before = stays[v]
+            stays[v] = (before[0] - rng.randint(0, 40 * 3600) * NS, before[1] + rng.randint(0, 20 * 3600) * NS)
+            count_visitor_days(session, "mall", timezone, [(before, stays[v])])
+        session.add_all(
+            Visitor(site_id="mall", visitor_id=v, first_seen_ns=a, last_seen_ns=b, path=["cam-a"], tracklets=1)
+            for v, (a, b) in stays.items()
+        )
+        session.commit()
+        midnights = LocalBuckets(TimeRange(FIRST_S * NS, LAST_S * NS), "day", timezone).starts_s
+        for _ in range(60):
+            start = rng.choice(midnights) * NS
+            end = start + rng.randint(1, 8 * 86400) * NS
+            if rng.random() < 0.3:
+                end = rng.choice(midnights) * NS
+            if end <= start:
+                continue
+            expected = sum(1 for a, b in stays.values() if b >= start and a < end)
+            assert unique_visitors(session, site, TimeRange(start, end)).total == expected, (start, end)
