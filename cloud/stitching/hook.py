@@ -2,31 +2,71 @@
 
 Each site's Stitcher lives in memory and is rebuilt from the tracklets table the first
 time a site's events arrive after a start or a rebalance, so a restarted consumer makes
-the decisions an uninterrupted one would have made.
+the decisions an uninterrupted one would have made. One thing is not stored: the site's
+event clock (the newest footage time seen, positions included). The rebuilt clock starts at
+the newest stored tracklet's end, so where a batch then carries only a lagging camera's
+events, a pending tracklet may be decided a batch later, in a round with more competitors.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from cloud.ingest.applier import ApplyResult
 from cloud.ingest.registry import SiteRegistry
-from cloud.stitching.stitcher import Assignment, Stitcher, StitchSettings
-from cloud.stitching.tracklet import Tracklet
+from cloud.stitching.stitcher import NS, Assignment, Stitcher, StitchSettings
+from cloud.stitching.tracklet import Tracklet, TrackletKey
 from cloud.storage.models import Tracklet as TrackletRow
 from cloud.storage.models import Visitor
 from cloud.storage.rollups import count_visitor_days
 
+# What a rebuild reads of every tracklet in its window; embeddings only for those it keeps.
+_SUMMARY = (
+    TrackletRow.camera_id,
+    TrackletRow.track_id,
+    TrackletRow.first_seen_ns,
+    TrackletRow.last_seen_ns,
+    TrackletRow.first_x,
+    TrackletRow.first_y,
+    TrackletRow.last_x,
+    TrackletRow.last_y,
+    TrackletRow.floor_id,
+    TrackletRow.embedding_model,
+    TrackletRow.mean_confidence,
+    TrackletRow.visitor_id,
+    TrackletRow.site_id,
+)
+# Keys per IN list: far under any database's bound-parameter limit.
+_CHUNK = 400
 
-def _from_row(row: TrackletRow) -> Tracklet:
+
+def _embeddings(session: Session, site_id: str, rows: Sequence[Row[*tuple[Any, ...]]]) -> dict[TrackletKey, bytes]:
+    out: dict[TrackletKey, bytes] = {}
+    keys = [(row.camera_id, row.track_id) for row in rows]
+    for i in range(0, len(keys), _CHUNK):
+        for camera_id, track_id, blob in session.execute(
+            select(TrackletRow.camera_id, TrackletRow.track_id, TrackletRow.embedding).where(
+                TrackletRow.site_id == site_id,
+                tuple_(TrackletRow.camera_id, TrackletRow.track_id).in_(keys[i : i + _CHUNK]),
+                TrackletRow.embedding.is_not(None),
+            )
+        ):
+            if blob is not None:
+                out[(camera_id, track_id)] = blob
+    return out
+
+
+def _from_row(row: Row[*tuple[Any, ...]], embeddings: dict[TrackletKey, bytes]) -> Tracklet:
     embedding = None
-    if row.embedding:
-        vector = np.frombuffer(row.embedding, dtype="<f2").astype(np.float32)
+    blob = embeddings.get((row.camera_id, row.track_id))
+    if blob:
+        vector = np.frombuffer(blob, dtype="<f2").astype(np.float32)
         norm = float(np.linalg.norm(vector))
         embedding = vector / norm if norm > 0 else None
     return Tracklet(
@@ -98,25 +138,28 @@ class StitchingHook:
             .limit(1)
         )
         if newest is not None:
-            rows = session.scalars(
-                select(TrackletRow).where(
-                    TrackletRow.site_id == site_id, TrackletRow.last_seen_ns >= newest - stitcher.horizon_ns
-                )
+            # A running stitcher keeps an open predecessor until `max_track_s` past the horizon
+            # (a successor may stay in view that long before it closes): the rebuilt one must too.
+            keep_ns = stitcher.horizon_ns + int(self.settings.max_track_s * NS)
+            rows = session.execute(
+                select(*_SUMMARY).where(TrackletRow.site_id == site_id, TrackletRow.last_seen_ns >= newest - keep_ns)
             ).all()
-            # Of each visitor only its latest tracklet can still be continued.
-            latest: dict[str, TrackletRow] = {}
+            # Of each visitor only the tracklet no other continues can still be continued: the
+            # one that ended last (a successor always ends after its predecessor, except across
+            # a link whose minimum transit less the tolerance is negative). Not the one that
+            # began last: in overlapping views a successor may have begun before its predecessor.
+            heads: dict[str, Row[*tuple[Any, ...]]] = {}
             for row in rows:
-                if row.visitor_id is not None and (
-                    row.visitor_id not in latest or row.first_seen_ns > latest[row.visitor_id].first_seen_ns
-                ):
-                    latest[row.visitor_id] = row
+                if row.visitor_id is not None:
+                    head = heads.get(row.visitor_id)
+                    if head is None or (row.last_seen_ns, row.first_seen_ns) > (head.last_seen_ns, head.first_seen_ns):
+                        heads[row.visitor_id] = row
+            # Undecided ones, however old: a batch that moved the clock past the horizon decides them now.
+            pending = [row for row in rows if row.visitor_id is None and (row.camera_id, row.track_id) not in arriving]
+            embeddings = _embeddings(session, site_id, [*heads.values(), *pending])
             stitcher.restore(
-                [(_from_row(row), visitor) for visitor, row in latest.items()],
-                [
-                    _from_row(row)
-                    for row in rows
-                    if row.visitor_id is None and (row.camera_id, row.track_id) not in arriving
-                ],
+                [(_from_row(row, embeddings), visitor) for visitor, row in heads.items()],
+                [_from_row(row, embeddings) for row in pending],
             )
         self._stitchers[site_id] = stitcher
         return stitcher
