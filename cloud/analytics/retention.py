@@ -7,7 +7,9 @@
   heatmap hours, stitched visitors) after `aggregates_days`;
 * gallery entries past their own expiry, with their embeddings (the audit log keeps the
   fact); gallery match decisions and VIP alerts with the raw detail;
-* camera outages that ended before the raw-detail horizon (one still going on stays).
+* camera outages that ended before the raw-detail horizon (one still going on stays);
+* capacity alert episodes cleared before the aggregates horizon, once the alerts topic
+  has both their raise and their clear (one still raised, or still in the outbox, stays).
 
 "Older" is strict: a row exactly at the cutoff stays. Runs in the caller's transaction.
 """
@@ -28,6 +30,7 @@ from cloud.storage.models import (
     GalleryMatch,
     HeatmapCell,
     LineCrossing,
+    OccupancyAlertRow,
     Tracklet,
     Visitor,
     VisitorsDay,
@@ -58,6 +61,7 @@ class RetentionResult:
     gallery_matches: int
     gallery_alerts: int
     camera_outages: int
+    occupancy_alerts: int
 
 
 def _rows(session: Session, stmt: Executable) -> int:
@@ -123,5 +127,14 @@ def apply_retention(session: Session, site: SiteConfig, now_ns: int) -> Retentio
         ),
         camera_outages=_rows(
             session, delete(CameraOutage).where(CameraOutage.site_id == site_id, CameraOutage.ended_ns < detail)
+        ),
+        occupancy_alerts=_rows(
+            session,
+            delete(OccupancyAlertRow).where(
+                OccupancyAlertRow.site_id == site_id,
+                OccupancyAlertRow.cleared_ns < aggregates,
+                OccupancyAlertRow.raise_published.is_(True),
+                OccupancyAlertRow.clear_published.is_(True),
+            ),
         ),
     )

@@ -20,6 +20,7 @@ from cloud.storage.models import (
     FootfallMinute,
     HeatmapCell,
     LineCrossing,
+    OccupancyAlertRow,
     OccupancyMinute,
     Tracklet,
     Visitor,
@@ -91,6 +92,27 @@ def fill(session: Session, embeddings: int, detail: int, aggregates: int, site_i
                 )
             ],
         )
+    for i, (cleared, published) in enumerate(
+        # Cleared before and at the cutoff; cleared before it, yet the clear still in the
+        # outbox; still raised since before every horizon: only the first goes.
+        ((aggregates - 1, True), (aggregates, True), (aggregates - 1, False), (None, False))
+    ):
+        session.add(
+            OccupancyAlertRow(
+                site_id=site_id,
+                scope="zone",
+                scope_id="food",
+                raised_ns=aggregates - (10 + i) * NS,
+                capacity=10,
+                clear_at=9,
+                raised_count=11,
+                peak_count=12,
+                cleared_ns=cleared,
+                cleared_count=None if cleared is None else 8,
+                raise_published=True,
+                clear_published=published,
+            )
+        )
     # Down since before every horizon and still down: kept, whatever its age.
     session.add(
         CameraOutage(site_id=site_id, camera_id="cam-b", started_ns=0, ended_ns=None, state="offline", message="")
@@ -125,7 +147,16 @@ def test_deletes_exactly_what_is_older(session: Session, retention: dict[str, fl
     fill(session, *cutoffs, site_id="other")
     before = {
         m: count(session, m)
-        for m in (LineCrossing, ZoneVisit, FootfallMinute, OccupancyMinute, HeatmapCell, Visitor, CameraOutage)
+        for m in (
+            LineCrossing,
+            ZoneVisit,
+            FootfallMinute,
+            OccupancyMinute,
+            HeatmapCell,
+            Visitor,
+            CameraOutage,
+            OccupancyAlertRow,
+        )
     }
     result = apply_retention(session, site, NOW)
     session.commit()
@@ -145,6 +176,7 @@ def test_deletes_exactly_what_is_older(session: Session, retention: dict[str, fl
         gallery_matches=0,
         gallery_alerts=0,
         camera_outages=1,
+        occupancy_alerts=1,
     )
     mall = session.execute(
         select(Tracklet.track_id, Tracklet.embedding, Tracklet.embedding_model, Tracklet.embedding_quality)
@@ -160,7 +192,7 @@ def test_deletes_exactly_what_is_older(session: Session, retention: dict[str, fl
     # The other site is left alone: one row fewer per table, from this site only.
     assert {m: count(session, m) for m in before} == {m: n - 1 for m, n in before.items()}
     assert count(session, Tracklet) == 9
-    assert apply_retention(session, site, NOW) == RetentionResult(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    assert apply_retention(session, site, NOW) == RetentionResult(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 @pytest.mark.parametrize("now_ns", [-1, 1.5, True])
@@ -203,7 +235,7 @@ def test_cli(
     assert out.strip() == (
         "mall: embeddings_cleared 2, tracklets 2, line_crossings 2, zone_visits 2, footfall_rollups 5, "
         "occupancy_rollups 5, visitors_day 1, heatmap_cells 2, visitors 2, gallery_entries 0, gallery_matches 0, "
-        "gallery_alerts 0, camera_outages 2"
+        "gallery_alerts 0, camera_outages 2, occupancy_alerts 2"
     )
     engine = create_db_engine(url)
     with session_factory(engine)() as after:
