@@ -42,58 +42,25 @@ def metric_fixture() -> Path:
 @pytest.fixture(scope="session")
 def vtest_clip(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first 60 frames of vtest.avi (about 8.5 s at 7 fps): fast end-to-end runs."""
-    import cv2
+    from support.pets09_clip import cut_clip
 
-    out = tmp_path_factory.mktemp("clip") / "vtest-60.avi"
-    cap = cv2.VideoCapture(str(vtest_video))
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), 7.0, (768, 576))
     try:
-        for _ in range(60):
-            ok, frame = cap.read()
-            if not ok:
-                pytest.fail(f"{vtest_video} has fewer than 60 frames")
-            writer.write(frame)
-    finally:
-        writer.release()
-        cap.release()
-    return out
+        return cut_clip(vtest_video, tmp_path_factory.mktemp("clip") / "vtest-60.avi", 60)
+    except ValueError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
 def clip_events(vtest_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
     """What the real edge agent publishes for the 60-frame clip with deploy/examples/pets09.yaml."""
-    import yaml
+    from support.pets09_clip import clip_events as edge_events
 
-    from edge.agent.agent import AgentSettings, EdgeAgent
-    from edge.inference.factory import create_detector, create_embedder
-    from edge.publish import InProcessSink
-    from edge.sources.factory import open_source
-    from shared.config import parse_site_config
-
-    raw = yaml.safe_load((REPO_ROOT / "deploy" / "examples" / "pets09.yaml").read_text())
-    raw["cameras"][0]["source"] = str(vtest_clip)
-    site = parse_site_config(raw)
-    out: list[bytes] = []
-    agent = EdgeAgent(
-        site,
-        ["cam-main"],
-        create_detector(),
-        create_embedder(),
-        InProcessSink(lambda env: out.append(env.SerializeToString())),
-        AgentSettings(edge_id="edge-fixture", state_dir=tmp_path_factory.mktemp("edge-state")),
-        opener=lambda spec: open_source(spec, "opencv"),
-    )
-    agent.run()
-    return out
+    return edge_events(vtest_clip, tmp_path_factory.mktemp("edge-state"))
 
 
 @pytest.fixture(scope="session")
 def pets09_site() -> object:
     """deploy/examples/pets09.yaml as a SiteConfig (its video path is not needed by the cloud)."""
-    import yaml
+    from support.pets09_clip import pets09_site as site
 
-    from shared.config import parse_site_config
-
-    raw = yaml.safe_load((REPO_ROOT / "deploy" / "examples" / "pets09.yaml").read_text())
-    raw["cameras"][0]["source"] = "/dev/null"
-    return parse_site_config(raw)
+    return site()

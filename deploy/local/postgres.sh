@@ -2,9 +2,11 @@
 # Local PostgreSQL cluster "mallflow" (Debian's postgresql package) on 127.0.0.1.
 #   deploy/local/postgres.sh start|stop|status|dsn
 # Creates role and database `mallflow` (password `mallflow`) on first start.
+# MALLFLOW_PG_CLUSTER and MALLFLOW_PG_PORT name another cluster (fault commands restart their
+# own, never the shared one).
 set -euo pipefail
 PORT=${MALLFLOW_PG_PORT:-5433}
-CLUSTER=mallflow
+CLUSTER=${MALLFLOW_PG_CLUSTER:-mallflow}
 log() { echo "[postgres] $*" >&2; }
 
 pg_version() {

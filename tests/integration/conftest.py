@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from support.db import create_database, drop_database
 from support.outage_broker import OutageBroker
 
 KAFKA = os.environ.get("MALLFLOW_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -124,14 +124,8 @@ def pg_server_url() -> str:
 @pytest.fixture
 def pg_url(pg_server_url: str) -> Iterator[str]:
     """A fresh, empty database on the local PostgreSQL, dropped afterwards."""
-    name = f"mallflow_test_{uuid.uuid4().hex[:10]}"
-    # pre_ping: a test may restart the server in between (fault tests).
-    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = create_database(pg_server_url)
     try:
-        yield make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(pg_server_url, url)

@@ -5,18 +5,17 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from support.cloud_run import cloud_run_command, write_site_yaml
 from support.db import totals
 from support.outage_broker import OutageBroker
 
@@ -255,34 +254,17 @@ def test_sigkilled_consumer_restarts_end_at_the_fault_free_totals(
     tmp_path: Path,
 ) -> None:
     produce(kafka_bootstrap, kafka_topic, clip_events)
-    site_yaml = tmp_path / "site.yaml"
-    site_yaml.write_text(yaml.safe_dump(pets09_site.model_dump(mode="json")))
-    command = [
-        sys.executable,
-        "-m",
-        "shared.cli.main",
-        "cloud",
-        "run",
-        "--config",
-        str(site_yaml),
-        "--bootstrap",
+    command = cloud_run_command(
+        [write_site_yaml(pets09_site, tmp_path / "site.yaml")],
         kafka_bootstrap,
-        "--db",
         db,
-        "--topic",
         kafka_topic,
-        "--group",
         f"g-{uuid.uuid4()}",
         # One envelope per transaction: a slow consumer, so that it can be killed mid-stream.
-        "--max-batch",
-        "1",
-        "--metrics-port",
-        "0",
-        "--idle-exit",
-        "5",
-        "--session-timeout-ms",
-        "6000",
-    ]
+        max_batch=1,
+        idle_exit_s=5,
+        session_timeout_ms=6000,
+    )
     engine = create_db_engine(db)
 
     def applied() -> int:

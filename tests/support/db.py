@@ -1,11 +1,50 @@
-"""Summaries of what the applier wrote, to compare databases after different delivery histories."""
+"""Fresh databases, and summaries of what the applier wrote to compare databases after different delivery histories."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import uuid
+
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from cloud.storage.models import FootfallMinute, HeatmapCell, LineCrossing, Occupancy, Tracklet, ZoneVisit
+from cloud.storage.models import (
+    CameraProgress,
+    FootfallMinute,
+    HeatmapCell,
+    LineCrossing,
+    Occupancy,
+    Tracklet,
+    ZoneVisit,
+)
+
+
+def create_database(server_url: str, prefix: str = "mallflow_test") -> str:
+    """A fresh, empty database on the server of `server_url`; its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    # pre_ping: the server may have been restarted in between (fault tests).
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, url: str) -> None:
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def applied_seqs(session: Session) -> int:
+    """The sum over cameras of the highest seq applied: the number of envelopes applied when
+    every camera's seqs run 1, 2, 3, … (the edge's)."""
+    return session.scalar(select(func.coalesce(func.sum(CameraProgress.last_seq), 0))) or 0
 
 
 def totals(session: Session) -> dict[str, object]:
