@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
-from kafka.errors import CommitFailedError
+from kafka.errors import CommitFailedError, RetriableError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -76,6 +76,9 @@ class ConsumerService:
         self._sessions: sessionmaker[Session] = session_factory(engine)
         self.applied = 0
         self.rejected = 0
+        # (topic, partition, offset) of rejects delivered to the dead-letter topic whose offsets
+        # are not known to be committed.
+        self._dead_lettered: set[tuple[str, int, int]] = set()
         self.batches = 0
 
     def run(self, idle_exit_s: float | None = None) -> None:
@@ -131,6 +134,7 @@ class ConsumerService:
         now = time.time_ns()
         records = [r for batch in polled.values() for r in batch]
         good: list[pb.Envelope] = []
+        rejects: list[tuple[Any, EnvelopeError]] = []
         checked = validate_batch([r.value for r in records], self.registry, self.settings, now)
         for record, env_or_error in zip(records, checked, strict=True):
             if not isinstance(env_or_error, EnvelopeError):
@@ -139,22 +143,34 @@ class ConsumerService:
             exc = env_or_error
             self.rejected += 1
             log.warning("rejected %s/%d/%d: %s", record.topic, record.partition, record.offset, exc)
-            dead_letters.send(
-                record.value, record.key, exc.reason, exc.detail, (record.topic, record.partition, record.offset)
-            )
+            rejects.append((record, exc))
             if self.metrics is not None:
                 self.metrics.rejected.labels(exc.reason).inc()
         result = self._apply_with_retry(good)
+        # Dead letters leave once the batch's transaction has committed: a crash during the
+        # transaction (most of a batch's time) redelivers rejects that were never sent, instead
+        # of sending them a second time. Rejects this process already delivered for a batch
+        # whose offsets it could not commit are not sent again when the batch comes back.
+        sources = [(record.topic, record.partition, record.offset) for record, _ in rejects]
+        for (record, exc), source in zip(rejects, sources, strict=True):
+            if source not in self._dead_lettered:
+                dead_letters.send(record.value, record.key, exc.reason, exc.detail, source)
         dead_letters.flush()
+        self._dead_lettered.update(sources)
         # Records of a partition arrive in offset order: the last one's offset + 1 is the commit.
         offsets = {tp: OffsetAndMetadata(batch[-1].offset + 1, "", -1) for tp, batch in polled.items() if batch}
         try:
             consumer.commit(offsets)
-        except CommitFailedError as exc:
+        except (CommitFailedError, RetriableError) as exc:
             # The group moved on without this member (a broker restart, a session that
-            # timed out): the next poll rejoins, the batch comes again and the seq gate
-            # drops what was applied. Stopping here would stop the partition instead.
+            # timed out) or the broker is unreachable right now (it went down between the
+            # transaction and the commit): the next poll rejoins, the batch comes again
+            # and the seq gate drops what was applied, or a later commit covers it.
+            # Stopping here would stop the partition instead.
             log.warning("offsets not committed (%s); the batch will be redelivered and skipped", exc)
+        else:
+            if self._dead_lettered:
+                self._forget_committed(offsets)
         self.batches += 1
         self.applied += result.applied
         if self.metrics is not None:
@@ -164,6 +180,14 @@ class ConsumerService:
             self.metrics.batch_seconds.observe(time.monotonic() - started)
             if good:
                 self.metrics.lag_seconds.set(max(0.0, (time.time_ns() - max(e.event_time_ns for e in good)) / 1e9))
+
+    def _forget_committed(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        committed = {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
+        self._dead_lettered = {
+            (topic, partition, offset)
+            for topic, partition, offset in self._dead_lettered
+            if offset >= committed.get((topic, partition), 0)
+        }
 
     def _apply_with_retry(self, envelopes: list[pb.Envelope]) -> ApplyResult:
         delay = self.settings.retry_backoff_s

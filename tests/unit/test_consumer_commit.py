@@ -1,4 +1,4 @@
-"""A batch whose offsets cannot be committed (the group moved on) is not the end of the consumer."""
+"""A batch whose offsets cannot be committed (the group moved on, the broker is down) is not the end of the consumer."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from kafka import TopicPartition
-from kafka.errors import CommitFailedError
+from kafka.errors import CommitFailedError, KafkaConnectionError, KafkaTimeoutError
 from sqlalchemy import func, select
 
 from cloud.consumer.service import ConsumerService
@@ -22,12 +23,13 @@ from shared.schema import pb
 
 
 class _Consumer:
-    def __init__(self) -> None:
+    def __init__(self, error: Exception) -> None:
         self.commits = 0
+        self.error = error
 
     def commit(self, offsets: Any) -> None:
         self.commits += 1
-        raise CommitFailedError("UnknownMemberIdError")
+        raise self.error
 
 
 class _DeadLetters:
@@ -46,11 +48,22 @@ def _record(offset: int, seq: int) -> SimpleNamespace:
     return SimpleNamespace(topic="t", partition=0, offset=offset, key=b"pets09", value=env.SerializeToString())
 
 
-def test_a_failed_commit_leaves_the_batch_to_redelivery(tmp_path: Path, pets09_site: SiteConfig) -> None:
+@pytest.mark.parametrize(
+    "error",
+    [
+        CommitFailedError("UnknownMemberIdError"),
+        # The broker went down between the transaction and the commit (seen in the fault soak).
+        KafkaConnectionError("111 ECONNREFUSED"),
+        KafkaTimeoutError("coordinator not available"),
+    ],
+)
+def test_a_failed_commit_leaves_the_batch_to_redelivery(
+    tmp_path: Path, pets09_site: SiteConfig, error: Exception
+) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
     upgrade(url)
     service = ConsumerService(SiteRegistry([pets09_site]), create_db_engine(url), KafkaSettings(), ConsumerSettings())
-    consumer = _Consumer()
+    consumer = _Consumer(error)
     batch = {TopicPartition("t", 0): [_record(0, 1), _record(1, 2)]}
     service._process(consumer, _DeadLetters(), batch)  # type: ignore[arg-type]
     # Redelivered after the group takes the consumer back: the seq gate skips it.
