@@ -104,7 +104,10 @@ class StitchingHook:
         closed: dict[str, list[Tracklet]] = defaultdict(list)
         for env in result.closed:
             closed[env.site_id].append(Tracklet.from_envelope(env))
-        for site_id in set(closed) | set(result.latest_event_ns):
+        # A site whose batch holds nothing but a camera's end (a status: no footage time) still
+        # decides that camera's pending tracklets; nothing else would.
+        ended = {site_id for site_id, _ in result.ended_cameras}
+        for site_id in set(closed) | set(result.latest_event_ns) | ended:
             stitcher = self._stitcher(session, site_id, {t.key for t in closed[site_id]})
             decided: list[Assignment] = []
             for tracklet in sorted(closed[site_id], key=lambda t: t.last_seen_ns):

@@ -1,5 +1,6 @@
-"""A rebalance (or restart) rebuilds each site's stitcher from the database: the decisions
-after it must be those of a consumer that kept its state in memory."""
+"""The stitching hook across batches: a rebalance (or restart) rebuilds each site's stitcher
+from the database, and the decisions after it must be those of a consumer that kept its state
+in memory; where a batch ends does not change them either."""
 
 from __future__ import annotations
 
@@ -152,6 +153,19 @@ def test_a_rebalance_rebuilds_what_the_running_stitcher_had(tmp_path: Path, scen
     assert kept[("b", 3)] == kept[("a", 1)]
     for at in range(1, len(batches)):
         assert visitors(tmp_path, f"rebalanced-{at}", s, batches, rebalance_at=at) == kept, at
+
+
+def test_a_camera_end_alone_in_its_batch_decides_the_cameras_pending_tracklets(tmp_path: Path) -> None:
+    s = site({"a": "a", "b": "b", "min_transit_s": 0, "max_transit_s": 10})
+    stream = Stream()
+    closed = [stream.closed("a", 1, 0, 10, ME), stream.closed("a", 2, 30, 40, SOMEONE_ELSE)]
+    end = pb.Envelope(schema_version=1, site_id="s", camera_id="a", seq=3, event_time_ns=41 * NS)
+    end.camera_status.state = pb.CAMERA_STATE_ENDED
+    # A consumer's poll ends wherever its partition's records do: here between the last
+    # tracklet and the camera's end, which arrives with no other event of the site.
+    together = visitors(tmp_path, "together", s, [[*closed, end]], rebalance_at=-1)
+    apart = visitors(tmp_path, "apart", s, [closed, [end]], rebalance_at=-1)
+    assert together == apart == {("a", 1): "s:a:1", ("a", 2): "s:a:2"}
 
 
 def test_the_rebalance_listener_resets_every_hook_that_can() -> None:
