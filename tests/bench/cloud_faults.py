@@ -497,9 +497,15 @@ def main() -> int:
     )
     ok &= dlq_ok and set(clean_dead) == expected_sources and behind == 0 and not soak.stalled
     ok &= done == Counter(kill=args.kills, broker=args.broker_restarts, postgres=args.pg_restarts)
+    if not_done := sum(not f.done for f in soak.faults):
+        console.print(
+            f"{not_done} faults not done: the stream was applied before they were due "
+            "(more --events or a smaller --max-batch)"
+        )
     console.print(f"logs in {work}; total wall time {time.monotonic() - wall:.0f} s")
     if not args.keep:
         broker.reset()
+        postgres.stop()
     console.print("[green]PASS[/green]" if ok else "[red]FAIL[/red]")
     return 0 if ok else 1
 
