@@ -18,6 +18,14 @@ CPU-second of consumer, PostgreSQL and the broker together (/proc), the per-core
 on a machine where they would not wait on each other. The headline is the service's
 events per consumer CPU-second as a share of kafka-python's: the part of the cost that
 is the consumer's own.
+
+Then scale-out: the same number of events as 24 sites of 10 cameras, two per partition of a
+12-partition topic (the events topic's count), read by 1 and by 2 real `mallflow cloud run`
+processes in one consumer group (stitching hooks included), each into a fresh database.
+Timed from the group's being stable with all of them to the last event in the database's
+per-camera progress: events/s on the wall clock and per CPU-second of the consumer
+processes together, what each process applied, and where the machine's cores went in that
+window (consumers, PostgreSQL, broker, this script, other processes, idle) from /proc.
 """
 
 from __future__ import annotations
@@ -25,15 +33,19 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.partitioner.default import murmur2
 from prometheus_client import CollectorRegistry
 from sqlalchemy import create_engine, make_url, text
 
@@ -43,39 +55,40 @@ from cloud.consumer.settings import ConsumerSettings
 from cloud.ingest.registry import SiteRegistry
 from cloud.storage import create_db_engine, session_factory, upgrade
 from cloud.storage.models import LineCrossing
+from cloud.storage.sites import sync_sites
 from shared.config import SiteConfig
 from shared.messaging import KafkaSettings
-from shared.schema import decode_envelope, pb
+from shared.schema import decode_envelope, partition_key, pb
 
 BOOTSTRAP = os.environ.get("MALLFLOW_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 PG = os.environ.get("MALLFLOW_PG_URL", "postgresql+psycopg://mallflow:mallflow@127.0.0.1:5433/mallflow")
 CAMERAS = 20
 
 
-def site() -> SiteConfig:
+def site(site_id: str = "bench", cameras: int = CAMERAS) -> SiteConfig:
     return SiteConfig.model_validate(
         {
-            "site": {"id": "bench"},
+            "site": {"id": site_id},
             "floors": [{"id": "f1", "extent": [0, 0, 100, 100], "heatmap_cell_m": 1.0}],
-            "cameras": [{"id": f"cam-{i}", "source": "/dev/null", "floor": "f1"} for i in range(CAMERAS)],
-            "lines": [{"id": f"door-{i}", "camera": f"cam-{i}", "points": [[0, 0], [10, 0]]} for i in range(CAMERAS)],
+            "cameras": [{"id": f"cam-{i}", "source": "/dev/null", "floor": "f1"} for i in range(cameras)],
+            "lines": [{"id": f"door-{i}", "camera": f"cam-{i}", "points": [[0, 0], [10, 0]]} for i in range(cameras)],
             "zones": [
                 {"id": f"zone-{i}", "camera": f"cam-{i}", "polygon": [[0, 0], [10, 0], [10, 10]]}
-                for i in range(CAMERAS)
+                for i in range(cameras)
             ],
         }
     )
 
 
-def stream(n: int) -> list[bytes]:
+def stream(n: int, site_id: str = "bench", cameras: int = CAMERAS) -> list[bytes]:
     """Per camera: mostly track updates, with crossings, zone transitions and closes mixed in."""
     t0 = time.time_ns() - 3600 * 10**9
     out = []
     for i in range(n):
-        cam, seq = i % CAMERAS, i // CAMERAS + 1
+        cam, seq = i % cameras, i // cameras + 1
         env = pb.Envelope(
             schema_version=1,
-            site_id="bench",
+            site_id=site_id,
             camera_id=f"cam-{cam}",
             edge_id="e",
             seq=seq,
@@ -143,20 +156,34 @@ def produce(values: list[bytes]) -> str:
 def _service_cpu_s() -> float:
     """CPU seconds so far of PostgreSQL's processes and the Kafka broker (processes that
     exited meanwhile are not counted: the consumer's connections live through the run)."""
+    return sum(_cpu_by_process().values())
+
+
+def _cpu_by_process() -> dict[tuple[str, int], float]:
+    """CPU seconds so far of each of PostgreSQL's processes and the broker's, by (kind, pid)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    out: dict[tuple[str, int], float] = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             cmdline = (proc / "cmdline").read_bytes()
-            stat = (proc / "stat").read_text()
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if b"postgres" in cmdline or b"kafka.Kafka" in cmdline:
-            fields = stat.rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+        kind = "PostgreSQL" if b"postgres" in cmdline else "broker" if b"kafka.Kafka" in cmdline else None
+        if kind is not None:
+            out[(kind, int(proc.name))] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return out
+
+
+def _cpu_since(before: dict[tuple[str, int], float]) -> dict[str, float]:
+    """CPU seconds per kind since `before`, process by process: a backend that ended in
+    between drops out of both sides instead of taking its whole life's CPU off the total."""
+    out = {"PostgreSQL": 0.0, "broker": 0.0}
+    for key, cpu in _cpu_by_process().items():
+        out[key[0]] += cpu - before.get(key, 0.0)
+    return out
 
 
 @dataclass(frozen=True)
@@ -248,6 +275,172 @@ def naive_rate(values: list[bytes]) -> Run:
         drop_database(url)
 
 
+# The scale-out part: the production topic's partition count, sites spread evenly over it
+# (as site_ids are keys, by the producer's hash), fewer cameras each for many sites.
+SCALE_PARTITIONS = 12
+SCALE_SITES_PER_PARTITION = 2
+SCALE_CAMERAS = 10
+
+
+def scale_site_ids() -> list[str]:
+    """Site ids that the edge's key spreads evenly over the partitions: each consumer's share
+    of the work is then its share of the partitions, whatever sites the hash happens to pair."""
+    chosen: dict[int, list[str]] = {p: [] for p in range(SCALE_PARTITIONS)}
+    n = 0
+    while any(len(ids) < SCALE_SITES_PER_PARTITION for ids in chosen.values()):
+        site_id = f"mall-{n:03d}"
+        partition = (murmur2(partition_key(site_id)) & 0x7FFFFFFF) % SCALE_PARTITIONS
+        if len(chosen[partition]) < SCALE_SITES_PER_PARTITION:
+            chosen[partition].append(site_id)
+        n += 1
+    return sorted(s for ids in chosen.values() for s in ids)
+
+
+def produce_sites(streams: dict[str, list[bytes]]) -> str:
+    """The sites' streams interleaved, as live malls publish, keyed by site id."""
+    topic = f"bench.scale.{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    admin.create_topics([NewTopic(topic, SCALE_PARTITIONS, 1)])
+    admin.close()
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, linger_ms=20, batch_size=512 * 1024, compression_type="lz4")
+    for i in range(max(len(v) for v in streams.values())):
+        for site_id, values in streams.items():
+            if i < len(values):
+                producer.send(topic, values[i], key=partition_key(site_id))
+    producer.flush()
+    producer.close()
+    return topic
+
+
+def _pid_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of one live process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_idle_s() -> tuple[float, float]:
+    """Busy and idle CPU seconds of the whole machine, all cores (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(values[:8]) - idle) / ticks, idle / ticks
+
+
+@dataclass(frozen=True)
+class ScaleRun:
+    consumers: int
+    events_per_s: float
+    per_consumer_cpu_s: float
+    # Events each process applied (its exit line), the share it took of the stream.
+    applied: tuple[int, ...]
+    # CPU seconds in the measured window by where they went, and the window's length.
+    cpu_s: dict[str, float]
+    window_s: float
+    # Events the window covers (those applied before every process had joined are not timed).
+    timed: int
+
+
+def _group_stable_with(admin: KafkaAdminClient, group: str, members: int, procs: list[subprocess.Popen[str]]) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        info = admin.describe_groups([group])[group]
+        if info["group_state"] == "Stable" and len(info["members"]) == members:
+            return
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            raise RuntimeError(f"group {group} never had {members} members: {info['group_state']}")
+        time.sleep(0.05)
+
+
+def scale_out_rate(topic: str, sites: list[SiteConfig], n: int, consumers: int, workdir: Path) -> ScaleRun:
+    """`consumers` real `mallflow cloud run` processes in one group over the topic. Timed from
+    the moment the group is stable with all of them (what one took before the others joined
+    is left out) to the last event applied, from the database's per-camera progress."""
+    url = fresh_database()
+    engine = create_db_engine(url)
+    # Both would insert the sites at start on a fresh database; done once here instead.
+    with session_factory(engine).begin() as session:
+        sync_sites(session, sites)
+    configs: list[str] = []
+    for s in sites:
+        path = workdir / f"{s.site.id}.yaml"
+        path.write_text(yaml.safe_dump(s.model_dump(mode="json")))
+        configs += ["--config", str(path)]
+    group = f"bench-scale-{uuid.uuid4()}"
+    command = [
+        sys.executable, "-m", "shared.cli.main", "cloud", "run", *configs, "--bootstrap", BOOTSTRAP,
+        "--db", url, "--topic", topic, "--group", group, "--metrics-port", "0",
+        # Stopped by SIGTERM once measured; a consumer that leaves early would skew the split.
+        "--idle-exit", "60",
+    ]  # fmt: skip
+
+    def applied() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT coalesce(sum(last_seq), 0) FROM camera_progress")).scalar_one())
+
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    logs = [(workdir / f"consumer-{i}.log").open("w+") for i in range(consumers)]
+    procs = [subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True) for log in logs]
+    try:
+        _group_stable_with(admin, group, consumers, procs)
+        start, done_before = time.perf_counter(), applied()
+        if done_before > n // 2:
+            raise RuntimeError(
+                f"{done_before} of {n} events were applied before all {consumers} joined: use more --events"
+            )
+        cpu_before = [_pid_cpu_s(p.pid) for p in procs]
+        kinds_before, machine_before, own_before = _cpu_by_process(), _machine_busy_idle_s(), time.process_time()
+        while (done := applied()) < n:
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError(f"a consumer exited with {done} of {n} events applied")
+            time.sleep(0.05)
+        window = time.perf_counter() - start
+        consumer_cpu = sum(_pid_cpu_s(p.pid) - before for p, before in zip(procs, cpu_before, strict=True))
+        kinds, machine_after = _cpu_since(kinds_before), _machine_busy_idle_s()
+        cpu = {"consumers": consumer_cpu, **kinds, "this script": time.process_time() - own_before}
+        busy = machine_after[0] - machine_before[0]
+        cpu["other processes"] = max(0.0, busy - sum(cpu.values()))
+        cpu["idle"] = machine_after[1] - machine_before[1]
+        for p in procs:
+            p.terminate()  # finishes its batch and prints what it applied
+        for p in procs:
+            p.wait(timeout=60)
+        counts = []
+        for log in logs:
+            log.seek(0)
+            lines = [line for line in log.read().splitlines() if line.startswith("applied ")]
+            counts.append(int(lines[-1].split()[1]) if lines else 0)
+        return ScaleRun(
+            consumers,
+            (n - done_before) / window,
+            (n - done_before) / consumer_cpu,
+            tuple(counts),
+            cpu,
+            window,
+            n - done_before,
+        )
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for log in logs:
+            log.close()
+        admin.close()
+        engine.dispose()
+        drop_database(url)
+
+
+def _describe(r: ScaleRun) -> str:
+    cores = os.cpu_count() or 1
+    where = ", ".join(f"{k} {v / (cores * r.window_s):.0%}" for k, v in r.cpu_s.items())
+    split = " + ".join(f"{a:,}" for a in r.applied)
+    return (
+        f"{r.consumers} consumer{'s' if r.consumers > 1 else ''} {r.events_per_s:,.0f} ev/s "
+        f"({r.per_consumer_cpu_s:,.0f} per consumer CPU-s, {r.timed:,} events timed; applied {split}; "
+        f"of {cores} cores: {where})"
+    )
+
+
 def _median(runs: list[Run]) -> Run:
     totals = [r.per_total_cpu_s for r in runs if r.per_total_cpu_s is not None]
     return Run(
@@ -262,10 +455,21 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--naive-sample", type=int, default=5_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--max-consumers", type=int, default=2, help="scale-out: 1 up to this many consumer processes")
     args = parser.parse_args()
     values = stream(args.events)
     topic = produce(values)
     print(f"{args.events} events on {topic}, {os.cpu_count()} cores")
+    sites = [site(site_id, SCALE_CAMERAS) for site_id in scale_site_ids()]
+    per_site = args.events // len(sites)
+    scale_topic = produce_sites({s.site.id: stream(per_site, s.site.id, SCALE_CAMERAS) for s in sites})
+    scale_n = per_site * len(sites)
+    print(
+        f"scale-out: {scale_n} events of {len(sites)} sites ({SCALE_CAMERAS} cameras each, "
+        f"{SCALE_SITES_PER_PARTITION} per partition) on {scale_topic} ({SCALE_PARTITIONS} partitions), "
+        "`mallflow cloud run` processes in one group"
+    )
+    scaled: dict[int, list[ScaleRun]] = {k: [] for k in range(1, args.max_consumers + 1)}
     service: list[Run] = []
     ceiling: list[Run] = []
     naive: list[Run] = []
@@ -281,6 +485,12 @@ def main() -> int:
             ),
             flush=True,
         )
+        with tempfile.TemporaryDirectory() as workdir:
+            # Every other repeat the other way round: a neighbour's load that comes and goes on a
+            # shared machine then falls on both sides.
+            for k in sorted(scaled, reverse=i % 2 == 1):
+                scaled[k].append(scale_out_rate(scale_topic, sites, scale_n, k, Path(workdir)))
+                print(f"repeat {i + 1}: {_describe(scaled[k][-1])}", flush=True)
     s, c, b = _median(service), _median(ceiling), _median(naive)
     print(f"medians of {args.repeats}:")
     print(f"{'':32} {'events/s wall':>14} {'per consumer CPU-s':>19}")
@@ -294,6 +504,23 @@ def main() -> int:
     print(f"consumer service per CPU-second of consumer + PostgreSQL + broker: {s.per_total_cpu_s:,.0f}")
     print(f"service / naive ORM, wall: {s.events_per_s / b.events_per_s:.1f}x")
     print(f"service / kafka-python poll ceiling per CPU-second: {s.per_consumer_cpu_s / c.per_consumer_cpu_s:.2f}")
+    print(f"scale-out, medians of {args.repeats} ({len(sites)} sites, {SCALE_PARTITIONS} partitions, one group):")
+    print(f"{'':32} {'events/s wall':>14} {'per consumer CPU-s':>19}")
+    medians = {}
+    for k, runs in scaled.items():
+        medians[k] = (
+            statistics.median(r.events_per_s for r in runs),
+            statistics.median(r.per_consumer_cpu_s for r in runs),
+        )
+        print(f"{f'{k} x mallflow cloud run':32} {medians[k][0]:>14,.0f} {medians[k][1]:>19,.0f}")
+        cores = os.cpu_count() or 1
+        shares = ", ".join(
+            f"{kind} {statistics.median(r.cpu_s[kind] / (cores * r.window_s) for r in runs):.0%}"
+            for kind in runs[0].cpu_s
+        )
+        print(f"{'':32} where the {cores} cores went: {shares}")
+    for k in list(scaled)[1:]:
+        print(f"{k} consumers / 1, events/s wall: {medians[k][0] / medians[1][0]:.2f}x")
     return 0
 
 
