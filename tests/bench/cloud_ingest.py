@@ -45,7 +45,6 @@ from pathlib import Path
 import yaml
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.partitioner.default import murmur2
 from prometheus_client import CollectorRegistry
 from sqlalchemy import create_engine, make_url, text
 
@@ -59,6 +58,10 @@ from cloud.storage.sites import sync_sites
 from shared.config import SiteConfig
 from shared.messaging import KafkaSettings
 from shared.schema import decode_envelope, partition_key, pb
+
+# Run as a script: the suite's support package is beside this folder.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.kafka_io import site_ids_spread
 
 BOOTSTRAP = os.environ.get("MALLFLOW_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 PG = os.environ.get("MALLFLOW_PG_URL", "postgresql+psycopg://mallflow:mallflow@127.0.0.1:5433/mallflow")
@@ -282,20 +285,6 @@ SCALE_SITES_PER_PARTITION = 2
 SCALE_CAMERAS = 10
 
 
-def scale_site_ids() -> list[str]:
-    """Site ids that the edge's key spreads evenly over the partitions: each consumer's share
-    of the work is then its share of the partitions, whatever sites the hash happens to pair."""
-    chosen: dict[int, list[str]] = {p: [] for p in range(SCALE_PARTITIONS)}
-    n = 0
-    while any(len(ids) < SCALE_SITES_PER_PARTITION for ids in chosen.values()):
-        site_id = f"mall-{n:03d}"
-        partition = (murmur2(partition_key(site_id)) & 0x7FFFFFFF) % SCALE_PARTITIONS
-        if len(chosen[partition]) < SCALE_SITES_PER_PARTITION:
-            chosen[partition].append(site_id)
-        n += 1
-    return sorted(s for ids in chosen.values() for s in ids)
-
-
 def produce_sites(streams: dict[str, list[bytes]]) -> str:
     """The sites' streams interleaved, as live malls publish, keyed by site id."""
     topic = f"bench.scale.{uuid.uuid4().hex[:8]}"
@@ -460,7 +449,7 @@ def main() -> int:
     values = stream(args.events)
     topic = produce(values)
     print(f"{args.events} events on {topic}, {os.cpu_count()} cores")
-    sites = [site(site_id, SCALE_CAMERAS) for site_id in scale_site_ids()]
+    sites = [site(site_id, SCALE_CAMERAS) for site_id in site_ids_spread(SCALE_PARTITIONS, SCALE_SITES_PER_PARTITION)]
     per_site = args.events // len(sites)
     scale_topic = produce_sites({s.site.id: stream(per_site, s.site.id, SCALE_CAMERAS) for s in sites})
     scale_n = per_site * len(sites)

@@ -19,9 +19,9 @@ import pytest
 import yaml
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.partitioner.default import murmur2
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from support.kafka_io import site_ids_spread
 
 from cloud.hooks import batch_hooks
 from cloud.ingest.applier import EventApplier
@@ -48,21 +48,6 @@ SITES_PER_PARTITION = 2
 # Records per transaction: small enough that the stream outlasts a join and a kill.
 MAX_BATCH = "20"
 NS = 1_000_000_000
-
-
-def site_ids() -> list[str]:
-    """Site ids that the edge's key (the site id) spreads evenly over the partitions, so that
-    every consumer of the group is handed sites whatever the assignor does."""
-    chosen: dict[int, list[str]] = {p: [] for p in range(PARTITIONS)}
-    n = 0
-    while any(len(ids) < SITES_PER_PARTITION for ids in chosen.values()):
-        site_id = f"mall-{n:02d}"
-        # kafka-python's default partitioner, which the edge's producer uses.
-        partition = (murmur2(partition_key(site_id)) & 0x7FFFFFFF) % PARTITIONS
-        if len(chosen[partition]) < SITES_PER_PARTITION:
-            chosen[partition].append(site_id)
-        n += 1
-    return sorted(s for ids in chosen.values() for s in ids)
 
 
 def _renamed(value: Any, old: str, new: str) -> Any:
@@ -252,7 +237,7 @@ def test_consumers_joining_and_dying_mid_stream_end_at_one_fault_free_consumers_
     pets09_site: SiteConfig,
     tmp_path: Path,
 ) -> None:
-    sites = [site_variant(pets09_site, site_id) for site_id in site_ids()]
+    sites = [site_variant(pets09_site, site_id) for site_id in site_ids_spread(PARTITIONS, SITES_PER_PARTITION)]
     # A minute apart: each mall's footfall lands in its own minutes, as distinct sites' would.
     streams = {s.site.id: restamped(clip_events, s.site.id, i * 60 * NS) for i, s in enumerate(sites)}
     expected = fault_free_totals(sites, [b for s in streams.values() for b in s], tmp_path)
@@ -283,7 +268,7 @@ def test_consumers_joining_and_dying_mid_stream_end_at_one_fault_free_consumers_
         # member holds partitions with a backlog whatever the machine's speed.
         partitions = publish(kafka_bootstrap, events_topic, streams, slice(0, third))
         # One partition per site (so one consumer at a time sees all its cameras, as stitching
-        # needs), spread as site_ids() planned.
+        # needs), spread as site_ids_spread() planned.
         assert {site_id: len(p) for site_id, p in partitions.items()} == dict.fromkeys(streams, 1)
         assert len(set.union(*partitions.values())) == PARTITIONS
         a = Consumer("a", command, tmp_path)

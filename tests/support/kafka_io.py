@@ -6,9 +6,10 @@ import time
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.partitioner.default import murmur2
 
 from edge.publish import DeliverySettings
-from shared.schema import decode_envelope, pb
+from shared.schema import decode_envelope, partition_key, pb
 
 
 def fast_delivery(spool_dir: Path) -> DeliverySettings:
@@ -40,3 +41,19 @@ def consume(bootstrap: str, topic: str, timeout_s: float = 20.0) -> list[tuple[b
         return received
     finally:
         consumer.close()
+
+
+def site_ids_spread(partitions: int, per_partition: int, prefix: str = "mall") -> list[str]:
+    """Site ids that the edge's key (the site id) spreads evenly over the partitions: every
+    consumer of a group is then handed sites, and its share of the work is its share of the
+    partitions, whatever the assignor does."""
+    chosen: dict[int, list[str]] = {p: [] for p in range(partitions)}
+    n = 0
+    while any(len(ids) < per_partition for ids in chosen.values()):
+        site_id = f"{prefix}-{n:03d}"
+        # kafka-python's default partitioner, which the edge's producer uses.
+        partition = (murmur2(partition_key(site_id)) & 0x7FFFFFFF) % partitions
+        if len(chosen[partition]) < per_partition:
+            chosen[partition].append(site_id)
+        n += 1
+    return sorted(s for ids in chosen.values() for s in ids)
