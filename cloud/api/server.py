@@ -9,6 +9,7 @@ import uvicorn
 from cloud.api.app import create_app
 from cloud.api.settings import ApiSettings
 from cloud.storage import create_db_engine, upgrade
+from cloud.storage.migrate import startup_lock
 
 
 def is_loopback(host: str) -> bool:
@@ -33,6 +34,7 @@ def check_exposure(host: str, settings: ApiSettings) -> None:
 def serve(db_url: str | None, host: str, port: int, settings: ApiSettings) -> None:
     check_exposure(host, settings)
     # The API may start before any consumer has created the tables.
-    upgrade(db_url)
+    with startup_lock(db_url):
+        upgrade(db_url)
     app = create_app(create_db_engine(db_url), settings)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

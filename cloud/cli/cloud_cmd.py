@@ -50,16 +50,18 @@ def _run(args: argparse.Namespace) -> int:
     from cloud.hooks import batch_hooks
     from cloud.ingest.registry import SiteRegistry
     from cloud.storage import create_db_engine, session_factory, upgrade
+    from cloud.storage.migrate import startup_lock
     from cloud.storage.sites import sync_sites
     from shared.config import load_site_config
     from shared.messaging.settings import KafkaSettings
     from shared.schema.topics import EVENTS_TOPIC
 
     registry = SiteRegistry(load_site_config(path) for path in args.config)
-    upgrade(args.db)
     engine = create_db_engine(args.db)
-    with session_factory(engine).begin() as session:
-        sync_sites(session, registry.sites())
+    with startup_lock(args.db):
+        upgrade(args.db)
+        with session_factory(engine).begin() as session:
+            sync_sites(session, registry.sites())
     if args.metrics_port:
         start_http_server(args.metrics_port, addr="127.0.0.1")
     kafka = KafkaSettings.from_env(args.bootstrap)
