@@ -19,26 +19,26 @@ from cloud.storage.models import (
 )
 
 
-def create_database(server_url: str, prefix: str = "mallflow_test") -> str:
-    """A fresh, empty database on the server of `server_url`; its URL."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+def _on_server(server_url: str, statement: str) -> None:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE need that)."""
     # pre_ping: the server may have been restarted in between (fault tests).
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(statement))
     finally:
         admin.dispose()
+
+
+def create_database(server_url: str, prefix: str = "mallflow_test") -> str:
+    """A fresh, empty database on the server of `server_url`; its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    _on_server(server_url, f'CREATE DATABASE "{name}"')
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(server_url: str, url: str) -> None:
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    _on_server(server_url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 def applied_seqs(session: Session) -> int:
