@@ -156,12 +156,13 @@ def count_visitor_days(
     """
     added: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for before, after in stays:
-        old = set(local_days(timezone, before[0] // NS, before[1] // NS)) if before else set()
-        for day in local_days(timezone, after[0] // NS, after[1] // NS):
+        old = local_days(timezone, before[0] // NS, before[1] // NS) if before else range(0)
+        new = local_days(timezone, after[0] // NS, after[1] // NS)
+        for day in new:
             if day not in old:
                 added[day_start_s(timezone, day)][0] += 1
-        arrived = _day_number(timezone, after[0] // NS)
-        was = _day_number(timezone, before[0] // NS) if before else None
+        # A stay's first day is the one it arrived on.
+        arrived, was = new.start, old.start if before else None
         if arrived != was:
             added[day_start_s(timezone, arrived)][1] += 1
             if was is not None:
