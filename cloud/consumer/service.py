@@ -12,6 +12,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from itertools import chain
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
@@ -23,15 +25,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from cloud.consumer.dead_letter import DeadLetterWriter
 from cloud.consumer.metrics import ConsumerMetrics
 from cloud.consumer.settings import ConsumerSettings
-from cloud.consumer.validation import validate_batch
+from cloud.consumer.validation import check_batch
 from cloud.ingest.applier import ApplyResult, EventApplier
+from cloud.ingest.heads import Head
 from cloud.ingest.registry import SiteRegistry
 from cloud.storage.db import session_factory
 from shared.messaging.settings import KafkaSettings
-from shared.schema import pb
 from shared.schema.envelope import EnvelopeError
 
 log = logging.getLogger(__name__)
+
+_value = attrgetter("value")
+_event_time = itemgetter(3)
 
 # Called inside the batch's transaction after the envelopes were applied (stitching hooks in here).
 BatchHook = Callable[[Session, ApplyResult], None]
@@ -132,21 +137,19 @@ class ConsumerService:
     ) -> None:
         started = time.monotonic()
         now = time.time_ns()
-        records = [r for batch in polled.values() for r in batch]
-        good: list[pb.Envelope] = []
+        records = list(chain.from_iterable(polled.values()))
+        checked = check_batch(list(map(_value, records)), self.registry, self.settings, now)
         rejects: list[tuple[Any, EnvelopeError]] = []
-        checked = validate_batch([r.value for r in records], self.registry, self.settings, now)
-        for record, env_or_error in zip(records, checked, strict=True):
-            if not isinstance(env_or_error, EnvelopeError):
-                good.append(env_or_error)
-                continue
-            exc = env_or_error
-            self.rejected += 1
-            log.warning("rejected %s/%d/%d: %s", record.topic, record.partition, record.offset, exc)
-            rejects.append((record, exc))
-            if self.metrics is not None:
-                self.metrics.rejected.labels(exc.reason).inc()
-        result = self._apply_with_retry(good)
+        if len(checked.heads) < len(records):
+            for record, env_or_error in zip(records, checked.results, strict=True):
+                if isinstance(env_or_error, EnvelopeError):
+                    exc = env_or_error
+                    self.rejected += 1
+                    log.warning("rejected %s/%d/%d: %s", record.topic, record.partition, record.offset, exc)
+                    rejects.append((record, exc))
+                    if self.metrics is not None:
+                        self.metrics.rejected.labels(exc.reason).inc()
+        result = self._apply_with_retry(checked.heads)
         # Dead letters leave once the batch's transaction has committed: a crash during the
         # transaction (most of a batch's time) redelivers rejects that were never sent, instead
         # of sending them a second time. Rejects this process already delivered for a batch
@@ -178,8 +181,9 @@ class ConsumerService:
                 self.metrics.applied.labels(kind).inc(n)
             self.metrics.duplicates.inc(result.duplicates)
             self.metrics.batch_seconds.observe(time.monotonic() - started)
-            if good:
-                self.metrics.lag_seconds.set(max(0.0, (time.time_ns() - max(e.event_time_ns for e in good)) / 1e9))
+            if checked.heads:
+                newest = max(map(_event_time, checked.heads))
+                self.metrics.lag_seconds.set(max(0.0, (time.time_ns() - newest) / 1e9))
 
     def _forget_committed(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
         committed = {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
@@ -189,12 +193,12 @@ class ConsumerService:
             if offset >= committed.get((topic, partition), 0)
         }
 
-    def _apply_with_retry(self, envelopes: list[pb.Envelope]) -> ApplyResult:
+    def _apply_with_retry(self, heads: list[Head]) -> ApplyResult:
         delay = self.settings.retry_backoff_s
         while True:
             try:
                 with self._sessions.begin() as session:
-                    result = self.applier.apply(session, envelopes)
+                    result = self.applier.apply_heads(session, heads)
                     for hook in self.hooks:
                         hook(session, result)
                 return result

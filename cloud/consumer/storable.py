@@ -8,16 +8,16 @@ few calls instead of a Python loop over its fields, and a bad one gets the exact
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain
-from operator import attrgetter, methodcaller
+from itertools import chain, groupby
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from cloud.ingest.heads import Head, read_heads
 from shared.schema import pb
 from shared.schema.envelope import EnvelopeError
 
@@ -83,123 +83,113 @@ def _text(name: str, value: str, limit: int) -> None:
 
 @dataclass(frozen=True)
 class _Flat:
-    """A conservative check of one payload type and its envelope in a few C calls: the
-    unsigned values per limit (a seq past 2**31 must not send every batch to the exact
-    check), every text against the smallest text limit (an edge id of 65-128 characters
-    does), no NUL in any. A submessage with checks of its own (an embedding) sends the
-    message to the walk when it is set; so does a type with free text or a map."""
+    """A conservative check of one message type's own fields in a few C calls: the unsigned
+    values per limit (a seq past 2**31 must not send every batch to the exact check), every
+    text against the smallest text limit (an edge id of 65-128 characters does), no NUL in
+    any. A submessage with checks of its own (an embedding) sends the message to the walk
+    when it is set; so does a type with free text or a map (it has no flat check)."""
 
-    # Per unsigned limit: the envelope's values, the payload's values, the limit.
-    unsigned: tuple[tuple[Callable[[Any], tuple[int, ...]], Callable[[Any], tuple[int, ...]], int], ...]
-    envelope_text: Callable[[Any], tuple[str, ...]]
-    payload_text: Callable[[Any], tuple[str, ...]]
+    # Per unsigned limit: the type's values, the limit.
+    unsigned: tuple[tuple[Callable[[Any], tuple[int, ...]], int], ...]
+    text: Callable[[Any], tuple[str, ...]] | None
     text_limit: int
     nested: tuple[str, ...]
 
-    def ok(self, env: pb.Envelope, payload: Any) -> bool:
-        for envelope_values, payload_values, limit in self.unsigned:
-            if max(envelope_values(env) + payload_values(payload), default=0) > limit:
+    def all_ok(self, msgs: Sequence[Any]) -> bool:
+        """True when no message's own fields can fail (nested ones are the caller's)."""
+        for values, limit in self.unsigned:
+            if max(chain.from_iterable(map(values, msgs)), default=0) > limit:
                 return False
-        values = self.envelope_text(env) + self.payload_text(payload)
-        if max(map(len, values)) > self.text_limit or "\x00" in "".join(values):
-            return False
-        return not any(map(payload.HasField, self.nested))
+        if self.text is None:
+            return True
+        # Over the distinct texts: a batch repeats a few ids thousands of times.
+        texts = set(chain.from_iterable(map(self.text, msgs)))
+        return not texts or (max(map(len, texts)) <= self.text_limit and "\x00" not in "".join(texts))
 
 
-def _getter(names: list[str]) -> Callable[[Any], Any]:
-    if not names:
-        return lambda msg: ()
+def _getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
     # A one-name attrgetter returns the value, not a tuple: ask for the first name twice.
     return attrgetter(*names, names[0])
 
 
-def _flat(own: list[tuple[str, int, int]], payload: Any) -> _Flat | None:
-    checks = []
-    nested = []
-    for field, (kind, limit) in _plan(payload).items():
-        if kind in (_MAP, _FREE_TEXT):
-            return None
-        if kind == _MESSAGE:
-            nested.append(field)
-        else:
-            checks.append((field, kind, limit))
-    limits = sorted({lim for _, kind, lim in own + checks if kind == _UNSIGNED})
+def _flat(plan: dict[str, tuple[int, int]]) -> _Flat | None:
+    if any(kind in (_MAP, _FREE_TEXT) for kind, _ in plan.values()):
+        return None
+    limits = sorted({limit for kind, limit in plan.values() if kind == _UNSIGNED})
+    texts = [name for name, (kind, _) in plan.items() if kind == _TEXT]
     return _Flat(
         tuple(
-            (
-                _getter([n for n, kind, lim in own if kind == _UNSIGNED and lim == limit]),
-                _getter([n for n, kind, lim in checks if kind == _UNSIGNED and lim == limit]),
-                limit,
-            )
+            (_getter([name for name, (kind, lim) in plan.items() if kind == _UNSIGNED and lim == limit]), limit)
             for limit in limits
         ),
-        _getter([n for n, kind, _ in own if kind == _TEXT]),
-        _getter([n for n, kind, _ in checks if kind == _TEXT]),
-        min(lim for _, kind, lim in own + checks if kind == _TEXT),
-        tuple(nested),
+        _getter(texts) if texts else None,
+        min((limit for kind, limit in plan.values() if kind == _TEXT), default=0),
+        tuple(name for name, (kind, _) in plan.items() if kind == _MESSAGE),
     )
 
 
-def _flat_checks() -> dict[str, _Flat]:
-    """Per payload type, its flat check (types holding a map are left to the walk)."""
+# The envelope's fields a head holds: checked from the heads, not read again.
+_HEAD_FIELDS = ("site_id", "camera_id", "seq")
+_MAX_SEQ = _MAX_UNSIGNED[pb.Envelope.DESCRIPTOR.fields_by_name["seq"].type]
+_MAX_ID = min(_MAX_TEXT["site_id"], _MAX_TEXT["camera_id"])
+_ids = itemgetter(0, 1)
+_seq = itemgetter(2)
+_envelope = itemgetter(4)
+_kind = itemgetter(5)
+_payload = itemgetter(6)
+
+
+def _flat_checks() -> tuple[_Flat, dict[str, _Flat]]:
+    """The envelope's own flat check, and per payload type its flat check (types holding a
+    map or free text are left to the walk)."""
     descriptor = pb.Envelope.DESCRIPTOR
     payloads = {f.name: f for f in descriptor.oneofs_by_name["payload"].fields}
-    own = [(name, kind, limit) for name, (kind, limit) in _plan(descriptor).items() if name not in payloads]
-    assert all(kind in (_UNSIGNED, _TEXT) for _, kind, _ in own)
+    own = {
+        name: check for name, check in _plan(descriptor).items() if name not in payloads and name not in _HEAD_FIELDS
+    }
+    envelope = _flat(own)
+    assert envelope is not None and not envelope.nested
     out = {}
     for name, field in payloads.items():
-        flat = _flat(own, field.message_type)
+        flat = _flat(_plan(field.message_type))
         if flat is not None:
             out[name] = flat
-    return out
+    return envelope, out
 
 
-_FLAT = _flat_checks()
+_ENVELOPE, _FLAT = _flat_checks()
 
 
 def check_storable(env: pb.Envelope) -> None:
     """Raise EnvelopeError(reason, detail) for the first value the database could not store."""
-    kind = env.WhichOneof("payload")
-    flat = _FLAT.get(kind) if kind else None
-    if flat is None or not flat.ok(env, getattr(env, kind)):
+    if env.WhichOneof("payload") is None or not all_storable([env], read_heads([env])):
         _storable(env)
 
 
-_payload_kind = methodcaller("WhichOneof", "payload")
-
-
-def all_storable(envs: Sequence[pb.Envelope]) -> bool:
+def all_storable(envs: Sequence[pb.Envelope], heads: Sequence[Head]) -> bool:
     """True when check_storable surely passes every envelope; False when one may fail (the
-    caller then checks them one by one). The flat checks run once over each payload type's
-    envelopes of the batch (C iterators, no Python step per envelope), the walk only where a
-    submessage with checks is set or the type has no flat check."""
-    by_kind: defaultdict[str, list[pb.Envelope]] = defaultdict(list)
-    for env, kind in zip(envs, map(_payload_kind, envs), strict=True):
-        by_kind[kind].append(env)
+    caller then checks them one by one). `heads`: the envelopes' heads (cloud/ingest/heads.py).
+    The flat checks run once over the batch's envelopes and once over each payload type's
+    payloads (C iterators, no Python step per envelope), the walk only where a submessage
+    with checks is set or the type has no flat check."""
+    if max(map(_seq, heads), default=0) > _MAX_SEQ or not _ENVELOPE.all_ok(envs):
+        return False
+    ids = set(chain.from_iterable(map(_ids, heads)))
+    if ids and (max(map(len, ids)) > _MAX_ID or "\x00" in "".join(ids)):
+        return False
     walk: list[pb.Envelope] = []
-    for kind, group in by_kind.items():
+    for kind, group in groupby(sorted(heads, key=_kind), key=_kind):
+        of_kind = list(group)
         flat = _FLAT.get(kind)
         if flat is None:
-            walk += group
+            walk += map(_envelope, of_kind)
             continue
-        payloads = list(map(attrgetter(kind), group))
-        for envelope_values, payload_values, limit in flat.unsigned:
-            unsigned = chain(
-                chain.from_iterable(map(envelope_values, group)), chain.from_iterable(map(payload_values, payloads))
-            )
-            if max(unsigned, default=0) > limit:
-                return False
-        texts = list(
-            chain(
-                chain.from_iterable(map(flat.envelope_text, group)),
-                chain.from_iterable(map(flat.payload_text, payloads)),
-            )
-        )
-        if max(map(len, texts)) > flat.text_limit or "\x00" in "".join(texts):
+        payloads = list(map(_payload, of_kind))
+        if not flat.all_ok(payloads):
             return False
         for name in flat.nested:
             if any(map(methodcaller("HasField", name), payloads)):
-                walk += [env for env, payload in zip(group, payloads, strict=True) if payload.HasField(name)]
+                walk += [head[4] for head in of_kind if head[6].HasField(name)]
     try:
         for env in walk:
             _storable(env)

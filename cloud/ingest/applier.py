@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter, methodcaller
+from itertools import chain
+from operator import attrgetter, itemgetter, methodcaller
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloud.ingest.dedup import original_of
+from cloud.ingest.heads import Head, read_heads
 from cloud.ingest.occupancy import LiveOccupancy
 from cloud.ingest.outages import OutageLog
 from cloud.ingest.registry import SiteRegistry
@@ -74,12 +77,40 @@ def _point(
     return (p.x, p.y) if _isfinite(p.x) and _isfinite(p.y) else None
 
 
-# An envelope's fields the walk needs most, read from the protobuf once per batch: each
-# read is a C call that builds a fresh Python object.
-Head = tuple[str, str, int, int, pb.Envelope]  # site_id, camera_id, seq, event_time_ns, envelope
 _camera_order = itemgetter(0, 1, 2)
 _event_order = itemgetter(3, 1, 2)
-_payload_kind = methodcaller("WhichOneof", "payload")
+_site = itemgetter(0)
+_time = itemgetter(3)
+_kind = itemgetter(5)
+_payload = itemgetter(6)
+_floor_id = attrgetter("floor_id")
+_has_floor_point = methodcaller("HasField", "floor_point")
+_xy = attrgetter("x", "y")
+_floor_point = attrgetter("floor_point")
+
+
+def _gate(
+    heads: Iterable[Head], last: dict[tuple[str, str], int]
+) -> tuple[list[Head], dict[tuple[str, str], tuple[int, int]]] | None:
+    """The heads above their camera's stored seq and above every seq before them in the
+    batch, and each camera's new (seq, event time) high-water mark; None when a seq lies
+    between the stored one and an earlier one of the batch (the batch needs sorting)."""
+    fresh: list[Head] = []
+    high: dict[tuple[str, str], tuple[int, int]] = {}
+    for head in heads:
+        key = head[:2]
+        seq = head[2]
+        top = high.get(key)
+        if top is None:
+            if seq > last.get(key, 0):
+                fresh.append(head)
+                high[key] = (seq, head[3])
+        elif seq > top[0]:
+            fresh.append(head)
+            high[key] = (seq, head[3])
+        elif seq != top[0] and seq > last.get(key, 0):
+            return None
+    return fresh, high
 
 
 class EventApplier:
@@ -87,24 +118,25 @@ class EventApplier:
         self.registry = registry
 
     def apply(self, session: Session, envelopes: Sequence[pb.Envelope]) -> ApplyResult:
+        return self.apply_heads(session, read_heads(envelopes))
+
+    def apply_heads(self, session: Session, heads: Sequence[Head]) -> ApplyResult:
+        """apply() of envelopes whose heads validation has read already."""
         result = ApplyResult()
         writer = writer_for(session)
-        heads = [(e.site_id, e.camera_id, e.seq, e.event_time_ns, e) for e in envelopes]
         fresh = self._new_only(session, writer, heads, result)
         rows = BatchRows()
         occupancy = LiveOccupancy(session, self.registry)
         outages = OutageLog(session)
         footfall: list[FootfallCount] = []
         latest = result.latest_event_ns
-        kinds = list(map(_payload_kind, (h[4] for h in fresh)))
-        result.by_type.update(Counter(k or "none" for k in kinds))
+        result.by_type.update(Counter(map(_kind, fresh)))
         # Track updates (most events) only add seconds to heatmap cells, which does not depend
         # on order: they skip the sort and the dispatch.
-        self._heat([h for h, k in zip(fresh, kinds, strict=True) if k == "track_update"], rows.heat, latest)
-        others = [h for h, k in zip(fresh, kinds, strict=True) if k != "track_update"]
+        self._heat([h for h in fresh if h[5] == "track_update"], rows.heat, latest)
+        others = [h for h in fresh if h[5] != "track_update"]
         # Event-time order across cameras, so occupancy moves as it did in the mall.
-        for site_id, camera_id, _, time_ns, env in sorted(others, key=_event_order):
-            kind = env.WhichOneof("payload")
+        for site_id, camera_id, _, time_ns, env, kind, _ in sorted(others, key=_event_order):
             if kind != "camera_status" and time_ns > latest.get(site_id, 0):
                 # Statuses are stamped with the agent's wall clock, which runs ahead of the
                 # footage's clock in a replay of recorded video or a lagging camera; stitching
@@ -135,7 +167,7 @@ class EventApplier:
         result.applied = len(fresh)
         return result
 
-    def _new_only(self, session: Session, writer: BulkWriter, heads: list[Head], result: ApplyResult) -> list[Head]:
+    def _new_only(self, session: Session, writer: BulkWriter, heads: Sequence[Head], result: ApplyResult) -> list[Head]:
         if not heads:
             return []
         # FOR UPDATE: a consumer that lost its partition in a rebalance but has not noticed
@@ -144,19 +176,20 @@ class EventApplier:
             (site, camera): seq
             for site, camera, seq in session.execute(
                 select(CameraProgress.site_id, CameraProgress.camera_id, CameraProgress.last_seq)
-                .where(CameraProgress.site_id.in_({h[0] for h in heads}))
+                .where(CameraProgress.site_id.in_(set(map(_site, heads))))
                 .with_for_update()
             )
         }
-        fresh: list[Head] = []
-        high: dict[tuple[str, str], tuple[int, int]] = {}
-        for head in sorted(heads, key=_camera_order):
-            key = head[:2]
-            if head[2] <= high.get(key, (last.get(key, 0), 0))[0]:
-                result.duplicates += 1
-                continue
-            fresh.append(head)
-            high[key] = (head[2], head[3])
+        # A partition delivers each camera's events in the order the edge numbered them, so
+        # the gate goes through the batch as it came; a seq below one seen earlier in the
+        # batch but above the stored one (a replay mixed into a live stream) needs the batch
+        # sorted by seq first.
+        gated = _gate(heads, last)
+        if gated is None:
+            gated = _gate(sorted(heads, key=_camera_order), last)
+            assert gated is not None
+        fresh, high = gated
+        result.duplicates += len(heads) - len(fresh)
         writer.upsert(
             RowSet.of(
                 CameraProgress,
@@ -168,24 +201,35 @@ class EventApplier:
         return fresh
 
     def _heat(self, updates: list[Head], heat: defaultdict[HeatKey, float], latest: dict[str, int]) -> None:
-        """Each update's floor point adds the seconds it stands for to its cell of the hour."""
-        registry = self.registry
-        interval = {site.site.id: registry.update_interval_s(site.site.id) for site in registry.sites()}
-        for site_id, _, _, time_ns, env in updates:
-            if time_ns > latest.get(site_id, 0):
-                latest[site_id] = time_ns
-            tu = env.track_update
-            floor_id = tu.floor_id
-            if not floor_id or not tu.HasField("floor_point"):
+        """Each update's floor point adds the seconds it stands for to its cell of the hour:
+        per site and floor, the cells of the batch's points at once (numpy), not one by one."""
+        if not updates:
+            return
+        n = len(updates)
+        sites = np.array(list(map(_site, updates)), dtype=object)
+        times = np.fromiter(map(_time, updates), np.int64, n)
+        for site_id in set(sites.tolist()):
+            newest = int(times[sites == site_id].max())
+            if newest > latest.get(site_id, 0):
+                latest[site_id] = newest
+        tus = list(map(_payload, updates))
+        floors = np.array(list(map(_floor_id, tus)), dtype=object)
+        placed = np.fromiter(map(_has_floor_point, tus), bool, n)
+        xy = np.fromiter(chain.from_iterable(map(_xy, map(_floor_point, tus))), np.float64, 2 * n).reshape(n, 2)
+        placed &= np.isfinite(xy).all(axis=1)
+        hours = times // HOUR_NS * 3600
+        for site_id, floor_id in set(zip(sites[placed].tolist(), floors[placed].tolist(), strict=True)):
+            grid = self.registry.grid(site_id, floor_id) if floor_id else None
+            if grid is None:
                 continue
-            p = tu.floor_point
-            x, y = p.x, p.y
-            if not (_isfinite(x) and _isfinite(y)):
-                continue
-            grid = registry.grid(site_id, floor_id)
-            cell = grid.cell(x, y) if grid is not None else None
-            if cell is not None:
-                heat[(site_id, floor_id, time_ns // HOUR_NS * 3600, *cell)] += interval[site_id]
+            at = placed & (sites == site_id) & (floors == floor_id)
+            cells, inside = grid.cells(xy[at])
+            seconds = self.registry.update_interval_s(site_id)
+            placed_cells = zip(
+                hours[at][inside].tolist(), cells[inside, 0].tolist(), cells[inside, 1].tolist(), strict=True
+            )
+            for (hour, cx, cy), count in Counter(placed_cells).items():
+                heat[(site_id, floor_id, hour, cx, cy)] += count * seconds
 
     def _crossing(
         self,

@@ -6,6 +6,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from shared.config.site import Floor, SiteConfig
 
 
@@ -26,12 +29,13 @@ class HeatmapGrid:
         size = (math.ceil((x1 - x0) / floor.heatmap_cell_m), math.ceil((y1 - y0) / floor.heatmap_cell_m))
         return cls((x0, y0), floor.heatmap_cell_m, size)
 
-    def cell(self, x: float, y: float) -> tuple[int, int] | None:
-        cx = math.floor((x - self.origin[0]) / self.cell_m)
-        cy = math.floor((y - self.origin[1]) / self.cell_m)
-        if self.size is not None and not (0 <= cx < self.size[0] and 0 <= cy < self.size[1]):
-            return None
-        return cx, cy
+    def cells(self, points: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        """The (cx, cy) cell of each of the (N, 2) floor points, and which are inside the extent."""
+        cells = np.floor((points - self.origin) / self.cell_m).astype(np.int64)
+        if self.size is None:
+            return cells, np.ones(len(points), dtype=bool)
+        inside = (cells >= 0) & (cells < self.size)
+        return cells, np.logical_and(inside[:, 0], inside[:, 1])
 
 
 class SiteRegistry:

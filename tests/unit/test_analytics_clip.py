@@ -113,9 +113,9 @@ def test_heatmap_is_the_track_updates_inside_the_floor_extent(
     expected = np.zeros((27, 31))
     for e in of_kind(envelopes, "track_update"):
         p = e.track_update.floor_point
-        cell = grid.cell(p.x, p.y) if e.track_update.HasField("floor_point") else None
-        if cell is not None:
-            expected[cell[1], cell[0]] += 1 / pets09_site.tracking.update_hz
+        cells, inside = grid.cells(np.array([[p.x, p.y]]))
+        if e.track_update.HasField("floor_point") and inside[0]:
+            expected[cells[0, 1], cells[0, 0]] += 1 / pets09_site.tracking.update_hz
     result = heatmap(session, pets09_site, "ground", span)
     assert (result.origin, result.cell_m) == ((-22.0, -18.0), 1.0)
     assert result.seconds.shape == (27, 31)  # extent 31 x 27 m in 1 m cells
