@@ -11,6 +11,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from cloud.cli import report_cmd
+from cloud.consumer.settings import ConsumerSettings
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -32,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument("--db", default=None, help="SQLAlchemy URL (default MALLFLOW_DB_URL or the embedded SQLite)")
     r.add_argument("--group", default="mallflow-cloud", help="consumer group id")
     r.add_argument("--topic", default=None, help="events topic (default: mallflow.events.v1)")
-    r.add_argument("--max-batch", type=int, default=2000, help="records per transaction at most")
+    r.add_argument("--max-batch", type=int, default=ConsumerSettings.max_batch, help="records per transaction at most")
     r.add_argument("--session-timeout-ms", type=int, default=10_000, help="how soon a dead consumer is replaced")
     r.add_argument("--metrics-port", type=int, default=9109, help="Prometheus /metrics port (0: off)")
     r.add_argument("--idle-exit", type=float, default=None, help="stop after this many seconds without events")
@@ -44,9 +45,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _run(args: argparse.Namespace) -> int:
     from prometheus_client import start_http_server
 
+    from cloud.consumer.collector import tune_for_batches
     from cloud.consumer.metrics import ConsumerMetrics
     from cloud.consumer.service import ConsumerService
-    from cloud.consumer.settings import ConsumerSettings
     from cloud.hooks import batch_hooks
     from cloud.ingest.registry import SiteRegistry
     from cloud.storage import create_db_engine, session_factory, upgrade
@@ -88,6 +89,7 @@ def _run(args: argparse.Namespace) -> int:
     publisher, dispatchers = _alert_dispatchers(registry, engine, kafka, args.alerts_topic)
     for dispatcher in dispatchers:
         threading.Thread(target=dispatcher.run, name=type(dispatcher).__name__, daemon=True).start()
+    tune_for_batches()
     try:
         service.run(idle_exit_s=args.idle_exit)
     finally:

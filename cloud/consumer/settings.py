@@ -20,8 +20,10 @@ class ConsumerSettings:
     topic: str = EVENTS_TOPIC
     dead_letter_topic: str = DEAD_LETTER_TOPIC
     # A batch closes at this many records or after this long, whichever comes first:
-    # memory stays bounded and latency stays well under a second.
-    max_batch: int = 2000
+    # memory stays bounded and latency stays well under a second. Live traffic makes small
+    # batches; this size matters when catching up, where each batch's fixed cost (a dozen
+    # statements, one commit) is shared by more events (BENCHMARKS.md, ingest).
+    max_batch: int = 5000
     max_latency_ms: int = 200
     # Bytes one fetch may bring per partition: several batches' worth, so the next fetch
     # is in flight while a batch is applied instead of the consumer waiting on the broker.

@@ -5,11 +5,12 @@
 
 All three read the same synthetic stream (the edge's mix of payloads for a 20-camera
 site) in this run, each repeat one after the other:
-* the consumer service: batches of up to 2000, one transaction per batch, the batch sorted
-  into per-table row sets and each written once (COPY + INSERT … SELECT … ON CONFLICT),
+* the consumer service: batches of up to ConsumerSettings.max_batch (5000), one transaction
+  per batch, the batch sorted into per-table row sets and each written once (COPY + INSERT …
+  SELECT … ON CONFLICT),
   seq-gated idempotence, offsets committed after the transaction; into a fresh database;
-* the ceiling: a bare kafka-python consumer that only polls the topic (no decoding, no
-  database);
+* the ceiling: a bare kafka-python consumer that only polls the topic, as many records a
+  poll as the service (no decoding, no database);
 * the baseline: decode each message and `session.add()` + `commit()` one ORM row per
   event (on a sample: its rate does not depend on the sample size).
 Each gets events/s on the wall clock and events per CPU-second of this process (where the
@@ -48,6 +49,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from prometheus_client import CollectorRegistry
 from sqlalchemy import create_engine, make_url, text
 
+from cloud.consumer.collector import tune_for_batches
 from cloud.consumer.metrics import ConsumerMetrics
 from cloud.consumer.service import ConsumerService
 from cloud.consumer.settings import ConsumerSettings
@@ -446,6 +448,9 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--max-consumers", type=int, default=2, help="scale-out: 1 up to this many consumer processes")
     args = parser.parse_args()
+    # This process is set up as `mallflow cloud run` sets up its own; the poll ceiling and the
+    # naive baseline run under the same collector settings as the service.
+    tune_for_batches()
     values = stream(args.events)
     topic = produce(values)
     print(f"{args.events} events on {topic}, {os.cpu_count()} cores")
