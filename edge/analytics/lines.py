@@ -13,6 +13,8 @@ from edge.detections import Detections
 from shared.config.site import Line, Space
 from shared.geometry import side_of_line
 
+_DEFAULT_FORGET_S = 5.0
+
 
 @dataclass(frozen=True)
 class _Sighting:
@@ -50,9 +52,10 @@ class LineCounter:
     the line count nothing.
 
     ID switches: when a new track id appears within ``handover_distance`` of where a track
-    vanished near the line at most ``handover_s`` earlier, the new id takes over the old
-    one's side and crossing history, so the crossing is counted once, by whichever id
-    completes it. Tracks unseen for ``forget_s`` are dropped.
+    vanished near the line at most ``handover_s`` earlier (default: the line's own
+    ``handover_s``), the new id takes over the old one's side and crossing history, so the
+    crossing is counted once, by whichever id completes it. Tracks unseen for ``forget_s``
+    (default: 5 s, or the handover window where that is longer) are dropped.
     """
 
     def __init__(
@@ -60,9 +63,14 @@ class LineCounter:
         line: Line,
         *,
         handover_distance: float | None = None,
-        handover_s: float = 1.0,
-        forget_s: float = 5.0,
+        handover_s: float | None = None,
+        forget_s: float | None = None,
     ) -> None:
+        if handover_s is None:
+            handover_s = line.handover_s
+        if forget_s is None:
+            # A vanished track must be remembered at least as long as a new id may take it over.
+            forget_s = max(_DEFAULT_FORGET_S, handover_s)
         if handover_distance is None:
             handover_distance = DEFAULT_HANDOVER_DISTANCE[line.space]
         if not handover_distance >= 0:

@@ -29,9 +29,11 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
 # zone person-seconds -1.2 %, visits +8.5 % (tests/bench/tracker_sweep.py "base"; BENCHMARKS.md).
 # 2026-12-05: zone exit grace 3 s (as long as the tracker keeps a lost person): person-seconds
 # +0.2 %, visits +1.0 % (grace 2-4 s all within 2 %).
+# 2026-12-05: line handover window 2 s (was 1 s): count accuracy 0.962 (10 differences of 262;
+# a person hidden 1.4 s while crossing is now counted), tracking and zones unchanged.
 EXTRA = {Cause.UNANNOTATED, Cause.WRONG_PERSON}
 FLOORS = {"mota": 84.0, "idf1": 87.0, "hota": 60.0}
-COUNT_ACCURACY_FLOOR = 0.95
+COUNT_ACCURACY_FLOOR = 0.955
 PERSON_SECONDS_TOLERANCE_PCT = 4.0
 VISITS_TOLERANCE_PCT = 5.0
 

@@ -65,12 +65,13 @@ GRID: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, 
     *[(f"appearance {v}", {"appearance_thresh": v}, {}, {}, {}) for v in (0.15, 0.2, 0.3, 0.35)],
     *[(f"proximity {v}", {"proximity_thresh": v}, {}, {}, {}) for v in (0.6, 0.7, 0.9)],
     *[(f"buffer {v}s", {"track_buffer_s": v}, {}, {}, {}) for v in (1.5, 5.0)],
-    *[(f"settle {v}", {}, {}, {"settle_frames": v}, {}) for v in (2, 4, 5)],
+    *[(f"settle {v}", {}, {}, {"settle_frames": v}, {}) for v in (2, 4, 5, 6)],
     *[(f"dead band {v}px", {}, {}, {"dead_band": v}, {}) for v in (5.0, 10.0, 20.0)],
     *[(f"band {v} x height", {}, {}, {"dead_band_height": v}, {}) for v in (0.0, 0.02, 0.1, 0.15)],
     ("cmc none", {"cmc_method": "none"}, {}, {}, {}),
     ("no reid", {"reid": False}, {}, {}, {}),
     *[(f"grace {v}s", {}, {}, {}, {"exit_grace_s": v}) for v in (1.0, 1.5, 2.0, 2.5, 4.0, 5.0)],
+    *[(f"handover {v}s", {}, {}, {"handover_s": v}, {}) for v in (0.0, 1.0, 1.25, 1.5, 2.5, 3.0, 4.0)],
 ]
 
 
@@ -114,7 +115,9 @@ def detect_all(site: SiteConfig) -> Cached:
         boxes.append(found)
         embs.append(embedder.embed(image, found[:, :4]) if len(found) else np.zeros((0, embedder.dim), np.float32))
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **{f"b{i}": b for i, b in enumerate(boxes)}, **{f"e{i}": e for i, e in enumerate(embs)})
+    # Typed as Any: numpy's stub reads the keyword arrays as savez's `allow_pickle` flag.
+    arrays: dict[str, Any] = {f"b{i}": b for i, b in enumerate(boxes)} | {f"e{i}": e for i, e in enumerate(embs)}
+    np.savez(path, **arrays)
     return Cached(frames, boxes, embs, embedder.model_id)
 
 

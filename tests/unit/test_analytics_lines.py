@@ -152,8 +152,10 @@ def test_floor_points_are_attached_and_tested_points_override_foot_points() -> N
             walk(1, [60, 70, 80, 90, 110, 120, 130]) + walk(2, [135, 140, 145, 150]), [1], id="old-completed-crossing"
         ),
         pytest.param(walk(1, [60, 70, 80, 90]) + [{}] * 3 + walk(2, [110, 120, 130, 140]), [2], id="short-gap-bridged"),
+        # The default window (2 s) bridges a person hidden for 1.2 s while crossing, not 2.2 s.
+        pytest.param(walk(1, [60, 70, 80, 90]) + [{}] * 12 + walk(2, [110, 120, 130, 140]), [2], id="gap-1.2s-bridged"),
         pytest.param(
-            walk(1, [60, 70, 80, 90]) + [{}] * 12 + walk(2, [110, 120, 130, 140]), [], id="gap-over-handover-s"
+            walk(1, [60, 70, 80, 90]) + [{}] * 22 + walk(2, [110, 120, 130, 140]), [], id="gap-over-handover-s"
         ),
         pytest.param(walk(1, [60, 70, 80, 90]) + walk(2, [190, 200, 210, 220]), [], id="new-id-too-far"),
         # Old id vanishes 65 px from the line, 50 px from the new one: the new id starts afresh
@@ -166,6 +168,30 @@ def test_floor_points_are_attached_and_tested_points_override_foot_points() -> N
 def test_id_switch_at_line(frames: list[Frame], expected_ids: list[int]) -> None:
     events = run(LineCounter(line(settle_frames=3)), frames)
     assert [(e.track_id, e.direction) for e in events] == [(i, Direction.IN) for i in expected_ids]
+
+
+@pytest.mark.parametrize(
+    ("handover_s", "hidden_frames", "expected_ids"),
+    [
+        pytest.param(1.0, 6, [2], id="1s-bridges-0.6s"),
+        pytest.param(1.0, 12, [], id="1s-misses-1.2s"),
+        pytest.param(2.0, 12, [2], id="2s-bridges-1.2s"),
+        pytest.param(2.0, 22, [], id="2s-misses-2.2s"),
+        pytest.param(0.0, 1, [], id="off"),
+    ],
+)
+def test_handover_window_comes_from_the_line(handover_s: float, hidden_frames: int, expected_ids: list[int]) -> None:
+    """A person hidden while crossing and found again under a new id counts once, within the line's `handover_s`."""
+    door = line(settle_frames=3).model_copy(update={"handover_s": handover_s})
+    frames = walk(1, [60, 70, 80, 90]) + [{}] * hidden_frames + walk(2, [110, 120, 130, 140])
+    events = run(LineCounter(door), frames)
+    assert [(e.track_id, e.direction) for e in events] == [(i, Direction.IN) for i in expected_ids]
+
+
+@pytest.mark.parametrize(("handover_s", "forget_s"), [(0.0, 5.0), (2.0, 5.0), (5.0, 5.0)])
+def test_default_forget_covers_the_handover_window(handover_s: float, forget_s: float) -> None:
+    counter = LineCounter(line().model_copy(update={"handover_s": handover_s}))
+    assert counter._forget_ns == round(forget_s * 1e9)
 
 
 def test_id_switch_is_inherited_once() -> None:
@@ -195,7 +221,7 @@ def test_untracked_and_nan_points_are_ignored() -> None:
 
 
 def test_forgets_unseen_tracks() -> None:
-    counter = LineCounter(line(settle_frames=1), forget_s=1.0)
+    counter = LineCounter(line(settle_frames=1), handover_s=1.0, forget_s=1.0)
     run(counter, walk(1, [60, 70]) + [{}] * 11 + walk(1, [110, 120]))
     assert counter.counts == {Direction.IN: 0, Direction.OUT: 0}
     assert len(counter._tracks) == 1
