@@ -8,7 +8,7 @@ few calls instead of a Python loop over its fields, and a bad one gets the exact
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, groupby
 from operator import attrgetter, itemgetter, methodcaller
@@ -102,9 +102,14 @@ class _Flat:
                 return False
         if self.text is None:
             return True
-        # Over the distinct texts: a batch repeats a few ids thousands of times.
-        texts = set(chain.from_iterable(map(self.text, msgs)))
-        return not texts or (max(map(len, texts)) <= self.text_limit and "\x00" not in "".join(texts))
+        return _texts_fit(chain.from_iterable(map(self.text, msgs)), self.text_limit)
+
+
+def _texts_fit(texts: Iterable[str], limit: int) -> bool:
+    """No text longer than `limit` or holding NUL, judged over the distinct values: a batch
+    repeats a few ids thousands of times."""
+    distinct = set(texts)
+    return not distinct or (max(map(len, distinct)) <= limit and "\x00" not in "".join(distinct))
 
 
 def _getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
@@ -174,8 +179,7 @@ def all_storable(envs: Sequence[pb.Envelope], heads: Sequence[Head]) -> bool:
     with checks is set or the type has no flat check."""
     if max(map(_seq, heads), default=0) > _MAX_SEQ or not _ENVELOPE.all_ok(envs):
         return False
-    ids = set(chain.from_iterable(map(_ids, heads)))
-    if ids and (max(map(len, ids)) > _MAX_ID or "\x00" in "".join(ids)):
+    if not _texts_fit(chain.from_iterable(map(_ids, heads)), _MAX_ID):
         return False
     walk: list[pb.Envelope] = []
     for kind, group in groupby(sorted(heads, key=_kind), key=_kind):
