@@ -208,8 +208,9 @@ class EventApplier:
         n = len(updates)
         sites = np.array(list(map(_site, updates)), dtype=object)
         times = np.fromiter(map(_time, updates), np.int64, n)
-        for site_id in set(sites.tolist()):
-            newest = int(times[sites == site_id].max())
+        of_site = {site_id: sites == site_id for site_id in set(sites.tolist())}
+        for site_id, mask in of_site.items():
+            newest = int(times[mask].max())
             if newest > latest.get(site_id, 0):
                 latest[site_id] = newest
         tus = list(map(_payload, updates))
@@ -222,7 +223,7 @@ class EventApplier:
             grid = self.registry.grid(site_id, floor_id) if floor_id else None
             if grid is None:
                 continue
-            at = placed & (sites == site_id) & (floors == floor_id)
+            at = placed & of_site[site_id] & (floors == floor_id)
             cells, inside = grid.cells(xy[at])
             seconds = self.registry.update_interval_s(site_id)
             placed_cells = zip(
