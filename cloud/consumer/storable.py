@@ -29,6 +29,12 @@ _MAX_TEXT = {"site_id": 64, "camera_id": 64, "edge_id": 128, "line_id": 64, "zon
 _MAX_TEXT_DEFAULT = 128
 
 
+# Fields no column holds, left unchecked: the schema version is held against the supported
+# ones before anything is stored (shared/schema/envelope.py), and of a track update (most
+# events) only the floor point's heatmap cell is kept (cloud/ingest/applier.py), its floor
+# id serving as a lookup key. Checking them would refuse events for values never stored.
+_NOT_STORED = {pb.Envelope.DESCRIPTOR.full_name: frozenset({"schema_version", "track_update"})}
+
 # How each field of each message type is checked, worked out once per type: reflection per
 # message would cost more than the rest of validation.
 _MESSAGE, _MAP, _UNSIGNED, _TEXT, _FREE_TEXT = range(5)
@@ -39,7 +45,10 @@ def _plan(descriptor: Any) -> dict[str, tuple[int, int]]:
     plan = _plans.get(descriptor.full_name)
     if plan is None:
         plan = {}
+        unstored = _NOT_STORED.get(descriptor.full_name, frozenset())
         for field in descriptor.fields:
+            if field.name in unstored:
+                continue
             if field.type == FieldDescriptor.TYPE_MESSAGE:
                 if field.message_type.GetOptions().map_entry:
                     plan[field.name] = (_MAP, 0)
@@ -144,25 +153,24 @@ _kind = itemgetter(5)
 _payload = itemgetter(6)
 
 
-def _flat_checks() -> tuple[_Flat, dict[str, _Flat]]:
-    """The envelope's own flat check, and per payload type its flat check (types holding a
-    map or free text are left to the walk)."""
+def _flat_checks() -> tuple[_Flat, dict[str, _Flat], frozenset[str]]:
+    """The envelope's own flat check, per payload type its flat check (types holding a map
+    or free text are left to the walk), and the payload types nothing of which is stored."""
     descriptor = pb.Envelope.DESCRIPTOR
     payloads = {f.name: f for f in descriptor.oneofs_by_name["payload"].fields}
-    own = {
-        name: check for name, check in _plan(descriptor).items() if name not in payloads and name not in _HEAD_FIELDS
-    }
+    plan = _plan(descriptor)
+    own = {name: check for name, check in plan.items() if name not in payloads and name not in _HEAD_FIELDS}
     envelope = _flat(own)
     assert envelope is not None and not envelope.nested
     out = {}
     for name, field in payloads.items():
         flat = _flat(_plan(field.message_type))
-        if flat is not None:
+        if flat is not None and name in plan:
             out[name] = flat
-    return envelope, out
+    return envelope, out, frozenset(payloads) - set(plan)
 
 
-_ENVELOPE, _FLAT = _flat_checks()
+_ENVELOPE, _FLAT, _UNSTORED_PAYLOADS = _flat_checks()
 
 
 def check_storable(env: pb.Envelope) -> None:
@@ -183,6 +191,8 @@ def all_storable(envs: Sequence[pb.Envelope], heads: Sequence[Head]) -> bool:
         return False
     walk: list[pb.Envelope] = []
     for kind, group in groupby(sorted(heads, key=_kind), key=_kind):
+        if kind in _UNSTORED_PAYLOADS:
+            continue
         of_kind = list(group)
         flat = _FLAT.get(kind)
         if flat is None:

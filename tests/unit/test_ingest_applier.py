@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from support.db import totals
 
-from cloud.ingest.applier import EventApplier
+from cloud.ingest.applier import EventApplier, _gate, _rising
 from cloud.ingest.registry import HeatmapGrid, SiteRegistry
 from cloud.storage import create_db_engine, session_factory, upgrade
 from cloud.storage.models import (
@@ -226,6 +226,30 @@ def test_the_seq_gate_applies_each_new_seq_once_in_any_order(
     assert progress is not None and progress.last_seq == max(stored, *batch)
     interval = 1 / pets09_site.tracking.update_hz
     assert sum(session.scalars(select(HeatmapCell.seconds))) == pytest.approx((applied + (stored > 0)) * interval)
+
+
+@pytest.mark.parametrize(
+    ("stored", "batch", "usual"),
+    [
+        ({}, [("a", 1), ("b", 1), ("a", 2), ("b", 2)], True),
+        ({"a": 1}, [("a", 2), ("b", 5), ("a", 3), ("c", 9)], True),
+        ({"a": 1, "b": 7}, [("b", 8), ("a", 5)], True),  # gaps are fine: rising is what counts
+        ({"a": 2}, [("a", 2), ("b", 1)], False),  # a replayed seq
+        ({}, [("a", 2), ("b", 1), ("a", 1)], False),  # out of order within a camera
+        ({}, [("a", 1), ("a", 1)], False),  # delivered twice in one batch
+        ({"b": 3}, [("a", 1), ("b", 4), ("b", 2)], False),
+        ({}, [("a", 2**63)], False),  # past int64: left to the Python gate
+    ],
+)
+def test_the_numpy_gate_answers_the_usual_batch_as_the_python_one_and_steps_aside_otherwise(
+    stored: dict[str, int], batch: list[tuple[str, int]], usual: bool
+) -> None:
+    heads = [("s", camera, seq, 1000 + i, pb.Envelope(), "track_update", None) for i, (camera, seq) in enumerate(batch)]
+    last = {("s", camera): seq for camera, seq in stored.items()}
+    fast = _rising(heads, last)
+    assert (fast is not None) == usual
+    if fast is not None:
+        assert fast == _gate(heads, last)
 
 
 def test_heat_of_a_batch_is_each_update_counted_in_its_cell_and_hour(session: Session, pets09_site: SiteConfig) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Table
@@ -40,10 +41,11 @@ class RowSet:
         """The primary key: the natural key every write is idempotent on."""
         return tuple(c.name for c in self.table.primary_key.columns)
 
-    def key_of(self) -> Callable[[Row], tuple[Any, ...]]:
-        """A function giving a row's primary-key values."""
-        positions = [self.columns.index(k) for k in self.keys]
-        return lambda row: tuple(row[p] for p in positions)
+    def key_of(self) -> Callable[[Row], Any]:
+        """A function giving a row's primary key: its values (the value itself for a
+        one-column key), equal for rows of equal keys. A C call per row: a batch's sets are
+        keyed row by row."""
+        return itemgetter(*(self.columns.index(k) for k in self.keys))
 
     def dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]

@@ -17,16 +17,14 @@ from cloud.storage.bulk.rows import Row, RowSet
 
 
 def _first_per_key(rows: RowSet) -> RowSet:
-    key = rows.key_of()
-    unique: dict[object, Row] = {}
-    for row in rows.rows:
-        unique.setdefault(key(row), row)
-    return rows if len(unique) == len(rows.rows) else RowSet(rows.table, rows.columns, list(unique.values()))
+    # Built from the end, each key keeps the row seen last there: the first.
+    backwards = rows.rows[::-1]
+    unique = dict(zip(map(rows.key_of(), backwards), backwards, strict=True))
+    return rows if len(unique) == len(rows.rows) else RowSet(rows.table, rows.columns, list(unique.values())[::-1])
 
 
 def _last_per_key(rows: RowSet) -> RowSet:
-    key = rows.key_of()
-    unique = {key(row): row for row in rows.rows}
+    unique = dict(zip(map(rows.key_of(), rows.rows), rows.rows, strict=True))
     return rows if len(unique) == len(rows.rows) else RowSet(rows.table, rows.columns, list(unique.values()))
 
 
