@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -76,8 +76,8 @@ def bucket_start_s(resolution: Resolution, epoch_s: int, timezone: str) -> int:
     return quarter if resolution is Resolution.QUARTER else _local_midnight_s(timezone, quarter)
 
 
-# Named tuples, not dataclasses: the consumer makes one per crossing and per occupancy change.
-class FootfallCount(NamedTuple):
+@dataclass(frozen=True)
+class FootfallCount:
     site_id: str
     line_id: str
     direction: str
@@ -85,7 +85,8 @@ class FootfallCount(NamedTuple):
     count: int
 
 
-class OccupancyLevel(NamedTuple):
+@dataclass(frozen=True)
+class OccupancyLevel:
     """A live count as it was at `time_s`; `peak` is the highest it reached since the previous level."""
 
     site_id: str
