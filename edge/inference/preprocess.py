@@ -104,10 +104,6 @@ def to_blob(
 
     `mean` and `std` are per channel in the output channel order (RGB when `rgb`).
     """
-    # One C pass to float NCHW (channel swap included), then an in-place multiply-add per
-    # channel with scale, mean and std folded in: numpy's four elementwise passes over NHWC
-    # cost a pedestrian-profile frame 12 ms of its 70.
-    batch = np.asarray(cv2.dnn.blobFromImages(list(images), 1.0, swapRB=rgb, crop=False), dtype=np.float32)
     gain = np.full(3, scale, dtype=np.float32)
     offset = np.zeros(3, dtype=np.float32)
     if mean is not None:
@@ -116,11 +112,19 @@ def to_blob(
         std_array = np.asarray(std, dtype=np.float32)
         gain /= std_array
         offset /= std_array
-    if np.any(gain != 1.0):
-        batch *= gain.reshape(1, 3, 1, 1)
-    if np.any(offset != 0.0):
-        batch += offset.reshape(1, 3, 1, 1)
-    return np.ascontiguousarray(batch, dtype=dtype)
+    # Per output channel one strided multiply from the uint8 NHWC stack into float NCHW and
+    # one in-place add, with scale, mean and std folded in. Not cv2.dnn.blobFromImages: its
+    # output buffer, fresh from the allocator each call, page-faults in full once it passes
+    # ~1 MB (4.1 ms for one 416x544 frame, 5.2 ms for 8 ReID crops; 0.5 and 0.7 this way).
+    stacked = np.stack(images)
+    n, height, width = stacked.shape[:3]
+    batch = np.empty((n, 3, height, width), dtype=np.float32)
+    for channel, source in enumerate((2, 1, 0) if rgb else (0, 1, 2)):
+        plane = batch[:, channel]
+        np.multiply(stacked[..., source], gain[channel], out=plane)
+        if offset[channel]:
+            plane += offset[channel]
+    return batch if batch.dtype == np.dtype(dtype) else batch.astype(dtype)
 
 
 def batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

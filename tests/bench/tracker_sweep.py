@@ -70,6 +70,7 @@ GRID: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, 
     *[(f"band {v} x height", {}, {}, {"dead_band_height": v}, {}) for v in (0.0, 0.02, 0.1, 0.15)],
     ("cmc none", {"cmc_method": "none"}, {}, {}, {}),
     ("no reid", {"reid": False}, {}, {}, {}),
+    *[(f"reid refresh {v}", {"reid_refresh_frames": v}, {}, {}, {}) for v in (1, 3, 8, 10, 15)],
     *[(f"grace {v}s", {}, {}, {}, {"exit_grace_s": v}) for v in (1.0, 1.5, 2.0, 2.5, 4.0, 5.0)],
     *[(f"handover {v}s", {}, {}, {"handover_s": v}, {}) for v in (0.0, 1.0, 1.25, 1.5, 2.5, 3.0, 4.0)],
 ]

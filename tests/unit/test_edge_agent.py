@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -53,12 +54,27 @@ def detector() -> CountingDetector:
     return CountingDetector(create_detector())
 
 
-def run_agent(site_path: Path, tmp_path: Path, detector: Detector) -> tuple[list, list[pb.Envelope]]:
+class QueueWatchingDetector(CountingDetector):
+    """Records, per call, whether a detected batch was still waiting for the main loop."""
+
+    agent: EdgeAgent | None = None
+    waiting: list[bool]
+
+    def _detect(self, images: list[NDArray[np.uint8]]) -> list[NDArray[np.float32]]:
+        assert self.agent is not None
+        self.waiting.append(self.agent._detected.full())
+        return super()._detect(images)
+
+
+def build_agent(
+    site_path: Path, tmp_path: Path, detector: Detector, received: list[pb.Envelope] | None = None
+) -> EdgeAgent:
     site = load_site_config(site_path)
-    received: list[pb.Envelope] = []
     # Through the wire format, as the cloud would see it.
-    sink = InProcessSink(lambda env: received.append(decode_envelope(env.SerializeToString())))
-    agent = EdgeAgent(
+    sink = InProcessSink(
+        lambda env: (received if received is not None else []).append(decode_envelope(env.SerializeToString()))
+    )
+    return EdgeAgent(
         site,
         [c.id for c in site.cameras],
         detector,
@@ -67,7 +83,43 @@ def run_agent(site_path: Path, tmp_path: Path, detector: Detector) -> tuple[list
         AgentSettings(edge_id="edge-test", state_dir=tmp_path / "state", backoff=Backoff(initial_s=0.01)),
         opener=lambda spec: open_source(spec, "opencv"),
     )
-    return agent.run(), received
+
+
+def run_agent(site_path: Path, tmp_path: Path, detector: Detector) -> tuple[list, list[pb.Envelope]]:
+    received: list[pb.Envelope] = []
+    return build_agent(site_path, tmp_path, detector, received).run(), received
+
+
+def test_frames_are_detected_only_when_their_batch_can_be_handed_on(
+    tmp_path: Path, vtest_clip: Path, detector: CountingDetector
+) -> None:
+    watching = QueueWatchingDetector(detector.inner)
+    watching.waiting = []
+    agent = build_agent(split_site(tmp_path, vtest_clip, broken=False), tmp_path, watching)
+    watching.agent = agent
+    reports = agent.run()
+    assert [r.frames for r in reports] == [60, 60]
+    # Never a detection while a batch still waits: its frames would be stale when tracked.
+    assert sum(watching.batch_sizes) == 120 and len(watching.waiting) == len(watching.batch_sizes)
+    assert not any(watching.waiting)
+
+
+@pytest.mark.parametrize("then", ["taken", "stopped"])
+def test_waiting_for_room_ends_when_the_batch_is_taken_or_the_agent_stops(
+    tmp_path: Path, vtest_clip: Path, detector: CountingDetector, then: str
+) -> None:
+    agent = build_agent(split_site(tmp_path, vtest_clip, broken=False), tmp_path, detector)
+    agent._detected.put(([], [], []))
+
+    def main_loop() -> None:
+        if then == "taken":
+            agent._detected.get()
+            agent._batch_taken.set()
+        else:
+            agent.stop.set()
+
+    threading.Timer(0.05, main_loop).start()
+    assert agent._await_room() is (then == "taken")
 
 
 def test_cameras_share_detector_batches_and_a_broken_one_is_isolated(

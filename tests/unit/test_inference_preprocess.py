@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -84,6 +85,14 @@ def test_to_blob(kwargs: dict[str, object], expected_pixel: list[float]) -> None
     assert blob.dtype == np.float32
     assert blob.flags.c_contiguous
     np.testing.assert_allclose(blob[0, :, 2, 3], expected_pixel, rtol=1e-6)
+
+
+@pytest.mark.parametrize("rgb", [False, True])
+@pytest.mark.parametrize(("count", "height", "width"), [(1, 416, 544), (3, 256, 128), (8, 256, 128)])
+def test_to_blob_equals_opencvs_blob(rgb: bool, count: int, height: int, width: int) -> None:
+    images = list(np.random.default_rng(count).integers(0, 256, (count, height, width, 3), dtype=np.uint8))
+    reference = cv2.dnn.blobFromImages(images, 1 / 255, swapRB=rgb, crop=False)
+    np.testing.assert_allclose(to_blob(images, rgb=rgb, scale=1 / 255), reference, rtol=1e-6)
 
 
 def test_to_blob_dtype() -> None:
