@@ -20,6 +20,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -65,12 +66,17 @@ class AgentSettings:
     queue_size: int = 4
     # Where blurred snapshots go when the site enables them (privacy.snapshots); never Kafka.
     snapshot_dir: Path | None = None
+    # Batches in detection at once, each on a thread of its own, handed on in the order
+    # their frames were taken; more than one needs detectors that allow concurrent calls.
+    detect_workers: int = 1
 
     def __post_init__(self) -> None:
         if not self.edge_id:
             raise ValueError("edge_id must not be empty")
         if self.status_interval_s <= 0:
             raise ValueError(f"status_interval_s must be > 0, got {self.status_interval_s}")
+        if self.detect_workers < 1:
+            raise ValueError(f"detect_workers must be >= 1, got {self.detect_workers}")
 
 
 @dataclass
@@ -429,6 +435,13 @@ class EdgeAgent(AgentCore):
         notifier: SystemdNotifier | None = None,
     ) -> None:
         self.detectors = _per_camera(detector, camera_ids)
+        if settings.detect_workers > 1:
+            serial = sorted({type(d).__name__ for d in self.detectors.values() if not d.concurrent_calls})
+            if serial:
+                raise ValueError(
+                    f"detect_workers={settings.detect_workers} needs detectors that allow concurrent calls; "
+                    f"{', '.join(serial)} does not (use detect_workers=1)"
+                )
         self.embedder = embedder
         self._opener = opener
         self._readers: dict[str, CameraReader] = {}
@@ -461,16 +474,39 @@ class EdgeAgent(AgentCore):
 
     def _detect_loop(self) -> None:
         """Batch the cameras' newest frames through the detector, overlapping the tracking of the previous batch."""
-        # Frames are taken when their batch can be handed on, not before: the newest frames
-        # then, not ones that would wait behind a full queue.
-        while self._await_room():
-            batch = self._take_frames()
-            if not batch:
-                if all(cam.reader.exhausted() for cam in self._cameras):
+        order = _TakeOrder()
+        extra = [
+            threading.Thread(target=self._detect_worker, args=(order,), name=f"detector-{i}", daemon=True)
+            for i in range(1, self.settings.detect_workers)
+        ]
+        for worker in extra:
+            worker.start()
+        try:
+            self._detect_worker(order)
+        finally:
+            for worker in extra:
+                worker.join()
+        if order.error is not None:
+            raise order.error
+
+    def _detect_worker(self, order: _TakeOrder) -> None:
+        try:
+            # Frames are taken when their batch can be handed on, not before: the newest
+            # frames then, not ones that would wait behind a full queue.
+            while self._await_room():
+                ticket, batch = order.take(self._take_frames)
+                if not batch:
+                    if all(cam.reader.exhausted() for cam in self._cameras):
+                        return
+                    time.sleep(0.002)
+                    continue
+                boxes = self._detect(batch)
+                if not order.hand_on(ticket, partial(self._deliver, batch, boxes, [None] * len(batch)), self.stop):
                     return
-                time.sleep(0.002)
-                continue
-            self._deliver(batch, self._detect(batch), [None] * len(batch))
+        except Exception as exc:
+            # The batch this worker held never comes: the others must not wait for its turn.
+            order.fail(exc)
+            self.stop.set()
 
     def _detect(self, batch: list[CameraFrame]) -> list[NDArray[np.float32]]:
         """One detector call per loaded model, for the frames of the cameras it serves."""
@@ -491,6 +527,45 @@ class EdgeAgent(AgentCore):
             except queue.Empty:
                 continue
         return batch
+
+
+class _TakeOrder:
+    """Hands detected batches on in the order their frames were taken, whichever worker finishes first."""
+
+    def __init__(self) -> None:
+        self._take_lock = threading.Lock()
+        self._turn = threading.Condition()
+        self._taken = 0
+        self._handed = 0
+        self.error: Exception | None = None
+
+    def take(self, take_frames: Callable[[], list[CameraFrame]]) -> tuple[int, list[CameraFrame]]:
+        """A batch of frames and its place in the hand-on order (counted only when not empty)."""
+        with self._take_lock:
+            batch = take_frames()
+            ticket = self._taken
+            if batch:
+                self._taken += 1
+            return ticket, batch
+
+    def hand_on(self, ticket: int, deliver: Callable[[], bool], stop: threading.Event) -> bool:
+        """Run `deliver` once every earlier batch has been handed on; False when stopping first."""
+        with self._turn:
+            while self._handed != ticket:
+                if stop.is_set():
+                    return False
+                self._turn.wait(0.1)
+            try:
+                return deliver()
+            finally:
+                self._handed += 1
+                self._turn.notify_all()
+
+    def fail(self, exc: Exception) -> None:
+        with self._turn:
+            if self.error is None:
+                self.error = exc
+            self._turn.notify_all()
 
 
 def _per_camera(detector: Detector | Mapping[str, Detector], camera_ids: list[str]) -> dict[str, Detector]:

@@ -8,7 +8,7 @@ import numpy as np
 
 from edge.analytics.events import LineCrossingEvent, ZoneEvent
 from edge.analytics.feet import SteadyFeet
-from edge.analytics.frame import FloatArray
+from edge.analytics.frame import FloatArray, FramePoints
 from edge.analytics.lines import LineCounter
 from edge.analytics.zones import ZoneMonitor
 from edge.detections import Detections
@@ -61,6 +61,7 @@ class CameraAnalytics:
         self.lines = lines
         self.zones = zones
         self.feet = feet or SteadyFeet()
+        self._spaces = {c.line.space for c in lines} | {m.zone.space for m in zones}
 
     @classmethod
     def from_config(cls, site: SiteConfig, camera_id: str) -> CameraAnalytics:
@@ -74,20 +75,12 @@ class CameraAnalytics:
     def update(self, detections: Detections, time_ns: int) -> CameraFacts:
         foot = self.feet.points(detections, time_ns)
         floor = np.full((len(detections), 2), np.nan) if self.mapper is None else self.mapper.to_floor(foot)
-        line_events = [
-            event
-            for counter in self.lines
-            for event in counter.trigger(
-                detections, time_ns, floor if counter.line.space is Space.FLOOR else foot, floor_points=floor
-            )
-        ]
-        zone_events = [
-            event
-            for monitor in self.zones
-            for event in monitor.trigger(
-                detections, time_ns, floor if monitor.zone.space is Space.FLOOR else foot, floor_points=floor
-            )
-        ]
+        # Built once per space, not per line and zone: a camera may carry dozens of them.
+        frames = {
+            space: FramePoints.of(detections, floor if space is Space.FLOOR else foot, floor) for space in self._spaces
+        }
+        line_events = [event for c in self.lines for event in c.trigger_frame(frames[c.line.space], time_ns)]
+        zone_events = [event for m in self.zones for event in m.trigger_frame(frames[m.zone.space], time_ns)]
         return CameraFacts(self.camera_id, time_ns, detections, foot, floor, line_events, zone_events)
 
     def close(self, time_ns: int) -> list[ZoneEvent]:

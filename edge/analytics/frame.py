@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,12 +70,22 @@ class FramePoints:
         return len(self.track_ids)
 
     def image_point(self, row: int) -> PointXY:
-        return (float(self.image[row, 0]), float(self.image[row, 1]))
+        return self._image_points[row]
 
     def floor_point(self, row: int) -> PointXY | None:
-        if self.floor is None or not np.all(np.isfinite(self.floor[row])):
-            return None
-        return (float(self.floor[row, 0]), float(self.floor[row, 1]))
+        return self._floor_points[row]
+
+    # Converted once for all rows: every line and zone of the camera asks for them.
+    @cached_property
+    def _image_points(self) -> list[PointXY]:
+        return [(x, y) for x, y in self.image.tolist()]
+
+    @cached_property
+    def _floor_points(self) -> list[PointXY | None]:
+        if self.floor is None:
+            return [None] * len(self)
+        finite = np.all(np.isfinite(self.floor), axis=1).tolist()
+        return [(x, y) if ok else None for (x, y), ok in zip(self.floor.tolist(), finite, strict=True)]
 
 
 class FrameClock:

@@ -112,8 +112,11 @@ class LineCounter:
         points: the (N, 2) points to test, in the line's space (default: image foot
         points); floor_points: (N, 2) floor positions to attach to events, if known.
         """
+        return self.trigger_frame(FramePoints.of(detections, points, floor_points), time_ns)
+
+    def trigger_frame(self, frame: FramePoints, time_ns: int) -> list[LineCrossingEvent]:
+        """`trigger` for a frame's points already prepared (shared by every line and zone of a camera)."""
         self._clock.advance(time_ns)
-        frame = FramePoints.of(detections, points, floor_points)
         distances = side_of_line(frame.tested, *self.line.points)
         bands = self._bands(frame)
         self._hand_over(frame, time_ns)

@@ -83,10 +83,13 @@ class ZoneMonitor:
         points: the (N, 2) points to test, in the zone's space (default: image foot
         points); floor_points: (N, 2) floor positions to attach to events, if known.
         """
+        return self.trigger_frame(FramePoints.of(detections, points, floor_points), time_ns)
+
+    def trigger_frame(self, frame: FramePoints, time_ns: int) -> list[ZoneEvent]:
+        """`trigger` for a frame's points already prepared (shared by every line and zone of a camera)."""
         if self._clock.last_ns is not None:
             self._frame_ns = time_ns - self._clock.last_ns
         self._clock.advance(time_ns)
-        frame = FramePoints.of(detections, points, floor_points)
         inside = point_in_polygon(frame.tested, self.zone.polygon)
         self._hand_over(frame, inside, time_ns)
         events = []

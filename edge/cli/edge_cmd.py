@@ -45,6 +45,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument(
         "--threads", type=int, default=None, help="ONNX Runtime threads per model (default: half the cores each)"
     )
+    r.add_argument(
+        "--detect-workers",
+        type=int,
+        default=None,
+        help="frames in detection at once (default: 2 where the engine allows concurrent calls, else 1)",
+    )
     r.add_argument("--no-progress", action="store_true", help="no progress display")
     r.set_defaults(handler=_run)
 
@@ -83,6 +89,7 @@ def _run(args: argparse.Namespace) -> int:
             engine=args.engine,
             source_backend=args.source_backend,
             threads=args.threads,
+            detect_workers=args.detect_workers,
             status_interval_s=args.status_interval,
         ),
         metrics,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,6 +67,9 @@ def check_boxes(boxes: object) -> NDArray[np.float64]:
 
 class Detector(ABC):
     """Finds objects (by default persons) in a batch of BGR frames of any size."""
+
+    # Whether `detect` may run from several threads at once (one frame each, in parallel).
+    concurrent_calls: ClassVar[bool] = False
 
     def __init__(self, model_id: str) -> None:
         self.model_id = model_id

@@ -4,7 +4,7 @@
 
 Baseline (plain loop): OpenCV decode → the default detector profile → boxmot BoT-SORT with
 OSNet on every box of every frame, one thread of control. Mallflow: the edge agent (decode
-thread, detection of the next frame overlapped with tracking of the current, ReID scheduled
+thread, detection of the next frames overlapped with tracking of the current, ReID scheduled
 per track) publishing to an in-process sink, once per profile. Same models, thresholds and
 tracker settings otherwise. FPS is the median of repeats measured in this run, the ratio is
 against the plain loop of the same run; MOTA/IDF1/HOTA, line count accuracy and zone
@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from edge.agent.agent import AgentSettings, EdgeAgent
+from edge.agent.assemble import detect_workers_for
 from edge.agent.perception import CameraPerception
 from edge.agent.video import run_video
 from edge.evaluation.mot import MotSequence
@@ -73,13 +74,14 @@ def agent_fps(site: SiteConfig) -> float:
     # As `mallflow edge run` does: half the cores per model, since they run concurrently.
     threads = max(1, (os.cpu_count() or 2) // 2)
     with tempfile.TemporaryDirectory() as state:
+        detector = create_detector(profile=site.detector_of("cam-main"), threads=threads)
         agent = EdgeAgent(
             site,
             ["cam-main"],
-            create_detector(profile=site.detector_of("cam-main"), threads=threads),
+            detector,
             create_embedder(threads=threads),
             InProcessSink(lambda envelope: None),
-            AgentSettings(edge_id="bench", state_dir=Path(state)),
+            AgentSettings(edge_id="bench", state_dir=Path(state), detect_workers=detect_workers_for([detector])),
             opener=lambda spec: open_source(spec, "opencv"),
         )
         start = time.perf_counter()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import yaml
 from numpy.typing import NDArray
 
 from edge.agent.agent import AgentSettings, EdgeAgent
+from edge.agent.assemble import AgentOptions, detect_workers_for
 from edge.inference.base import Detector
 from edge.inference.factory import create_detector, create_embedder
 from edge.publish import InProcessSink
@@ -67,7 +69,11 @@ class QueueWatchingDetector(CountingDetector):
 
 
 def build_agent(
-    site_path: Path, tmp_path: Path, detector: Detector, received: list[pb.Envelope] | None = None
+    site_path: Path,
+    tmp_path: Path,
+    detector: Detector,
+    received: list[pb.Envelope] | None = None,
+    detect_workers: int = 1,
 ) -> EdgeAgent:
     site = load_site_config(site_path)
     # Through the wire format, as the cloud would see it.
@@ -80,7 +86,12 @@ def build_agent(
         detector,
         create_embedder(),
         sink,
-        AgentSettings(edge_id="edge-test", state_dir=tmp_path / "state", backoff=Backoff(initial_s=0.01)),
+        AgentSettings(
+            edge_id="edge-test",
+            state_dir=tmp_path / "state",
+            backoff=Backoff(initial_s=0.01),
+            detect_workers=detect_workers,
+        ),
         opener=lambda spec: open_source(spec, "opencv"),
     )
 
@@ -216,3 +227,86 @@ def test_snapshots_only_when_enabled_and_always_blurred(
 def _write(path: Path, raw: dict[str, object]) -> Path:
     path.write_text(yaml.safe_dump(raw))
     return path
+
+
+class OutOfOrderDetector(CountingDetector):
+    """Allows concurrent calls and holds every other call back, so later batches finish first."""
+
+    concurrent_calls = True
+
+    def __init__(self, inner: Detector, fail_on_call: int | None = None) -> None:
+        super().__init__(inner)
+        self.fail_on_call = fail_on_call
+        self.finished: list[int] = []
+        self._calls = 0
+        self._lock = threading.Lock()
+
+    def _detect(self, images: list[NDArray[np.uint8]]) -> list[NDArray[np.float32]]:
+        with self._lock:
+            self._calls += 1
+            call = self._calls
+        if call == self.fail_on_call:
+            raise RuntimeError(f"detector broke on call {call}")
+        if call % 2:
+            time.sleep(0.03)
+        found = super()._detect(images)
+        with self._lock:
+            self.finished.append(call)
+        return found
+
+
+def test_several_detect_workers_hand_batches_on_in_frame_order(
+    tmp_path: Path, vtest_clip: Path, detector: CountingDetector
+) -> None:
+    out_of_order = OutOfOrderDetector(detector.inner)
+    received: list[pb.Envelope] = []
+    agent = build_agent(
+        split_site(tmp_path, vtest_clip, broken=False), tmp_path, out_of_order, received, detect_workers=2
+    )
+    reports = agent.run()
+    # Detection did finish out of order, yet every frame was tracked in order (a frame older
+    # than its camera's previous one fails the analytics' clock and is not counted).
+    assert out_of_order.finished != sorted(out_of_order.finished)
+    assert [(r.frames, r.error) for r in reports] == [(60, None), (60, None)]
+    for camera in ("cam-left", "cam-right"):
+        events = [e for e in received if e.camera_id == camera]
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        assert any(e.HasField("track_closed") for e in events)
+
+
+def test_a_failing_detect_worker_stops_the_agent_with_its_error(
+    tmp_path: Path, vtest_clip: Path, detector: CountingDetector
+) -> None:
+    agent = build_agent(
+        split_site(tmp_path, vtest_clip, broken=False),
+        tmp_path,
+        OutOfOrderDetector(detector.inner, fail_on_call=6),
+        detect_workers=2,
+    )
+    with pytest.raises(RuntimeError, match="detector broke on call 6"):
+        agent.run()
+
+
+def test_several_detect_workers_need_a_detector_that_allows_concurrent_calls(
+    tmp_path: Path, vtest_clip: Path, detector: CountingDetector
+) -> None:
+    with pytest.raises(ValueError, match="CountingDetector does not"):
+        build_agent(split_site(tmp_path, vtest_clip, broken=False), tmp_path, detector, detect_workers=2)
+
+
+@pytest.mark.parametrize(
+    ("concurrent", "expected"), [([True], 2), ([True, True], 2), ([True, False], 1), ([False], 1), ([], 1)]
+)
+def test_detect_workers_by_default(concurrent: list[bool], expected: int, detector: CountingDetector) -> None:
+    detectors: list[Detector] = [
+        OutOfOrderDetector(detector.inner) if c else CountingDetector(detector.inner) for c in concurrent
+    ]
+    assert detect_workers_for(detectors) == expected
+
+
+@pytest.mark.parametrize("workers", [0, -1])
+def test_detect_workers_below_one_are_refused(workers: int, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="detect_workers must be >= 1"):
+        AgentOptions(edge_id="e", state_dir=tmp_path, detect_workers=workers)
+    with pytest.raises(ValueError, match="detect_workers must be >= 1"):
+        AgentSettings(edge_id="e", state_dir=tmp_path, detect_workers=workers)
