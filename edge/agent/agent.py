@@ -184,8 +184,9 @@ class AgentCore(ABC):
         self.notifier = notifier or SystemdNotifier.from_env()
         self.stop = threading.Event()
         self._events: queue.Queue[SourceEvent] = queue.Queue()
-        # One detected batch waits while another is tracked: detection overlaps tracking, and
-        # no deeper pipeline makes a live camera's frames older by the time they are tracked.
+        # One detected batch waits while another is tracked (and detect_workers more are in
+        # detection): detection overlaps tracking, and no deeper queue makes a live camera's
+        # frames older by the time they are tracked.
         self._detected: queue.Queue[DetectedBatch] = queue.Queue(1)
         # Set by the main loop as it takes a batch: wakes a feed waiting for room at once.
         self._batch_taken = threading.Event()
