@@ -16,15 +16,21 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from cloud.storage.models import OccupancyAlertRow
 from cloud.storage.upsert import upsert
-from shared.config.capacity import Limit
+from shared.config.capacity import Capacity, Limit
 from shared.config.site import SiteConfig
 
 log = logging.getLogger(__name__)
+
+_alerts = OccupancyAlertRow.__table__
+# Built once (compiled once): read for every site of every batch that moves a count.
+_RAISED_OF_SITE = select(*_alerts.columns).where(
+    _alerts.c.site_id == bindparam("site_id"), _alerts.c.cleared_ns.is_(None)
+)
 
 # What a later observation may change on an episode; the outbox flags are the dispatcher's.
 _UPDATED = ("capacity", "clear_at", "peak_count", "cleared_ns", "cleared_count")
@@ -60,11 +66,8 @@ class _SiteAlerts:
     def __init__(self, session: Session, site_id: str) -> None:
         self.session = session
         self.site_id = site_id
-        columns = OccupancyAlertRow.__table__.columns
         self.raised: dict[tuple[str, str], dict[str, Any]] = {}
-        for row in session.execute(
-            select(*columns).where(OccupancyAlertRow.site_id == site_id, OccupancyAlertRow.cleared_ns.is_(None))
-        ).mappings():
+        for row in session.connection().execute(_RAISED_OF_SITE, {"site_id": site_id}).mappings():
             self.raised[(row["scope"], row["scope_id"])] = dict(row)
         self._last_raised: dict[tuple[str, str], int] = {}
 
@@ -96,6 +99,9 @@ class CapacityMonitor:
         self._sites: dict[str, _SiteAlerts] = {}
         self._dirty: dict[tuple[str, str, str, int], dict[str, Any]] = {}
         self.changes: list[AlertChange] = []
+        # Limits worked out once per capacity config and scope (every crossing and zone event
+        # is observed), keyed by the config's id: each entry holds its config, so no id is reused.
+        self._limits: dict[tuple[int, str, str], tuple[Capacity, Limit | None]] = {}
 
     def observe(self, site: SiteConfig, scope: str, scope_id: str, count: int, time_ns: int) -> None:
         site_id = site.site.id
@@ -104,7 +110,13 @@ class CapacityMonitor:
         alerts = self._sites[site_id]
         key = (scope, scope_id)
         episode = alerts.raised.get(key)
-        limit = site.capacity.limit(scope, scope_id)
+        capacity = site.capacity
+        known = self._limits.get((id(capacity), scope, scope_id))
+        if known is None:
+            known = self._limits[(id(capacity), scope, scope_id)] = (capacity, capacity.limit(scope, scope_id))
+        limit = known[1]
+        if episode is None and (limit is None or count <= limit.capacity):
+            return  # nothing raised and nothing to raise: the usual count
         transition = step(episode is not None, count, limit)
         if transition is Transition.RAISED and limit is not None:
             episode = {

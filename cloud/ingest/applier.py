@@ -20,7 +20,7 @@ from itertools import chain, count
 from operator import attrgetter, itemgetter, methodcaller
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cloud.ingest.dedup import original_of
@@ -76,6 +76,16 @@ def _point(
     p = getattr(msg, name)
     return (p.x, p.y) if _isfinite(p.x) and _isfinite(p.y) else None
 
+
+# Built once: the statement is compiled once and only its site list changes. FOR UPDATE: a
+# consumer that lost its partition in a rebalance but has not noticed yet waits here
+# instead of applying the same events concurrently (PostgreSQL).
+_progress = CameraProgress.__table__.c
+_PROGRESS_OF_SITES = (
+    select(_progress.site_id, _progress.camera_id, _progress.last_seq)
+    .where(_progress.site_id.in_(bindparam("sites", expanding=True)))
+    .with_for_update()
+)
 
 _camera_order = itemgetter(0, 1, 2)
 _camera = itemgetter(0, 1)
@@ -170,21 +180,21 @@ class EventApplier:
         self._heat([h for h in fresh if h[5] == "track_update"], rows.heat, latest)
         others = [h for h in fresh if h[5] != "track_update"]
         # Event-time order across cameras, so occupancy moves as it did in the mall.
-        for site_id, camera_id, _, time_ns, env, kind, _ in sorted(others, key=_event_order):
+        for site_id, camera_id, seq, time_ns, env, kind, payload in sorted(others, key=_event_order):
             if kind != "camera_status" and time_ns > latest.get(site_id, 0):
                 # Statuses are stamped with the agent's wall clock, which runs ahead of the
                 # footage's clock in a replay of recorded video or a lagging camera; stitching
                 # waits on footage time only.
                 latest[site_id] = time_ns
             if kind == "track_closed":
-                rows.tracklets.append(self._tracklet(env))
+                rows.tracklets.append(self._tracklet(site_id, camera_id, payload))
                 result.closed.append(env)
             elif kind == "line_crossing":
-                self._crossing(session, env, rows, footfall, occupancy, result)
+                self._crossing(session, (site_id, camera_id, seq, time_ns), payload, rows, footfall, occupancy, result)
             elif kind == "zone_transition":
-                self._zone(env, rows, occupancy)
+                self._zone((site_id, camera_id, time_ns), payload, rows, occupancy)
             elif kind == "camera_status":
-                st = env.camera_status
+                st = payload
                 if st.state in (pb.CAMERA_STATE_ENDED, pb.CAMERA_STATE_OFFLINE):
                     result.ended_cameras.append((site_id, camera_id))
                 state = _STATE.get(st.state, "unknown")
@@ -204,15 +214,9 @@ class EventApplier:
     def _new_only(self, session: Session, writer: BulkWriter, heads: Sequence[Head], result: ApplyResult) -> list[Head]:
         if not heads:
             return []
-        # FOR UPDATE: a consumer that lost its partition in a rebalance but has not noticed
-        # yet waits here instead of applying the same events concurrently (PostgreSQL).
         last = {
             (site, camera): seq
-            for site, camera, seq in session.execute(
-                select(CameraProgress.site_id, CameraProgress.camera_id, CameraProgress.last_seq)
-                .where(CameraProgress.site_id.in_(set(map(_site, heads))))
-                .with_for_update()
-            )
+            for site, camera, seq in session.connection().execute(_PROGRESS_OF_SITES, {"sites": set(map(_site, heads))})
         }
         # A partition delivers each camera's events in the order the edge numbered them, so
         # the gate goes through the batch as it came; a seq below one seen earlier in the
@@ -269,33 +273,36 @@ class EventApplier:
     def _crossing(
         self,
         session: Session,
-        env: pb.Envelope,
+        head: tuple[str, str, int, int],
+        lc: pb.LineCrossing,
         rows: BatchRows,
         footfall: list[FootfallCount],
         occupancy: LiveOccupancy,
         result: ApplyResult,
     ) -> None:
-        lc = env.line_crossing
+        """`head`: the envelope's site, camera, seq and event time, as validation read them."""
+        site_id, camera_id, seq, time_ns = head
         direction = _DIRECTION.get(lc.direction)
         if direction is None:
             return
         floor = _point(lc, "floor_point")
+        line_id = lc.line_id
         crossing: dict[str, object] = {
-            "site_id": env.site_id,
-            "camera_id": env.camera_id,
-            "seq": env.seq,
-            "line_id": lc.line_id,
+            "site_id": site_id,
+            "camera_id": camera_id,
+            "seq": seq,
+            "line_id": line_id,
             "direction": direction,
             "track_id": lc.track_id,
-            "event_ns": env.event_time_ns,
+            "event_ns": time_ns,
             "floor_x": floor[0] if floor else None,
             "floor_y": floor[1] if floor else None,
             "duplicate_of_camera": None,
             "duplicate_of_seq": None,
         }
-        group = self.registry.line_group(env.site_id, lc.line_id)
+        group = self.registry.line_group(site_id, line_id)
         original = (
-            original_of(session, crossing, group, rows.crossings, self.registry.site(env.site_id).footfall_dedup)
+            original_of(session, crossing, group, rows.crossings, self.registry.site(site_id).footfall_dedup)
             if group is not None
             else None
         )
@@ -304,18 +311,17 @@ class EventApplier:
             crossing["duplicate_of_camera"], crossing["duplicate_of_seq"] = original
             result.duplicate_crossings += 1
             return
-        point = self.registry.counting_point(env.site_id, lc.line_id)
-        footfall.append(FootfallCount(env.site_id, point, direction, env.event_time_ns // NS, 1))
-        if self.registry.is_entrance(env.site_id, lc.line_id):
-            occupancy.change(env.site_id, "site", env.site_id, 1 if direction == "in" else -1, env.event_time_ns)
+        point = self.registry.counting_point(site_id, line_id)
+        footfall.append(FootfallCount(site_id, point, direction, time_ns // NS, 1))
+        if self.registry.is_entrance(site_id, line_id):
+            occupancy.change(site_id, "site", site_id, 1 if direction == "in" else -1, time_ns)
 
     @staticmethod
-    def _tracklet(env: pb.Envelope) -> tuple[object, ...]:
-        tc = env.track_closed
+    def _tracklet(site_id: str, camera_id: str, tc: pb.TrackClosed) -> tuple[object, ...]:
         first, last = _point(tc, "first_floor_point"), _point(tc, "last_floor_point")
         emb = tc.embedding if tc.HasField("embedding") else None
         return (
-            env.site_id, env.camera_id, tc.track_id, tc.first_seen_ns, tc.last_seen_ns, tc.observations,
+            site_id, camera_id, tc.track_id, tc.first_seen_ns, tc.last_seen_ns, tc.observations,
             _finite(tc.mean_confidence), tc.floor_id or None,
             first[0] if first else None, first[1] if first else None,
             last[0] if last else None, last[1] if last else None,
@@ -323,16 +329,18 @@ class EventApplier:
         )  # fmt: skip
 
     @staticmethod
-    def _zone(env: pb.Envelope, rows: BatchRows, occupancy: LiveOccupancy) -> None:
-        zt = env.zone_transition
-        key = (env.site_id, env.camera_id, zt.zone_id, zt.track_id)
-        if zt.event == pb.ZONE_EVENT_ENTER:
-            rows.enters.append((*key, env.event_time_ns, None, None))
-            occupancy.change(env.site_id, "zone", zt.zone_id, 1, env.event_time_ns)
-        elif zt.event == pb.ZONE_EVENT_EXIT:
+    def _zone(head: tuple[str, str, int], zt: pb.ZoneTransition, rows: BatchRows, occupancy: LiveOccupancy) -> None:
+        """`head`: the envelope's site, camera and event time, as validation read them."""
+        site_id, camera_id, time_ns = head
+        zone_id, event = zt.zone_id, zt.event
+        key = (site_id, camera_id, zone_id, zt.track_id)
+        if event == pb.ZONE_EVENT_ENTER:
+            rows.enters.append((*key, time_ns, None, None))
+            occupancy.change(site_id, "zone", zone_id, 1, time_ns)
+        elif event == pb.ZONE_EVENT_EXIT:
             # The exit names its visit's start, so it completes the enter's row by primary
             # key; when the enter went missing (retention, an outage) it inserts the visit whole.
-            entered = zt.entered_time_ns or env.event_time_ns
-            dwell = max(0.0, (env.event_time_ns - entered) / NS)
-            rows.exits.append((*key, entered, env.event_time_ns, dwell))
-            occupancy.change(env.site_id, "zone", zt.zone_id, -1, env.event_time_ns)
+            entered = zt.entered_time_ns or time_ns
+            dwell = max(0.0, (time_ns - entered) / NS)
+            rows.exits.append((*key, entered, time_ns, dwell))
+            occupancy.change(site_id, "zone", zone_id, -1, time_ns)

@@ -6,7 +6,7 @@ event that crossed the limit, even when the batch ends back under it.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cloud.capacity.monitor import CapacityMonitor
@@ -17,6 +17,11 @@ from cloud.storage.rollups import OccupancyLevel, record_occupancy
 
 NS = 1_000_000_000
 Scope = tuple[str, str, str]  # site_id, scope ("site" or "zone"), scope_id
+_occupancy = Occupancy.__table__.c
+# Built once (compiled once): read for every site of every batch.
+_COUNTS_OF_SITE = select(_occupancy.scope, _occupancy.scope_id, _occupancy.count, _occupancy.updated_ns).where(
+    _occupancy.site_id == bindparam("site_id")
+)
 
 
 class LiveOccupancy:
@@ -36,10 +41,8 @@ class LiveOccupancy:
             if site_id not in self._loaded:
                 # Every live count of the site in one read: a batch touches most of them.
                 self._loaded.add(site_id)
-                for scope, scope_id, count, updated in self.session.execute(
-                    select(Occupancy.scope, Occupancy.scope_id, Occupancy.count, Occupancy.updated_ns).where(
-                        Occupancy.site_id == site_id
-                    )
+                for scope, scope_id, count, updated in self.session.connection().execute(
+                    _COUNTS_OF_SITE, {"site_id": site_id}
                 ):
                     self.counts.setdefault((site_id, scope, scope_id), (count, updated))
             self.counts.setdefault(key, (0, 0))

@@ -104,13 +104,17 @@ def add_footfall(
     levels: Iterable[Resolution] = tuple(Resolution),
 ) -> None:
     """Add crossings to the levels of the footfall ladder (all of them unless told)."""
-    totals: dict[Resolution, dict[tuple[str, str, str, int], int]] = {r: defaultdict(int) for r in levels}
+    # Summed per minute first: a batch's crossings fall in a few minutes, so the coarser
+    # levels add up those sums instead of looking every crossing up again.
+    minutes: dict[tuple[str, str, str, int], int] = defaultdict(int)
     for c in counts:
-        for resolution, per_bucket in totals.items():
-            bucket = bucket_start_s(resolution, c.time_s, timezone_of[c.site_id])
-            per_bucket[(c.site_id, c.line_id, c.direction, bucket)] += c.count
+        t = c.time_s
+        minutes[(c.site_id, c.line_id, c.direction, t - t % 60)] += c.count
     writer = writer_for(session)
-    for resolution, per_bucket in totals.items():
+    for resolution in levels:
+        per_bucket: dict[tuple[str, str, str, int], int] = defaultdict(int)
+        for (site_id, line_id, direction, minute_s), n in minutes.items():
+            per_bucket[(site_id, line_id, direction, bucket_start_s(resolution, minute_s, timezone_of[site_id]))] += n
         writer.increment(
             RowSet.of(FOOTFALL[resolution], _FOOTFALL_COLUMNS, [(*k, n) for k, n in per_bucket.items()]), ["count"]
         )
@@ -118,14 +122,23 @@ def add_footfall(
 
 def record_occupancy(session: Session, timezone_of: Mapping[str, str], levels: Iterable[OccupancyLevel]) -> None:
     """Record live counts, in time order, at every level of the occupancy ladder."""
-    buckets: dict[Resolution, dict[tuple[str, str, str, int], tuple[int, int]]] = {r: {} for r in Resolution}
+    # Per minute first (a batch's levels fall in a few minutes), each minute kept in the
+    # order of its last level, so that the coarser buckets built from the minutes take the
+    # last level given as their last count.
+    minutes: dict[tuple[str, str, str, int], tuple[int, int]] = {}
     for lv in levels:
-        for resolution, per_bucket in buckets.items():
-            key = (lv.site_id, lv.scope, lv.scope_id, bucket_start_s(resolution, lv.time_s, timezone_of[lv.site_id]))
-            peak, _ = per_bucket.get(key, (0, 0))
-            per_bucket[key] = (max(peak, lv.peak, lv.count), lv.count)
+        t = lv.time_s
+        key = (lv.site_id, lv.scope, lv.scope_id, t - t % 60)
+        before = minutes.pop(key, None)
+        peak = max(lv.peak, lv.count) if before is None else max(before[0], lv.peak, lv.count)
+        minutes[key] = (peak, lv.count)
     writer = writer_for(session)
-    for resolution, per_bucket in buckets.items():
+    for resolution in Resolution:
+        per_bucket: dict[tuple[str, str, str, int], tuple[int, int]] = {}
+        for (site_id, scope, scope_id, minute_s), (peak, last) in minutes.items():
+            key = (site_id, scope, scope_id, bucket_start_s(resolution, minute_s, timezone_of[site_id]))
+            before = per_bucket.get(key)
+            per_bucket[key] = (peak if before is None else max(before[0], peak), last)
         rows = [(*k, *v) for k, v in per_bucket.items()]
         writer.upsert_peak(RowSet.of(OCCUPANCY[resolution], _OCCUPANCY_COLUMNS, rows))
 
