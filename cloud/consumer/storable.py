@@ -146,7 +146,8 @@ def _flat(plan: dict[str, tuple[int, int]]) -> _Flat | None:
 _HEAD_FIELDS = ("site_id", "camera_id", "seq")
 _MAX_SEQ = _MAX_UNSIGNED[pb.Envelope.DESCRIPTOR.fields_by_name["seq"].type]
 _MAX_ID = min(_MAX_TEXT["site_id"], _MAX_TEXT["camera_id"])
-_ids = itemgetter(0, 1)
+_site = itemgetter(0)
+_camera = itemgetter(1)
 _seq = itemgetter(2)
 _envelope = itemgetter(4)
 _kind = itemgetter(5)
@@ -187,12 +188,13 @@ def all_storable(envs: Sequence[pb.Envelope], heads: Sequence[Head]) -> bool:
     with checks is set or the type has no flat check."""
     if max(map(_seq, heads), default=0) > _MAX_SEQ or not _ENVELOPE.all_ok(envs):
         return False
-    if not _texts_fit(chain.from_iterable(map(_ids, heads)), _MAX_ID):
+    if not _texts_fit(chain(map(_site, heads), map(_camera, heads)), _MAX_ID):
         return False
     walk: list[pb.Envelope] = []
-    for kind, group in groupby(sorted(heads, key=_kind), key=_kind):
-        if kind in _UNSTORED_PAYLOADS:
-            continue
+    # Payloads nothing of which is stored (track updates: most events) are dropped before the
+    # sort that groups the rest by type.
+    stored = [head for head in heads if head[5] not in _UNSTORED_PAYLOADS]
+    for kind, group in groupby(sorted(stored, key=_kind), key=_kind):
         of_kind = list(group)
         flat = _FLAT.get(kind)
         if flat is None:
