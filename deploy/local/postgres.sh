@@ -41,6 +41,9 @@ CONF
   pg_isready -q -h 127.0.0.1 -p "$PORT" || { log "not accepting connections on $PORT"; exit 1; }
   as_postgres psql -q -p "$PORT" -tAc "SELECT 1 FROM pg_roles WHERE rolname='mallflow'" | grep -q 1 \
     || as_postgres psql -q -p "$PORT" -c "CREATE ROLE mallflow LOGIN CREATEDB PASSWORD 'mallflow'"
+  # Tests and benchmarks drop their databases WITH (FORCE); an autovacuum worker analysing a
+  # freshly filled table there belongs to no role, and only pg_signal_backend may end it.
+  as_postgres psql -q -p "$PORT" -c "GRANT pg_signal_backend TO mallflow"
   as_postgres psql -q -p "$PORT" -tAc "SELECT 1 FROM pg_database WHERE datname='mallflow'" | grep -q 1 \
     || as_postgres createdb -p "$PORT" -O mallflow mallflow
   log "up on 127.0.0.1:$PORT ($(dsn))"
