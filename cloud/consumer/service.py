@@ -2,8 +2,9 @@
 
 A database failure rolls the batch back, rewinds the consumer to the batch's first
 offsets and retries with backoff: nothing is lost and, thanks to the applier's seq gate,
-nothing is counted twice. Malformed messages go to the dead-letter topic and the rest of
-the batch goes on.
+nothing is counted twice. Malformed messages go to the dead-letter topic, in one Kafka
+transaction with the batch's offsets (cloud/consumer/dead_letter.py), and the rest of the
+batch goes on.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
-from kafka.errors import CommitFailedError, RetriableError
+from kafka.errors import CommitFailedError, KafkaError, RetriableError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from cloud.consumer.dead_letter import DeadLetterWriter
+from cloud.consumer.dead_letter import DeadLetter, DeadLetterWriter
 from cloud.consumer.metrics import ConsumerMetrics
 from cloud.consumer.settings import ConsumerSettings
 from cloud.consumer.validation import check_batch
@@ -81,9 +82,6 @@ class ConsumerService:
         self._sessions: sessionmaker[Session] = session_factory(engine)
         self.applied = 0
         self.rejected = 0
-        # (topic, partition, offset) of rejects delivered to the dead-letter topic whose offsets
-        # are not known to be committed.
-        self._dead_lettered: set[tuple[str, int, int]] = set()
         self.batches = 0
 
     def run(self, idle_exit_s: float | None = None) -> None:
@@ -111,7 +109,7 @@ class ConsumerService:
                     f"topic {s.topic!r} has no partitions on {self.kafka.bootstrap_servers} (does it exist?)"
                 )
         consumer.subscribe([s.topic], listener=_ResetOnRebalance(self.hooks))
-        dead_letters = DeadLetterWriter(self.kafka, s.dead_letter_topic)
+        dead_letters = DeadLetterWriter(self.kafka, s.dead_letter_topic, s.dead_letter_transaction_timeout_ms)
         last_record = time.monotonic()
         try:
             while not self.stop.is_set():
@@ -150,30 +148,12 @@ class ConsumerService:
                     if self.metrics is not None:
                         self.metrics.rejected.labels(exc.reason).inc()
         result = self._apply_with_retry(checked.heads)
-        # Dead letters leave once the batch's transaction has committed: a crash during the
-        # transaction (most of a batch's time) redelivers rejects that were never sent, instead
-        # of sending them a second time. Rejects this process already delivered for a batch
-        # whose offsets it could not commit are not sent again when the batch comes back.
-        sources = [(record.topic, record.partition, record.offset) for record, _ in rejects]
-        for (record, exc), source in zip(rejects, sources, strict=True):
-            if source not in self._dead_lettered:
-                dead_letters.send(record.value, record.key, exc.reason, exc.detail, source)
-        dead_letters.flush()
-        self._dead_lettered.update(sources)
         # Records of a partition arrive in offset order: the last one's offset + 1 is the commit.
         offsets = {tp: OffsetAndMetadata(batch[-1].offset + 1, "", -1) for tp, batch in polled.items() if batch}
-        try:
-            consumer.commit(offsets)
-        except (CommitFailedError, RetriableError) as exc:
-            # The group moved on without this member (a broker restart, a session that
-            # timed out) or the broker is unreachable right now (it went down between the
-            # transaction and the commit): the next poll rejoins, the batch comes again
-            # and the seq gate drops what was applied, or a later commit covers it.
-            # Stopping here would stop the partition instead.
-            log.warning("offsets not committed (%s); the batch will be redelivered and skipped", exc)
+        if rejects:
+            self._dead_letter(consumer, dead_letters, rejects, offsets, polled)
         else:
-            if self._dead_lettered:
-                self._forget_committed(offsets)
+            self._commit(consumer, offsets)
         self.batches += 1
         self.applied += result.applied
         if self.metrics is not None:
@@ -185,13 +165,44 @@ class ConsumerService:
                 newest = max(map(_event_time, checked.heads))
                 self.metrics.lag_seconds.set(max(0.0, (time.time_ns() - newest) / 1e9))
 
-    def _forget_committed(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
-        committed = {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
-        self._dead_lettered = {
-            (topic, partition, offset)
-            for topic, partition, offset in self._dead_lettered
-            if offset >= committed.get((topic, partition), 0)
-        }
+    @staticmethod
+    def _commit(consumer: KafkaConsumer, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        try:
+            consumer.commit(offsets)
+        except (CommitFailedError, RetriableError) as exc:
+            # The group moved on without this member (a broker restart, a session that
+            # timed out) or the broker is unreachable right now (it went down between the
+            # transaction and the commit): the next poll rejoins, the batch comes again
+            # and the seq gate drops what was applied, or a later commit covers it.
+            # Stopping here would stop the partition instead.
+            log.warning("offsets not committed (%s); the batch will be redelivered and skipped", exc)
+
+    def _dead_letter(
+        self,
+        consumer: KafkaConsumer,
+        dead_letters: DeadLetterWriter,
+        rejects: list[tuple[Any, EnvelopeError]],
+        offsets: dict[TopicPartition, OffsetAndMetadata],
+        polled: dict[TopicPartition, list[Any]],
+    ) -> None:
+        """The rejects and the batch's offsets in one Kafka transaction, after the batch's
+        database transaction. When it fails the consumer goes back to the batch's first
+        offsets: the batch comes again, its events are skipped by seq and its rejects are
+        sent again, in a new transaction (a later commit must not cover them unsent)."""
+        letters = [
+            DeadLetter(r.value, r.key, exc.reason, exc.detail, (r.topic, r.partition, r.offset)) for r, exc in rejects
+        ]
+        try:
+            dead_letters.commit(letters, offsets, consumer.group_metadata())
+        except KafkaError as exc:
+            log.warning("dead letters and offsets not committed (%s); the batch will be redelivered", exc)
+            assigned = consumer.assignment()
+            for tp, batch in polled.items():
+                # A partition the group took away is read again by its new owner from the
+                # committed offset.
+                if batch and tp in assigned:
+                    consumer.seek(tp, batch[0].offset)
+            self.stop.wait(self.settings.retry_backoff_s)
 
     def _apply_with_retry(self, heads: list[Head]) -> ApplyResult:
         delay = self.settings.retry_backoff_s

@@ -12,8 +12,9 @@ class ConsumerSettings:
     """At-least-once with idempotent writes.
 
     Offsets are committed only after the database transaction holding the batch has
-    committed (and its rejects are acknowledged by the dead-letter topic). A crash
-    between the two redelivers the batch, which the applier recognises by seq.
+    committed; a batch's rejects go to the dead-letter topic in one Kafka transaction with
+    its offsets (exactly once for read_committed readers). A crash between the database
+    transaction and the offsets redelivers the batch, which the applier recognises by seq.
     """
 
     group_id: str = "mallflow-cloud"
@@ -36,6 +37,10 @@ class ConsumerSettings:
     session_timeout_ms: int = 10_000
     # How long to wait at start for the topic's metadata before giving up with an error.
     topic_wait_s: float = 60.0
+    # A dead-letter transaction left open by a consumer that died is aborted by the broker
+    # after this long; read_committed readers of the dead-letter topic wait at it until then.
+    # Longer than a batch's dead letters take to send, short enough not to stall those readers.
+    dead_letter_transaction_timeout_ms: int = 15_000
     # Wait between retries when the database is unavailable.
     retry_backoff_s: float = 1.0
     retry_backoff_max_s: float = 30.0
@@ -47,5 +52,9 @@ class ConsumerSettings:
             raise ValueError(f"max_latency_ms must be >= 1, got {self.max_latency_ms}")
         if self.fetch_partition_bytes < 1024:
             raise ValueError(f"fetch_partition_bytes must be >= 1024, got {self.fetch_partition_bytes}")
+        if self.dead_letter_transaction_timeout_ms < 1000:
+            raise ValueError(
+                f"dead_letter_transaction_timeout_ms must be >= 1000, got {self.dead_letter_transaction_timeout_ms}"
+            )
         if self.max_future_s < 0 or self.max_age_s <= 0:
             raise ValueError("max_future_s must be >= 0 and max_age_s > 0")

@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -19,6 +20,7 @@ from support.cloud_run import cloud_run_command, write_site_yaml
 from support.db import totals
 from support.outage_broker import OutageBroker
 
+from cloud.consumer.dead_letter import DeadLetter, DeadLetterWriter
 from cloud.consumer.metrics import ConsumerMetrics
 from cloud.consumer.service import BatchHook, ConsumerService
 from cloud.consumer.settings import ConsumerSettings
@@ -92,7 +94,10 @@ def run_consumer(
 
 
 def dead_letters(bootstrap: str, topic: str) -> dict[str, bytes]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    # Dead letters are written in transactions: read as an integrator should, committed only.
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, isolation_level="read_committed"
+    )
     parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
     consumer.assign(parts)
     consumer.seek_to_beginning()
@@ -141,6 +146,87 @@ def test_bad_messages_go_to_the_dead_letter_topic_and_the_rest_is_applied(
     assert dead_letters(kafka_bootstrap, dead_letter_topic) == bad
     with session_factory(create_db_engine(db))() as session:
         assert totals(session) == expected_totals(clip_events, pets09_site, tmp_path)
+
+
+class _Crash(Exception):
+    """The process dies between the batch's database transaction and its dead-letter commit."""
+
+
+def _send_then_crash(
+    self: DeadLetterWriter, letters: list[DeadLetter], offsets: dict[TopicPartition, Any], group: object
+) -> None:
+    producer = self._ready()
+    producer.begin_transaction()
+    for letter in letters:
+        producer.send(self.topic, value=letter.value or b"", key=letter.key, headers=letter.headers())
+    producer.flush()  # the dead letters are on the broker; the commit never comes
+    raise _Crash
+
+
+def dead_letter_reasons(bootstrap: str, topic: str, isolation_level: str) -> list[str]:
+    """The reason of every dead letter a reader of this isolation level sees, once no
+    transaction is open on the topic (the one a crash left is aborted by its timeout)."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, isolation_level=isolation_level
+    )
+    uncommitted = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        deadline = time.monotonic() + 90
+        while (end := consumer.end_offsets(parts)) != uncommitted.end_offsets(parts):
+            assert time.monotonic() < deadline, "a dead-letter transaction stayed open"
+            time.sleep(0.5)
+        consumer.assign(parts)
+        consumer.seek_to_beginning()
+        reasons: list[str] = []
+        while any(consumer.position(tp) < end[tp] for tp in parts):
+            assert time.monotonic() < deadline, f"could not read {topic} to its end"
+            for records in consumer.poll(timeout_ms=500).values():
+                reasons += [dict(r.headers)["mallflow-reason"].decode() for r in records]
+        return sorted(reasons)
+    finally:
+        consumer.close()
+        uncommitted.close()
+
+
+def test_a_crash_before_the_dead_letters_commit_leaves_each_reject_once(
+    kafka_bootstrap: str,
+    kafka_topic: str,
+    dead_letter_topic: str,
+    db: str,
+    clip_events: list[bytes],
+    pets09_site: SiteConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bad = bad_messages()
+    produce(kafka_bootstrap, kafka_topic, clip_events[:40] + list(bad.values()) + clip_events[40:])
+    group = f"g-{uuid.uuid4()}"
+    settings = ConsumerSettings(
+        group_id=group,
+        topic=kafka_topic,
+        dead_letter_topic=dead_letter_topic,
+        max_batch=25,
+        max_age_s=10 * 365 * 24 * 3600.0,
+        # The crashed process's open transaction is aborted soon after this (plus the broker's check interval).
+        dead_letter_transaction_timeout_ms=2000,
+    )
+    crashing = ConsumerService(
+        SiteRegistry([pets09_site]), create_db_engine(db), KafkaSettings(bootstrap_servers=kafka_bootstrap), settings
+    )
+    with monkeypatch.context() as patch:
+        patch.setattr(DeadLetterWriter, "commit", _send_then_crash)
+        with pytest.raises(_Crash):
+            crashing.run(idle_exit_s=4.0)
+    # The batch with the rejects was applied to the database; its offsets were not committed.
+    assert crashing.rejected > 0 and crashing.applied > 0
+    # Its successor in the group gets the batch again: events skipped by seq, rejects sent again.
+    run_consumer(kafka_bootstrap, kafka_topic, dead_letter_topic, db, pets09_site, group)
+    with session_factory(create_db_engine(db))() as session:
+        assert totals(session) == expected_totals(clip_events, pets09_site, tmp_path)
+    # Both sends are on the topic; a read_committed reader (an integrator's) sees each reject once.
+    assert dead_letter_reasons(kafka_bootstrap, dead_letter_topic, "read_uncommitted") == sorted(2 * list(bad))
+    assert dead_letter_reasons(kafka_bootstrap, dead_letter_topic, "read_committed") == sorted(bad)
 
 
 def test_replays_and_restarts_change_nothing(
