@@ -93,21 +93,31 @@ def run_consumer(
     return service
 
 
-def dead_letters(bootstrap: str, topic: str) -> dict[str, bytes]:
-    # Dead letters are written in transactions: read as an integrator should, committed only.
+def dead_letters(bootstrap: str, topic: str, isolation_level: str = "read_committed") -> list[tuple[str, bytes]]:
+    """(reason, original bytes) of every dead letter a reader of this isolation level sees,
+    sorted, once no transaction is open on the topic (one a crash left is aborted by its
+    timeout). Dead letters are written in transactions: integrators read committed."""
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, isolation_level="read_committed"
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, isolation_level=isolation_level
     )
-    parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-    consumer.assign(parts)
-    consumer.seek_to_beginning()
-    out: dict[str, bytes] = {}
-    for _ in range(20):
-        for records in consumer.poll(timeout_ms=500).values():
-            for r in records:
-                out[dict(r.headers)["mallflow-reason"].decode()] = r.value
-    consumer.close()
-    return out
+    uncommitted = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        deadline = time.monotonic() + 90
+        while (end := consumer.end_offsets(parts)) != uncommitted.end_offsets(parts):
+            assert time.monotonic() < deadline, "a dead-letter transaction stayed open"
+            time.sleep(0.5)
+        consumer.assign(parts)
+        consumer.seek_to_beginning()
+        letters: list[tuple[str, bytes]] = []
+        while any(consumer.position(tp) < end[tp] for tp in parts):
+            assert time.monotonic() < deadline, f"could not read {topic} to its end"
+            for records in consumer.poll(timeout_ms=500).values():
+                letters += [(dict(r.headers)["mallflow-reason"].decode(), r.value) for r in records]
+        return sorted(letters)
+    finally:
+        consumer.close()
+        uncommitted.close()
 
 
 @pytest.fixture
@@ -143,7 +153,7 @@ def test_bad_messages_go_to_the_dead_letter_topic_and_the_rest_is_applied(
     service = run_consumer(kafka_bootstrap, kafka_topic, dead_letter_topic, db, pets09_site, f"g-{uuid.uuid4()}")
     assert service.rejected == len(bad)
     assert service.applied == len(clip_events)
-    assert dead_letters(kafka_bootstrap, dead_letter_topic) == bad
+    assert dead_letters(kafka_bootstrap, dead_letter_topic) == sorted(bad.items())
     with session_factory(create_db_engine(db))() as session:
         assert totals(session) == expected_totals(clip_events, pets09_site, tmp_path)
 
@@ -161,32 +171,6 @@ def _send_then_crash(
         producer.send(self.topic, value=letter.value or b"", key=letter.key, headers=letter.headers())
     producer.flush()  # the dead letters are on the broker; the commit never comes
     raise _Crash
-
-
-def dead_letter_reasons(bootstrap: str, topic: str, isolation_level: str) -> list[str]:
-    """The reason of every dead letter a reader of this isolation level sees, once no
-    transaction is open on the topic (the one a crash left is aborted by its timeout)."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, isolation_level=isolation_level
-    )
-    uncommitted = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        deadline = time.monotonic() + 90
-        while (end := consumer.end_offsets(parts)) != uncommitted.end_offsets(parts):
-            assert time.monotonic() < deadline, "a dead-letter transaction stayed open"
-            time.sleep(0.5)
-        consumer.assign(parts)
-        consumer.seek_to_beginning()
-        reasons: list[str] = []
-        while any(consumer.position(tp) < end[tp] for tp in parts):
-            assert time.monotonic() < deadline, f"could not read {topic} to its end"
-            for records in consumer.poll(timeout_ms=500).values():
-                reasons += [dict(r.headers)["mallflow-reason"].decode() for r in records]
-        return sorted(reasons)
-    finally:
-        consumer.close()
-        uncommitted.close()
 
 
 def test_a_crash_before_the_dead_letters_commit_leaves_each_reject_once(
@@ -225,8 +209,8 @@ def test_a_crash_before_the_dead_letters_commit_leaves_each_reject_once(
     with session_factory(create_db_engine(db))() as session:
         assert totals(session) == expected_totals(clip_events, pets09_site, tmp_path)
     # Both sends are on the topic; a read_committed reader (an integrator's) sees each reject once.
-    assert dead_letter_reasons(kafka_bootstrap, dead_letter_topic, "read_uncommitted") == sorted(2 * list(bad))
-    assert dead_letter_reasons(kafka_bootstrap, dead_letter_topic, "read_committed") == sorted(bad)
+    assert dead_letters(kafka_bootstrap, dead_letter_topic, "read_uncommitted") == sorted(2 * list(bad.items()))
+    assert dead_letters(kafka_bootstrap, dead_letter_topic) == sorted(bad.items())
 
 
 def test_replays_and_restarts_change_nothing(
