@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from cloud.storage.models import OccupancyAlertRow
 from cloud.storage.upsert import upsert
-from shared.config.capacity import Capacity, Limit
+from shared.config.capacity import Limit
 from shared.config.site import SiteConfig
 
 log = logging.getLogger(__name__)
@@ -99,9 +99,6 @@ class CapacityMonitor:
         self._sites: dict[str, _SiteAlerts] = {}
         self._dirty: dict[tuple[str, str, str, int], dict[str, Any]] = {}
         self.changes: list[AlertChange] = []
-        # Limits worked out once per capacity config and scope (every crossing and zone event
-        # is observed), keyed by the config's id: each entry holds its config, so no id is reused.
-        self._limits: dict[tuple[int, str, str], tuple[Capacity, Limit | None]] = {}
 
     def observe(self, site: SiteConfig, scope: str, scope_id: str, count: int, time_ns: int) -> None:
         site_id = site.site.id
@@ -110,11 +107,7 @@ class CapacityMonitor:
         alerts = self._sites[site_id]
         key = (scope, scope_id)
         episode = alerts.raised.get(key)
-        capacity = site.capacity
-        known = self._limits.get((id(capacity), scope, scope_id))
-        if known is None:
-            known = self._limits[(id(capacity), scope, scope_id)] = (capacity, capacity.limit(scope, scope_id))
-        limit = known[1]
+        limit = site.capacity.limit(scope, scope_id)
         if episode is None and (limit is None or count <= limit.capacity):
             return  # nothing raised and nothing to raise: the usual count
         transition = step(episode is not None, count, limit)

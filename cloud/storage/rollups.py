@@ -67,10 +67,14 @@ def _local_midnight_s(timezone: str, quarter_s: int) -> int:
     return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
 
 
+def _minute_s(epoch_s: int) -> int:
+    return epoch_s - epoch_s % 60
+
+
 def bucket_start_s(resolution: Resolution, epoch_s: int, timezone: str) -> int:
     """Start (epoch seconds) of the bucket of `resolution` holding `epoch_s`."""
     if resolution is Resolution.MINUTE:
-        return epoch_s - epoch_s % 60
+        return _minute_s(epoch_s)
     quarter = epoch_s - epoch_s % QUARTER_S
     # A quarter lies inside one local day, so the day is looked up per quarter and cached.
     return quarter if resolution is Resolution.QUARTER else _local_midnight_s(timezone, quarter)
@@ -108,8 +112,7 @@ def add_footfall(
     # levels add up those sums instead of looking every crossing up again.
     minutes: dict[tuple[str, str, str, int], int] = defaultdict(int)
     for c in counts:
-        t = c.time_s
-        minutes[(c.site_id, c.line_id, c.direction, t - t % 60)] += c.count
+        minutes[(c.site_id, c.line_id, c.direction, _minute_s(c.time_s))] += c.count
     writer = writer_for(session)
     for resolution in levels:
         per_bucket: dict[tuple[str, str, str, int], int] = defaultdict(int)
@@ -127,8 +130,7 @@ def record_occupancy(session: Session, timezone_of: Mapping[str, str], levels: I
     # last level given as their last count.
     minutes: dict[tuple[str, str, str, int], tuple[int, int]] = {}
     for lv in levels:
-        t = lv.time_s
-        key = (lv.site_id, lv.scope, lv.scope_id, t - t % 60)
+        key = (lv.site_id, lv.scope, lv.scope_id, _minute_s(lv.time_s))
         before = minutes.pop(key, None)
         peak = max(lv.peak, lv.count) if before is None else max(before[0], lv.peak, lv.count)
         minutes[key] = (peak, lv.count)

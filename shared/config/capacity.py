@@ -24,6 +24,7 @@ import math
 from collections.abc import Collection
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
@@ -37,6 +38,14 @@ class Limit:
 
     capacity: int
     clear_at: int
+
+
+# Cached: the cloud judges a count against its limit at every crossing and zone event, and
+# a clear level costs a Fraction. A pure function of its arguments, so never stale.
+@lru_cache(maxsize=4096)
+def _limit(capacity: int, clear_margin: float) -> Limit:
+    # The margin as written (0.1 is a tenth, not 0.1000000000000000055...), so 150 clears at 135.
+    return Limit(capacity, math.floor(capacity * (1 - Fraction(str(clear_margin)))))
 
 
 def _people(what: str, value: int) -> int:
@@ -83,13 +92,12 @@ class Capacity(BaseModel):
             )
 
     def clear_level(self, capacity: int) -> int:
-        # The margin as written (0.1 is a tenth, not 0.1000000000000000055...), so 150 clears at 135.
-        return math.floor(capacity * (1 - Fraction(str(self.clear_margin))))
+        return _limit(capacity, self.clear_margin).clear_at
 
     def limit(self, scope: str, scope_id: str) -> Limit | None:
         """The limit of a live-occupancy scope ('site' with the site's id, or 'zone'), if it has one."""
         capacity = self.site if scope == "site" else self.zones.get(scope_id) if scope == "zone" else None
-        return None if capacity is None else Limit(capacity, self.clear_level(capacity))
+        return None if capacity is None else _limit(capacity, self.clear_margin)
 
     @property
     def has_limits(self) -> bool:
