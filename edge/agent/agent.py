@@ -377,8 +377,8 @@ class AgentCore(ABC):
     def _end_tracks(self, cam: AgentCamera) -> None:
         if cam.perception is None:
             return
-        exits = cam.perception.analytics.close(cam.last_frame.capture_time_ns) if cam.last_frame else []
-        closed = cam.publisher.close_all(exits)
+        end = cam.perception.analytics.close(cam.last_frame.capture_time_ns) if cam.last_frame else None
+        closed = cam.publisher.close_all(end)
         cam.perception.tracker.forget(closed)
         cam.perception.reset()
         cam.publisher.track_id_base = _track_id_base()

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from edge.agent.perception import CameraPerception
-from edge.analytics.camera import CameraFacts
-from edge.analytics.events import ZoneEvent
+from edge.analytics.camera import CameraFacts, StreamEndFacts
 from edge.frames import Frame
 from edge.inference.base import Detector
 from edge.sources.base import FrameSource
@@ -33,6 +32,6 @@ def run_video(
             bar.update(1)
 
 
-def close_zones(perception: CameraPerception, last: Frame | None) -> list[ZoneEvent]:
-    """Exits for everyone still inside a zone when the video ends."""
-    return [] if last is None else perception.analytics.close(last.capture_time_ns)
+def end_of_video(perception: CameraPerception, last: Frame | None) -> StreamEndFacts:
+    """Crossings still settling and exits for everyone still inside a zone when the video ends."""
+    return StreamEndFacts([], []) if last is None else perception.analytics.close(last.capture_time_ns)

@@ -1,6 +1,6 @@
 """Per-camera analytics: line crossings, zone presence and floor positions of tracks."""
 
-from edge.analytics.camera import CameraAnalytics, CameraFacts
+from edge.analytics.camera import CameraAnalytics, CameraFacts, StreamEndFacts
 from edge.analytics.events import Direction, LineCrossingEvent, ZoneEvent, ZoneEventKind
 from edge.analytics.lines import LineCounter
 from edge.analytics.zones import ZoneMonitor
@@ -11,6 +11,7 @@ __all__ = [
     "Direction",
     "LineCounter",
     "LineCrossingEvent",
+    "StreamEndFacts",
     "ZoneEvent",
     "ZoneEventKind",
     "ZoneMonitor",

@@ -32,6 +32,14 @@ class CameraFacts:
     zone_events: list[ZoneEvent]
 
 
+@dataclass(frozen=True)
+class StreamEndFacts:
+    """What the end of a camera's stream yields: crossings made too late to settle, exits of everyone still inside."""
+
+    line_events: list[LineCrossingEvent]
+    zone_events: list[ZoneEvent]
+
+
 class CameraAnalytics:
     """Runs a camera's line counters and zone monitors on each frame of tracked detections.
 
@@ -83,6 +91,9 @@ class CameraAnalytics:
         zone_events = [event for m in self.zones for event in m.trigger_frame(frames[m.zone.space], time_ns)]
         return CameraFacts(self.camera_id, time_ns, detections, foot, floor, line_events, zone_events)
 
-    def close(self, time_ns: int) -> list[ZoneEvent]:
-        """End of stream: exits for everyone still inside a zone."""
-        return [event for monitor in self.zones for event in monitor.close_all(time_ns)]
+    def close(self, time_ns: int) -> StreamEndFacts:
+        """End of stream: pending line crossings, and exits for everyone still inside a zone."""
+        return StreamEndFacts(
+            [event for counter in self.lines for event in counter.close_all()],
+            [event for monitor in self.zones for event in monitor.close_all(time_ns)],
+        )

@@ -56,6 +56,12 @@ class LineCounter:
     ``handover_s``), the new id takes over the old one's side and crossing history, so the
     crossing is counted once, by whichever id completes it. Tracks unseen for ``forget_s``
     (default: 5 s, or the handover window where that is longer) are dropped.
+
+    Tracks that end before they settle: a track dropped (or open at `close_all`, the end
+    of the stream) whose last sighting was beyond the band on the far side of a step
+    through the segment counts that crossing then, dated to its first frame on the new
+    side. Without this, a person who leaves the view through a door at the frame's edge
+    within `settle_frames` of crossing would never be counted.
     """
 
     def __init__(
@@ -126,20 +132,43 @@ class LineCounter:
             sighting = _Sighting(time_ns, frame.image_point(row), frame.floor_point(row))
             crossing = self._observe(state, frame.tested[row], float(distances[row]), float(bands[row]), sighting)
             if crossing is not None:
-                direction, first_on_new_side = crossing
-                self._counts[direction] += 1
-                events.append(
-                    LineCrossingEvent(
-                        line_id=self.line.id,
-                        direction=direction,
-                        track_id=track_id,
-                        time_ns=first_on_new_side.time_ns,
-                        image_point=first_on_new_side.image_point,
-                        floor_point=first_on_new_side.floor_point,
-                    )
-                )
-        self._tracks = {tid: s for tid, s in self._tracks.items() if time_ns - s.last_seen_ns <= self._forget_ns}
+                events.append(self._count(track_id, *crossing))
+        gone = [tid for tid, s in self._tracks.items() if time_ns - s.last_seen_ns > self._forget_ns]
+        events += self._end(gone)
         return events
+
+    def close_all(self) -> list[LineCrossingEvent]:
+        """End of stream: the crossings every track made but had no frames left to settle."""
+        return self._end(list(self._tracks))
+
+    def _end(self, track_ids: list[int]) -> list[LineCrossingEvent]:
+        """Drop these tracks, counting a crossing each one went through but did not settle.
+
+        A person who walks through a door at the frame's edge is gone within a frame or two
+        of crossing: their track was last seen beyond the band on the new side, after a
+        step through the segment, and that counts. A track last seen inside the band does not.
+        """
+        events = []
+        for track_id in track_ids:
+            state = self._tracks.pop(track_id)
+            side = state.run_side
+            if state.run_length == 0 or state.run_start is None or state.settled_side in (0, side):
+                continue
+            if state.net_crossings * side <= 0:
+                continue
+            events.append(self._count(track_id, Direction.IN if side > 0 else Direction.OUT, state.run_start))
+        return events
+
+    def _count(self, track_id: int, direction: Direction, first_on_new_side: _Sighting) -> LineCrossingEvent:
+        self._counts[direction] += 1
+        return LineCrossingEvent(
+            line_id=self.line.id,
+            direction=direction,
+            track_id=track_id,
+            time_ns=first_on_new_side.time_ns,
+            image_point=first_on_new_side.image_point,
+            floor_point=first_on_new_side.floor_point,
+        )
 
     def _bands(self, frame: FramePoints) -> FloatArray:
         """Each row's dead band, in the line's space."""

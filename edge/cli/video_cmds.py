@@ -162,7 +162,7 @@ def _track(args: argparse.Namespace) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from edge.agent.video import close_zones
+    from edge.agent.video import end_of_video
     from edge.analytics.events import Direction, ZoneEventKind
 
     site = video_site(args.video, args.fps, args.line, args.zone, not args.no_reid, args.detector)
@@ -183,7 +183,10 @@ def _analyze(args: argparse.Namespace) -> int:
             for event in zone_events:
                 if event.kind is ZoneEventKind.EXIT and event.dwell_s is not None:
                     dwell[event.zone_id].append(round(event.dwell_s, 3))
-        for event in close_zones(perception, last):
+        end = end_of_video(perception, last)
+        for crossing in end.line_events:
+            counts[crossing.line_id][crossing.direction.value] += 1
+        for event in end.zone_events:
             if event.dwell_s is not None:
                 dwell[event.zone_id].append(round(event.dwell_s, 3))
     result = {

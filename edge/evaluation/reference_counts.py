@@ -113,12 +113,11 @@ def debounced_crossings(gt: MotSequence, line: Line, fps: float, frames: int) ->
     """Crossings `LineCounter` confirms on the ground-truth tracks of frames 1..`frames` (image space)."""
     # Ground-truth identities never switch: nothing for the handover to repair, so it is off.
     counter = LineCounter(line, handover_distance=0.0)
-    out = []
+    events = []
     for frame, detections in gt.detections(1, frames):
-        for event in counter.trigger(detections, _frame_ns(frame, fps)):
-            first = round(event.time_ns * fps / 1e9) + 1
-            out.append(ReferenceCrossing(event.track_id, first, event.direction))
-    return out
+        events += counter.trigger(detections, _frame_ns(frame, fps))
+    events += counter.close_all()
+    return [ReferenceCrossing(e.track_id, round(e.time_ns * fps / 1e9) + 1, e.direction) for e in events]
 
 
 def monitored_visits(gt: MotSequence, zone: Zone, fps: float, frames: int) -> list[ReferenceVisit]:

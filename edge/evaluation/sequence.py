@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from edge.agent.perception import CameraPerception
-from edge.agent.video import close_zones, run_video
+from edge.agent.video import end_of_video, run_video
 from edge.analytics.events import Direction, ZoneEventKind
 from edge.evaluation.metrics import TrackingScores, evaluate_tracking, iou_xywh
 from edge.evaluation.mot import MotSequence
@@ -81,7 +81,9 @@ def run_sequence(
                 rows.append([number, tid, x1, y1, x2 - x1, y2 - y1, conf, fx, fy])
             crossings += [(number, e.line_id, e.direction, e.track_id) for e in step.facts.line_events]
             _add_exits(dwell, step.facts.zone_events)
-        _add_exits(dwell, close_zones(perception, last))
+        end = end_of_video(perception, last)
+        crossings += [(frames, e.line_id, e.direction, e.track_id) for e in end.line_events]
+        _add_exits(dwell, end.zone_events)
     return SequenceRun(
         mot=MotSequence.from_array(np.array(rows, dtype=np.float64).reshape(-1, 9)),
         crossings=crossings,

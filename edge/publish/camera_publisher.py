@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from edge.analytics.camera import CameraFacts
+from edge.analytics.camera import CameraFacts, StreamEndFacts
 from edge.analytics.events import LineCrossingEvent, PointXY, ZoneEvent
 from edge.publish.envelopes import EnvelopeFactory, StreamFigures
 from edge.publish.sink import EventSink
@@ -134,9 +134,11 @@ class CameraPublisher:
             self.factory.camera_status(state, figures, time_ns=time_ns, model_versions=model_versions, message=message),
         )
 
-    def close_all(self, zone_exits: list[ZoneEvent]) -> set[int]:
-        """End of stream or reconnect: final zone exits, then every open track closes."""
-        for event in zone_exits:
+    def close_all(self, end: StreamEndFacts | None) -> set[int]:
+        """End of stream or reconnect: crossings still settling, final zone exits, then every open track closes."""
+        for crossing in end.line_events if end else []:
+            self._send("line_crossing", self.factory.line_crossing(self._rebase_crossing(crossing)))
+        for event in end.zone_events if end else []:
             self._send("zone_transition", self.factory.zone_transition(self._rebase_zone(event)))
         return self._close(list(self._open))
 

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from support.pets09_geometry import lines_config, zones_config  # noqa: E402
 
 from edge.agent.perception import CameraPerception  # noqa: E402
-from edge.agent.video import close_zones  # noqa: E402
+from edge.agent.video import end_of_video  # noqa: E402
 from edge.analytics.events import Direction, ZoneEventKind  # noqa: E402
 from edge.evaluation.mot import MotSequence  # noqa: E402
 from edge.evaluation.sequence import SequenceReport, SequenceRun, evaluate_sequence  # noqa: E402
@@ -137,8 +137,13 @@ def replay(site: SiteConfig, cached: Cached) -> SequenceRun:
         det = facts.detections
         for (x1, y1, x2, y2), conf, tid in zip(det.xyxy, det.confidence, det.tracker_id, strict=True):
             rows.append([index + 1, tid, x1, y1, x2 - x1, y2 - y1, conf, np.nan, np.nan])
-        crossings += [(index + 1, e.line_id, e.direction, e.track_id) for e in facts.line_events]
-        for event in [*facts.zone_events, *([] if index < len(cached.frames) - 1 else close_zones(perception, last))]:
+        zone_events = facts.zone_events
+        line_events = facts.line_events
+        if index == len(cached.frames) - 1:
+            end = end_of_video(perception, last)
+            line_events, zone_events = line_events + end.line_events, zone_events + end.zone_events
+        crossings += [(index + 1, e.line_id, e.direction, e.track_id) for e in line_events]
+        for event in zone_events:
             if event.kind is ZoneEventKind.EXIT and event.dwell_s is not None:
                 dwell[event.zone_id].append(float(event.dwell_s))
     return SequenceRun(

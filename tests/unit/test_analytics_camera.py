@@ -142,7 +142,9 @@ def test_floor_and_image_spaces_are_routed(pets09_gt: Path) -> None:
         facts = analytics.update(dets, frame * 10**8)
         line_events += facts.line_events
         zone_events += facts.zone_events
-    zone_events += analytics.close(10**12)
+    end = analytics.close(10**12)
+    line_events += end.line_events
+    zone_events += end.zone_events
 
     image_counts, floor_counts = analytics.lines[0].counts, analytics.lines[1].counts
     probe = mapper.to_floor(np.array([[500.0, 300.0]]))  # right of the image line: its `in` side

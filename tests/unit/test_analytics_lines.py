@@ -82,6 +82,53 @@ def test_counts(frames: list[Frame], settle_frames: int, dead_band: float, expec
     assert [e.direction for e in events].count(Direction.IN) == expected[0]
 
 
+# A person who walks through a door at the frame's edge is gone a frame or two after
+# crossing: the track ends before it can settle (settle 3, band 5).
+@pytest.mark.parametrize(
+    ("xs", "ending", "expected"),
+    [
+        pytest.param([60, 70, 80, 90, 110], "lost", (1, 0), id="lost-1-frame-past"),
+        pytest.param([60, 70, 80, 90, 110, 120], "lost", (1, 0), id="lost-2-frames-past"),
+        pytest.param([60, 70, 80, 90, 110, 120], "stream-end", (1, 0), id="stream-ends-2-frames-past"),
+        pytest.param([140, 130, 120, 110, 90], "stream-end", (0, 1), id="stream-ends-out"),
+        pytest.param([60, 70, 80, 90, 103], "lost", (0, 0), id="lost-inside-band"),
+        pytest.param([60, 70, 80, 90, 103], "stream-end", (0, 0), id="stream-ends-inside-band"),
+        pytest.param([60, 70, 80, 90, 110, 90], "lost", (0, 0), id="lost-after-turning-back"),
+        pytest.param([90, 110], "lost", (0, 0), id="never-settled-before"),
+        pytest.param([60, 70, 80, 90, 110, 120, 130, 140], "lost", (1, 0), id="settled-counts-once"),
+    ],
+)
+def test_track_ending_before_it_settles(xs: list[float], ending: str, expected: tuple[int, int]) -> None:
+    counter = LineCounter(line(settle_frames=3, dead_band=5.0), handover_s=1.0, forget_s=1.0)
+    # "lost": unseen for longer than forget_s (1 s at 10 fps), the track is dropped on a later frame.
+    events = run(counter, walk(1, [float(x) for x in xs]) + ([{}] * 13 if ending == "lost" else []))
+    if ending == "stream-end":
+        events += counter.close_all()
+    assert (counter.counts[Direction.IN], counter.counts[Direction.OUT]) == expected
+    assert len(events) == sum(expected)
+    assert counter.close_all() == []
+
+
+def test_crossing_counted_at_track_end_reports_its_first_frame_past_the_line() -> None:
+    counter = LineCounter(line(settle_frames=3, dead_band=5.0))
+    run(counter, walk(1, [60.0, 70.0, 80.0, 90.0, 110.0, 120.0]))
+    (event,) = counter.close_all()
+    assert (event.track_id, event.direction, event.time_ns, event.image_point) == (
+        1,
+        Direction.IN,
+        5 * FRAME_NS,
+        (110.0, 100.0),
+    )
+
+
+def test_crossing_pending_at_a_handover_is_counted_once_by_the_new_id() -> None:
+    """The old id vanishes just past the line and a new id takes over: one crossing, by the new id."""
+    counter = LineCounter(line(settle_frames=3), handover_s=1.0, forget_s=1.0)
+    events = run(counter, walk(1, [60, 70, 80, 90, 110]) + walk(2, [115, 120, 125]) + [{}] * 13)
+    events += counter.close_all()
+    assert [(e.track_id, e.direction) for e in events] == [(2, Direction.IN)]
+
+
 # A person turning back 6 px past the line: the band scales with their box height.
 TURN_BACK = [60.0, 70.0, 80.0, 90.0, 106.0, 106.0, 106.0, 106.0, 90.0, 80.0, 70.0, 60.0]
 
