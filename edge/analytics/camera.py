@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge.analytics.coverage import CoverageArea
 from edge.analytics.events import LineCrossingEvent, ZoneEvent
 from edge.analytics.feet import SteadyFeet
 from edge.analytics.frame import FloatArray, FramePoints
@@ -30,6 +31,8 @@ class CameraFacts:
     floor_points: FloatArray
     line_events: list[LineCrossingEvent]
     zone_events: list[ZoneEvent]
+    # Tracks followed this frame outside the camera's coverage: alive, but not reported.
+    outside_track_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class CameraAnalytics:
     Image-space lines and zones test the foot points in the camera's (cropped) frame;
     floor-space ones test the foot points projected onto the floor plan. Foot points come
     from `SteadyFeet`, so a box cut or stretched by someone in front moves no one across a line.
+    People standing outside the camera's coverage are left out of the facts altogether.
     """
 
     def __init__(
@@ -55,6 +59,7 @@ class CameraAnalytics:
         lines: list[LineCounter],
         zones: list[ZoneMonitor],
         feet: SteadyFeet | None = None,
+        coverage: CoverageArea | None = None,
     ) -> None:
         for kind, items in (("line", [c.line for c in lines]), ("zone", [m.zone for m in zones])):
             for item in items:
@@ -64,8 +69,11 @@ class CameraAnalytics:
                     raise ValueError(
                         f"{kind} {item.id!r} is drawn in floor space but camera {camera_id!r} has no floor mapping"
                     )
+        if coverage is not None and coverage.coverage.space is Space.FLOOR and mapper is None:
+            raise ValueError(f"the coverage of camera {camera_id!r} is drawn in floor space but it has no floor map")
         self.camera_id = camera_id
         self.mapper = mapper
+        self.coverage = coverage
         self.lines = lines
         self.zones = zones
         self.feet = feet or SteadyFeet()
@@ -73,23 +81,32 @@ class CameraAnalytics:
 
     @classmethod
     def from_config(cls, site: SiteConfig, camera_id: str) -> CameraAnalytics:
+        camera = site.camera(camera_id)
         return cls(
             camera_id,
-            FloorMapper.for_camera(site.camera(camera_id)),
+            FloorMapper.for_camera(camera),
             [LineCounter(line) for line in site.lines_of(camera_id)],
             [ZoneMonitor(zone) for zone in site.zones_of(camera_id)],
+            coverage=None if camera.coverage is None else CoverageArea(camera.coverage),
         )
 
     def update(self, detections: Detections, time_ns: int) -> CameraFacts:
         foot = self.feet.points(detections, time_ns)
         floor = np.full((len(detections), 2), np.nan) if self.mapper is None else self.mapper.to_floor(foot)
+        outside: frozenset[int] = frozenset()
+        if self.coverage is not None:
+            inside = self.coverage.contains(foot, floor)
+            if not inside.all():
+                outside = frozenset(detections.tracker_id[~inside].tolist())
+                keep = np.flatnonzero(inside)
+                detections, foot, floor = detections[keep], foot[keep], floor[keep]
         # Built once per space, not per line and zone: a camera may carry dozens of them.
         frames = {
             space: FramePoints.of(detections, floor if space is Space.FLOOR else foot, floor) for space in self._spaces
         }
         line_events = [event for c in self.lines for event in c.trigger_frame(frames[c.line.space], time_ns)]
         zone_events = [event for m in self.zones for event in m.trigger_frame(frames[m.zone.space], time_ns)]
-        return CameraFacts(self.camera_id, time_ns, detections, foot, floor, line_events, zone_events)
+        return CameraFacts(self.camera_id, time_ns, detections, foot, floor, line_events, zone_events, outside)
 
     def close(self, time_ns: int) -> StreamEndFacts:
         """End of stream: pending line crossings, and exits for everyone still inside a zone."""

@@ -62,6 +62,13 @@ def _common(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_PRESET,
         help=f"detector profile (default {DEFAULT_PRESET}; site files can define their own)",
     )
+    p.add_argument(
+        "--coverage",
+        default=None,
+        metavar="x1,y1,x2,y2,x3,y3,...",
+        help="polygon (pixels) of the part of the scene to report: people whose feet stand outside it are tracked "
+        "but left out (default: the whole frame)",
+    )
     p.add_argument("--no-reid", action="store_true", help="track without OSNet appearance (faster, more ID switches)")
     p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: all cores)")
     p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
@@ -101,6 +108,15 @@ def parse_lines(specs: list[str]) -> list[dict[str, Any]]:
     return lines
 
 
+def parse_coverage(spec: str | None) -> dict[str, Any] | None:
+    if spec is None:
+        return None
+    v = _numbers(spec, "--coverage")
+    if len(v) < 6 or len(v) % 2:
+        raise ValueError(f"--coverage needs an even number (>= 6) of coordinates, got {len(v)}")
+    return {"polygon": [v[i : i + 2] for i in range(0, len(v), 2)]}
+
+
 def parse_zones(specs: list[str]) -> list[dict[str, Any]]:
     zones = []
     for spec in specs:
@@ -112,14 +128,21 @@ def parse_zones(specs: list[str]) -> list[dict[str, Any]]:
 
 
 def video_site(
-    video: str, fps: float | None, lines: list[str], zones: list[str], reid: bool, detector: str = DEFAULT_PRESET
+    video: str,
+    fps: float | None,
+    lines: list[str],
+    zones: list[str],
+    reid: bool,
+    detector: str = DEFAULT_PRESET,
+    coverage: str | None = None,
 ) -> SiteConfig:
     """A one-camera site around a single video, so the tools run the agent's exact code."""
+    camera = {"id": CAMERA_ID, "source": video, "floor": "floor", "fps_hint": fps, "coverage": parse_coverage(coverage)}
     return SiteConfig.model_validate(
         {
             "site": {"id": "adhoc"},
             "floors": [{"id": "floor"}],
-            "cameras": [{"id": CAMERA_ID, "source": video, "floor": "floor", "fps_hint": fps}],
+            "cameras": [camera],
             "lines": parse_lines(lines),
             "zones": parse_zones(zones),
             "detector": detector,
@@ -146,7 +169,7 @@ def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, Cam
 
 
 def _track(args: argparse.Namespace) -> int:
-    site = video_site(args.video, args.fps, [], [], not args.no_reid, args.detector)
+    site = video_site(args.video, args.fps, [], [], not args.no_reid, args.detector, args.coverage)
     source, _, steps = _steps(args, site)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with source, args.out.open("w") as out:
@@ -165,7 +188,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from edge.agent.video import end_of_video
     from edge.analytics.events import Direction, ZoneEventKind
 
-    site = video_site(args.video, args.fps, args.line, args.zone, not args.no_reid, args.detector)
+    site = video_site(args.video, args.fps, args.line, args.zone, not args.no_reid, args.detector, args.coverage)
     source, perception, steps = _steps(args, site)
     counts = {line.id: {d.value: 0 for d in Direction} for line in site.lines}
     dwell: dict[str, list[float]] = {zone.id: [] for zone in site.zones}

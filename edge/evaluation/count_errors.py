@@ -22,7 +22,7 @@ from edge.evaluation.metrics import iou_xywh
 from edge.evaluation.mot import MotSequence
 from edge.evaluation.reference_counts import debounced_crossings, walked_paths
 from edge.evaluation.sequence import SequenceRun
-from shared.config.site import Line
+from shared.config.site import Camera, Line
 
 # A box stands for a person at this overlap when naming who was behind a difference.
 COVER_IOU = 0.3
@@ -55,10 +55,10 @@ def _best_cover(boxes: MotSequence, frame: int, xywh: np.ndarray) -> tuple[int |
 
 
 def count_differences(
-    run: SequenceRun, gt: MotSequence, line: Line, fps: float, window_s: float = 2.0
+    run: SequenceRun, gt: MotSequence, line: Line, fps: float, window_s: float = 2.0, camera: Camera | None = None
 ) -> list[CountDifference]:
-    """The unpaired crossings of `line` between `run` and the ground truth's walked paths."""
-    annotated = walked_paths(gt)
+    """The unpaired crossings of `line` between `run` and the ground truth's walked paths (in `camera`'s coverage)."""
+    annotated = walked_paths(gt, camera)
     reference = debounced_crossings(annotated, line, fps, run.frames)
     window = window_s * fps
     out = []

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge.analytics.coverage import CoverageArea
 from edge.analytics.events import Direction, ZoneEventKind
 from edge.analytics.lines import LineCounter
 from edge.analytics.zones import ZoneMonitor
 from edge.evaluation.mot import MotSequence
-from shared.config.site import Line, Zone
-from shared.geometry import point_in_polygon, side_of_line
+from shared.config.site import Camera, Line, Zone
+from shared.geometry import FloorMapper, point_in_polygon, side_of_line
 
 
 @dataclass(frozen=True)
@@ -94,15 +95,24 @@ def zone_visits(gt: MotSequence, polygon: Sequence[Sequence[float]], fps: float)
     return visits
 
 
-def walked_paths(gt: MotSequence) -> MotSequence:
+def walked_paths(gt: MotSequence, camera: Camera | None = None) -> MotSequence:
     """Where the ground truth's people walked: every row, the do-not-care ones included.
 
     A MOTChallenge row flagged 0 is a box that detection scoring ignores (PETS09-S2L1: two
     people at the back of the plaza for ~100 frames each), not a person who is absent: the
     position is annotated all the same. A counter that counts them is right; dropping those
     rows would cut their paths in two and make a correct crossing or visit look like an error.
+
+    With `camera`, only the rows standing inside its coverage (if it declares one): the
+    camera reports nobody outside it, so neither does its reference.
     """
-    return gt.select(np.isfinite(gt.confidence))
+    paths = gt.select(np.isfinite(gt.confidence))
+    if camera is None or camera.coverage is None:
+        return paths
+    foot = paths.foot_points()
+    mapper = FloorMapper.for_camera(camera)
+    floor = np.full_like(foot, np.nan) if mapper is None else mapper.to_floor(foot)
+    return paths.select(CoverageArea(camera.coverage).contains(foot, floor))
 
 
 def _frame_ns(frame: int, fps: float) -> int:

@@ -230,7 +230,7 @@ def evaluate_sequence(
     annotated = gt.select(gt.confidence > 0)
     # Counts and visits are judged on every identity's whole path (see `walked_paths`);
     # boxes and floor points only where the ground truth scores them.
-    paths = walked_paths(gt)
+    paths = walked_paths(gt, site.camera(camera_id))
     skipped: list[str] = []
     lines = []
     for line in _image_space(site.lines, camera_id, "line", skipped):
@@ -272,7 +272,7 @@ def counts_over_time(
 ) -> dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]]:
     """Per image-space line: cumulative crossings (both directions) per frame, reference and predicted."""
     frames = np.arange(1, run.frames + 1)
-    paths = walked_paths(gt.select(gt.frame <= run.frames))
+    paths = walked_paths(gt.select(gt.frame <= run.frames), site.camera(camera_id))
     out = {}
     for line in _image_space(site.lines, camera_id, "line", []):
         ref = np.array([c.frame for c in debounced_crossings(paths, line, gt_fps, run.frames)], dtype=np.int64)

@@ -43,6 +43,8 @@ class _OpenTrack:
     last_image_foot: PointXY
     first_floor_point: PointXY | None
     last_floor_point: PointXY | None
+    # Last frame the tracker had it, reported or not (outside the camera's coverage).
+    last_alive_ns: int
 
 
 class CameraPublisher:
@@ -117,7 +119,12 @@ class CameraPublisher:
             self._send("line_crossing", self.factory.line_crossing(self._rebase_crossing(crossing)))
         for event in facts.zone_events:
             self._send("zone_transition", self.factory.zone_transition(self._rebase_zone(event)))
-        stale = [tid for tid, t in self._open.items() if facts.time_ns - t.last_seen_ns > self.close_after_ns]
+        # A track the tracker still follows outside the coverage stays open: when its person
+        # comes back in, it goes on under the same id rather than reopening a closed one.
+        for tid in facts.outside_track_ids:
+            if (track := self._open.get(tid)) is not None:
+                track.last_alive_ns = facts.time_ns
+        stale = [tid for tid, t in self._open.items() if facts.time_ns - t.last_alive_ns > self.close_after_ns]
         return self._close(stale)
 
     def status(
@@ -145,9 +152,9 @@ class CameraPublisher:
     def _observe(self, tid: int, time_ns: int, confidence: float, image_foot: PointXY, floor: PointXY | None) -> None:
         track = self._open.get(tid)
         if track is None:
-            self._open[tid] = _OpenTrack(time_ns, time_ns, 1, confidence, image_foot, image_foot, floor, floor)
+            self._open[tid] = _OpenTrack(time_ns, time_ns, 1, confidence, image_foot, image_foot, floor, floor, time_ns)
             return
-        track.last_seen_ns = time_ns
+        track.last_seen_ns = track.last_alive_ns = time_ns
         track.observations += 1
         track.confidence_sum += confidence
         track.last_image_foot = image_foot

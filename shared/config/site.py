@@ -16,28 +16,22 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from shared.config.capacity import Capacity
+from shared.config.coverage import Coverage
 from shared.config.detector import DetectorProfile, default_profile, profile_from
 from shared.config.load_shedding import LoadShedding
 from shared.config.opening_hours import OpeningHours
+from shared.config.regions import PointXY, Space, region
 from shared.config.stream import StreamSettings, has_userinfo
 
 Identifier = Annotated[
     str,
     Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
 ]
-PointXY = tuple[float, float]
 
 
 class _Strict(BaseModel):
     # NaN or infinity in a coordinate, threshold or duration is always a typo or a bug.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class Space(StrEnum):
-    """Coordinate system a line or zone is drawn in."""
-
-    IMAGE = "image"  # pixels of the camera's (cropped) frame, x right, y down
-    FLOOR = "floor"  # metres on the floor plan of the camera's floor
 
 
 class Floor(_Strict):
@@ -105,6 +99,8 @@ class Camera(_Strict):
     # Polygons (cropped-frame pixels) where detections are ignored: mannequins, posters,
     # reflections — things a person detector fires on that never walk.
     ignore_regions: list[list[PointXY]] = []
+    # The part of the scene this camera reports on (shared/config/coverage.py); None: all of it.
+    coverage: Coverage | None = None
     # This camera's detector when it differs from the site's (`detector:` at the top level).
     detector: Annotated[DetectorProfile | None, BeforeValidator(_profile)] = None
     enabled: bool = True
@@ -189,7 +185,7 @@ class Zone(_Strict):
     @field_validator("polygon")
     @classmethod
     def _polygon(cls, v: list[PointXY]) -> list[PointXY]:
-        return _region("zone", v)
+        return region("zone", v)
 
 
 class Exit(_Strict):
@@ -205,18 +201,7 @@ class Exit(_Strict):
     @field_validator("polygon")
     @classmethod
     def _polygon(cls, v: list[PointXY]) -> list[PointXY]:
-        return _region("exit", v)
-
-
-def _region(kind: str, v: list[PointXY]) -> list[PointXY]:
-    if len(v) < 3:
-        raise ValueError(f"the {kind} polygon needs at least 3 points, got {len(v)}")
-    arr = np.asarray(v, dtype=np.float64)
-    x, y = arr[:, 0], arr[:, 1]
-    area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
-    if area <= 0:
-        raise ValueError(f"the {kind} polygon has zero area")
-    return v
+        return region("exit", v)
 
 
 class Link(_Strict):
@@ -448,6 +433,9 @@ class SiteConfig(_Strict):
                     raise ValueError(
                         f"{kind} {item.id!r} is drawn in floor space but camera {cam.id!r} has no homography"
                     )
+        for c in self.cameras:
+            if c.coverage is not None and c.coverage.space is Space.FLOOR and c.homography is None:
+                raise ValueError(f"the coverage of camera {c.id!r} is drawn in floor space but it has no homography")
         for link in self.topology:
             for end in (link.a, link.b):
                 if end not in cameras:

@@ -31,9 +31,12 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
 # +0.2 %, visits +1.0 % (grace 2-4 s all within 2 %).
 # 2026-12-05: line handover window 2 s (was 1 s): count accuracy 0.962 (10 differences of 262;
 # a person hidden 1.4 s while crossing is now counted), tracking and zones unchanged.
+# 2026-12-06: pets09.yaml declares the camera's coverage (the plaza up to x 5.5 m, y 7.5 m,
+# where the ground truth annotates people): MOTA 89.7, IDF1 91.2, HOTA 63.2 (85.3 / 89.3 /
+# 61.5 without), count accuracy 0.958 (11 of 262), zones +0.1 % person-seconds, +0.0 % visits.
 EXTRA = {Cause.UNANNOTATED, Cause.WRONG_PERSON}
-FLOORS = {"mota": 84.0, "idf1": 87.0, "hota": 60.0}
-COUNT_ACCURACY_FLOOR = 0.955
+FLOORS = {"mota": 88.5, "idf1": 90.0, "hota": 62.0}
+COUNT_ACCURACY_FLOOR = 0.95
 PERSON_SECONDS_TOLERANCE_PCT = 4.0
 VISITS_TOLERANCE_PCT = 5.0
 
@@ -97,7 +100,7 @@ def test_count_differences_are_named_by_their_trajectories(
     """Every line's count error, one crossing at a time, with the track or person behind it (printed for the notes)."""
     gt = MotSequence.load(pets09_gt)
     for line in site.lines:
-        differences = count_differences(run, gt, line, fps=7.0)
+        differences = count_differences(run, gt, line, fps=7.0, camera=site.camera("cam-main"))
         accuracy = next(a for a in report.lines if a.line_id == line.id)
         for direction in Direction:
             mine = [d for d in differences if d.direction is direction]

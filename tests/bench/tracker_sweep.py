@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,25 +54,48 @@ FPS = 7.0
 CAMERA = "cam-main"
 LOWEST_SCORE = 0.05
 
-# (name, tracking overrides, detector overrides, line overrides, zone overrides): one setting moved from the base per row.
-GRID: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]] = [
-    ("base", {}, {}, {}, {}),
-    *[(f"score {v}", {}, {"score_threshold": v}, {}, {}) for v in (0.05, 0.2)],
-    *[(f"high {v}", {"track_high_thresh": v}, {}, {}, {}) for v in (0.2, 0.25, 0.35, 0.4, 0.5)],
-    *[(f"low {v}", {"track_low_thresh": v}, {}, {}, {}) for v in (0.05, 0.15)],
-    *[(f"new {v}", {"new_track_thresh": v}, {}, {}, {}) for v in (0.4, 0.5, 0.6, 0.8)],
-    *[(f"match {v}", {"match_thresh": v}, {}, {}, {}) for v in (0.85, 0.9, 0.99)],
-    *[(f"appearance {v}", {"appearance_thresh": v}, {}, {}, {}) for v in (0.15, 0.2, 0.3, 0.35)],
-    *[(f"proximity {v}", {"proximity_thresh": v}, {}, {}, {}) for v in (0.6, 0.7, 0.9)],
-    *[(f"buffer {v}s", {"track_buffer_s": v}, {}, {}, {}) for v in (1.5, 5.0)],
-    *[(f"settle {v}", {}, {}, {"settle_frames": v}, {}) for v in (2, 4, 5, 6)],
-    *[(f"dead band {v}px", {}, {}, {"dead_band": v}, {}) for v in (5.0, 10.0, 20.0)],
-    *[(f"band {v} x height", {}, {}, {"dead_band_height": v}, {}) for v in (0.0, 0.02, 0.1, 0.15)],
-    ("cmc none", {"cmc_method": "none"}, {}, {}, {}),
-    ("no reid", {"reid": False}, {}, {}, {}),
-    *[(f"reid refresh {v}", {"reid_refresh_frames": v}, {}, {}, {}) for v in (1, 3, 8, 10, 15)],
-    *[(f"grace {v}s", {}, {}, {}, {"exit_grace_s": v}) for v in (1.0, 1.5, 2.0, 2.5, 4.0, 5.0)],
-    *[(f"handover {v}s", {}, {}, {"handover_s": v}, {}) for v in (0.0, 1.0, 1.25, 1.5, 2.5, 3.0, 4.0)],
+
+@dataclass(frozen=True)
+class Row:
+    """One setting moved from the base: overrides of the site's tracking, detector, lines, zones and camera."""
+
+    name: str
+    tracking: dict[str, Any] = field(default_factory=dict)
+    detector: dict[str, Any] = field(default_factory=dict)
+    line: dict[str, Any] = field(default_factory=dict)
+    zone: dict[str, Any] = field(default_factory=dict)
+    camera: dict[str, Any] = field(default_factory=dict)
+
+
+# Plaza floor boxes around the one the example site declares (x <= 5.5, y <= 7.5 m).
+COVERAGE_BOXES = ((4.5, 6.5), (5.0, 7.0), (5.5, 7.5), (6.0, 8.0), (7.0, 9.0))
+
+
+def _floor_box(x_max: float, y_max: float) -> dict[str, Any]:
+    """Coverage of the plaza floor up to x_max, y_max metres (the ground truth's area ends at 4.7 / 6.6)."""
+    return {"space": "floor", "polygon": [(-22.0, -18.0), (x_max, -18.0), (x_max, y_max), (-22.0, y_max)]}
+
+
+GRID: list[Row] = [
+    Row("base"),
+    *[Row(f"score {v}", detector={"score_threshold": v}) for v in (0.05, 0.2)],
+    *[Row(f"high {v}", {"track_high_thresh": v}) for v in (0.2, 0.25, 0.35, 0.4, 0.5)],
+    *[Row(f"low {v}", {"track_low_thresh": v}) for v in (0.05, 0.15)],
+    *[Row(f"new {v}", {"new_track_thresh": v}) for v in (0.4, 0.5, 0.6, 0.8)],
+    *[Row(f"match {v}", {"match_thresh": v}) for v in (0.85, 0.9, 0.99)],
+    *[Row(f"appearance {v}", {"appearance_thresh": v}) for v in (0.15, 0.2, 0.3, 0.35)],
+    *[Row(f"proximity {v}", {"proximity_thresh": v}) for v in (0.6, 0.7, 0.9)],
+    *[Row(f"buffer {v}s", {"track_buffer_s": v}) for v in (1.5, 5.0)],
+    *[Row(f"settle {v}", line={"settle_frames": v}) for v in (2, 4, 5, 6)],
+    *[Row(f"dead band {v}px", line={"dead_band": v}) for v in (5.0, 10.0, 20.0)],
+    *[Row(f"band {v} x height", line={"dead_band_height": v}) for v in (0.0, 0.02, 0.1, 0.15)],
+    Row("cmc none", {"cmc_method": "none"}),
+    Row("no reid", {"reid": False}),
+    *[Row(f"reid refresh {v}", {"reid_refresh_frames": v}) for v in (1, 3, 8, 10, 15)],
+    *[Row(f"grace {v}s", zone={"exit_grace_s": v}) for v in (1.0, 1.5, 2.0, 2.5, 4.0, 5.0)],
+    *[Row(f"handover {v}s", line={"handover_s": v}) for v in (0.0, 1.0, 1.25, 1.5, 2.5, 3.0, 4.0)],
+    Row("coverage none", camera={"coverage": None}),
+    *[Row(f"coverage x<={x} y<={y}", camera={"coverage": _floor_box(x, y)}) for x, y in COVERAGE_BOXES],
 ]
 
 
@@ -171,20 +194,13 @@ def summary(report: SequenceReport) -> dict[str, float]:
     }
 
 
-def run_row(
-    base: SiteConfig,
-    cached: Cached,
-    gt: MotSequence,
-    tracking: dict[str, Any],
-    det: dict[str, Any],
-    line: dict[str, Any],
-    zone: dict[str, Any],
-) -> str:
+def run_row(base: SiteConfig, cached: Cached, gt: MotSequence, row: Row) -> str:
     raw = base.model_dump()
-    raw["tracking"] |= tracking
-    raw["detector"] |= det
-    raw["lines"] = [ln | line for ln in raw["lines"]]
-    raw["zones"] = [zn | zone for zn in raw["zones"]]
+    raw["tracking"] |= row.tracking
+    raw["detector"] |= row.detector
+    raw["lines"] = [ln | row.line for ln in raw["lines"]]
+    raw["zones"] = [zn | row.zone for zn in raw["zones"]]
+    raw["cameras"] = [cam | row.camera for cam in raw["cameras"]]
     site = SiteConfig.model_validate(raw)
     s = summary(evaluate_sequence(replay(site, cached), gt, site, CAMERA, gt_fps=FPS))
     return (
@@ -214,10 +230,10 @@ def main() -> int:
     print(f"base tracking: {base.tracking.model_dump()}")
     print("| setting | MOTA | IDF1 | HOTA | ID sw | count acc | zone person-s (worst) | zone visits (worst) |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, tracking, det, line, zone in GRID:
-        if args.only is not None and name not in args.only:
+    for row in GRID:
+        if args.only is not None and row.name not in args.only:
             continue
-        print(f"| {name} | {run_row(base, cached, gt, tracking, det, line, zone)} |", flush=True)
+        print(f"| {row.name} | {run_row(base, cached, gt, row)} |", flush=True)
     return 0
 
 

@@ -16,9 +16,11 @@ from edge.analytics import (
     ZoneEventKind,
     ZoneMonitor,
 )
+from edge.analytics.coverage import CoverageArea
 from edge.detections import Detections
 from edge.evaluation.mot import MotSequence
 from shared.config import Line, SiteConfig, Space, Zone, load_site_config, parse_site_config
+from shared.config.coverage import Coverage
 from shared.geometry import FloorMapper, side_of_line
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
@@ -54,11 +56,81 @@ def test_floor_projection_matches_gt_world(pets09_gt: Path, config: str, camera_
     analytics = CameraAnalytics.from_config(cfg, camera_id)
     dets, world = gt_detections(MotSequence.load(pets09_gt), cfg.camera(camera_id).crop)
     facts = analytics.update(dets, 0)
-    error = np.hypot(*(facts.floor_points - world).T)
+    # Ids are row numbers: the rows the camera's coverage kept.
+    kept = facts.detections.tracker_id
+    error = np.hypot(*(facts.floor_points - world[kept]).T)
     print(f"{config} {camera_id}: {len(error)} GT foot points, median floor error {np.median(error):.3f} m")
     assert len(error) >= min_points
-    assert facts.floor_points.shape == (len(dets), 2)
+    assert facts.floor_points.shape == (len(kept), 2)
     assert np.median(error) < 0.1
+
+
+def test_coverage_leaves_out_the_people_beyond_it(pets09_gt: Path) -> None:
+    """pets09.yaml covers the plaza up to x 5.5 m, y 7.5 m: the back of the plaza is tracked, not reported."""
+    analytics = CameraAnalytics.from_config(site("pets09.yaml"), "cam-main")
+    dets, world = gt_detections(MotSequence.load(pets09_gt), None)
+    facts = analytics.update(dets, 0)
+    kept = set(facts.detections.tracker_id.tolist())
+    left_out = set(range(len(dets))) - kept
+    assert facts.outside_track_ids == left_out and 50 <= len(left_out) <= 500
+    # Up to the homography's error (a few centimetres) the split follows the floor box.
+    margin = 0.2
+    beyond = (world[:, 0] > 5.5 + margin) | (world[:, 1] > 7.5 + margin)
+    within = (world[:, 0] < 5.5 - margin) & (world[:, 1] < 7.5 - margin)
+    assert set(np.flatnonzero(beyond).tolist()) <= left_out
+    assert set(np.flatnonzero(within).tolist()) <= kept
+    assert len(facts.foot_points) == len(facts.floor_points) == len(kept)
+
+
+BOX = [(0.0, 0.0), (100.0, 0.0), (100.0, 100.0), (0.0, 100.0)]
+
+
+@pytest.mark.parametrize(
+    ("space", "feet", "expected_kept"),
+    [
+        pytest.param("image", [(50, 50), (150, 50), (99, 99)], [0, 2], id="image-space"),
+        pytest.param("image", [(150, 50), (-1, 50)], [], id="nobody-inside"),
+        pytest.param("image", [(10, 10), (20, 20)], [0, 1], id="everybody-inside"),
+        # A box cut by the frame's bottom ends on it, where the coverage's edge is drawn.
+        pytest.param("image", [(50, 100), (100, 30), (0, 0), (50, 100.5)], [0, 1, 2], id="on-the-edge-is-inside"),
+        # The floor map below halves pixels into metres: (150, 50) px stands at (75, 25) m.
+        pytest.param("floor", [(150, 50), (250, 50)], [0], id="floor-space"),
+    ],
+)
+def test_coverage_by_foot_point(space: str, feet: list[tuple[float, float]], expected_kept: list[int]) -> None:
+    raw = {
+        "site": {"id": "s"},
+        "floors": [{"id": "f"}],
+        "cameras": [
+            {
+                "id": "cam",
+                "source": "x.avi",
+                "floor": "f",
+                "homography": {
+                    "image_points": [[0, 0], [200, 0], [200, 200], [0, 200]],
+                    "floor_points": [[0, 0], [100, 0], [100, 100], [0, 100]],
+                },
+                "coverage": {"space": space, "polygon": BOX},
+            }
+        ],
+    }
+    analytics = CameraAnalytics.from_config(SiteConfig.model_validate(raw), "cam")
+    xyxy = np.array([[x - 5, y - 40, x + 5, y] for x, y in feet], dtype=np.float32)
+    dets = Detections(
+        xyxy=xyxy,
+        confidence=np.ones(len(feet), dtype=np.float32),
+        class_id=np.zeros(len(feet), dtype=np.int32),
+        tracker_id=np.arange(10, 10 + len(feet), dtype=np.int64),
+    )
+    facts = analytics.update(dets, 0)
+    assert facts.detections.tracker_id.tolist() == [10 + i for i in expected_kept]
+    assert facts.outside_track_ids == {10 + i for i in range(len(feet))} - {10 + i for i in expected_kept}
+
+
+def test_floor_coverage_needs_a_floor_map() -> None:
+    coverage = CoverageArea(Coverage(space=Space.FLOOR, polygon=BOX))
+    with pytest.raises(ValueError, match="coverage of camera 'cam' is drawn in floor space but it has no floor map"):
+        CameraAnalytics("cam", None, [], [], coverage=coverage)
 
 
 def test_from_config_builds_the_cameras_lines_and_zones() -> None:

@@ -83,7 +83,8 @@ def _as_is(raw: dict[str, Any]) -> None:
 
 
 def _no_homography(raw: dict[str, Any]) -> None:
-    del raw["cameras"][0]["homography"]
+    # The coverage is drawn on the floor: without a homography there is no floor to draw it on.
+    del raw["cameras"][0]["homography"], raw["cameras"][0]["coverage"]
 
 
 def _missing_video(raw: dict[str, Any]) -> None:

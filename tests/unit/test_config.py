@@ -103,6 +103,26 @@ def test_good_config_resolves_relative_sources(tmp_path: Path) -> None:
         ("exits.0.polygon", [[0, 0], [1, 1]], "exits[0].polygon: the exit polygon needs at least 3 points, got 2"),
         ("exits.0.id", "shop", None),  # exits and zones are different things
         ("exits.0.space", "floor", None),
+        ("cameras.0.coverage", {"polygon": [[0, 0], [100, 0], [100, 80]]}, None),
+        ("cameras.0.coverage", {"space": "floor", "polygon": [[0, 0], [10, 0], [10, 8]]}, None),
+        (
+            "cameras.1.coverage",
+            {"space": "floor", "polygon": [[0, 0], [10, 0], [10, 8]]},
+            "the coverage of camera 'cam-b' is drawn in floor space but it has no homography",
+        ),
+        ("cameras.1.coverage", {"polygon": [[0, 0], [10, 0], [10, 8]]}, None),  # image space needs none
+        (
+            "cameras.0.coverage",
+            {"polygon": [[0, 0], [1, 1]]},
+            "cameras[0].coverage.polygon: the coverage polygon needs at least 3 points, got 2",
+        ),
+        (
+            "cameras.0.coverage",
+            {"polygon": [[0, 0], [1, 1], [2, 2]]},
+            "cameras[0].coverage.polygon: the coverage polygon has zero area",
+        ),
+        ("cameras.0.coverage", {"space": "roof", "polygon": [[0, 0], [1, 0], [1, 1]]}, "cameras[0].coverage.space"),
+        ("cameras.0.coverage", {"area": [[0, 0], [1, 0], [1, 1]]}, "cameras[0].coverage.area: Extra inputs"),
         ("topology.0.b", "cam-a", "topology[0]: a topology link must join two different cameras"),
         ("topology.0.min_transit_s", 50, "min_transit_s (50.0) is greater than max_transit_s (20.0)"),
         ("topology.0.b", "cam-q", "topology link cam-a–cam-q refers to unknown camera 'cam-q'"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.cli.video_cmds import parse_lines, parse_zones
+from edge.cli.video_cmds import parse_coverage, parse_lines, parse_zones
 from edge.evaluation.mot import MotSequence
 from edge.sources.gstreamer import gstreamer_available
 
@@ -117,6 +117,9 @@ def test_analyze_prints_the_documented_json(vtest_clip: Path) -> None:
         (["analyze", "VIDEO", "--line", "a=1,2,x,4"], "comma-separated numbers"),
         (["track", "VIDEO", "--fps", "0", "--out", "x.txt"], "argument --fps: must be > 0"),
         (["track", "VIDEO", "--fps", "seven", "--out", "x.txt"], "argument --fps: must be frames per second"),
+        (["track", "VIDEO", "--coverage", "0,0,1,1", "--out", "x.txt"], "--coverage needs an even number (>= 6)"),
+        (["analyze", "VIDEO", "--coverage", "0,0,1,0,2,0"], "the coverage polygon has zero area"),
+        (["analyze", "VIDEO", "--coverage", "0,0,a,0,1,1"], "--coverage: coordinates must be comma-separated"),
     ],
 )
 def test_bad_arguments_give_one_clear_error(vtest_clip: Path, args: list[str], message: str) -> None:
@@ -135,6 +138,17 @@ def test_bad_arguments_give_one_clear_error(vtest_clip: Path, args: list[str], m
 )
 def test_parse_lines(specs: list[str], expected: list[dict[str, object]]) -> None:
     assert parse_lines(specs) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (None, None),
+        ("0,0,10,0,10,5", {"polygon": [[0, 0], [10, 0], [10, 5]]}),
+    ],
+)
+def test_parse_coverage(spec: str | None, expected: dict[str, object] | None) -> None:
+    assert parse_coverage(spec) == expected
 
 
 def test_parse_zones() -> None:

@@ -1,4 +1,4 @@
-"""CameraPublisher at the end of a stream: crossings still settling, zone exits, then every track closes."""
+"""CameraPublisher: when tracks close (the coverage keeps them open) and what the end of a stream sends."""
 
 from __future__ import annotations
 
@@ -33,6 +33,35 @@ def _one_person(time_ns: int) -> CameraFacts:
         tracker_id=np.array([7], dtype=np.int64),
     )
     return CameraFacts("cam-a", time_ns, detections, np.array([[115.0, 150.0]]), np.full((1, 2), np.nan), [], [])
+
+
+def _nobody_reported(time_ns: int, outside: frozenset[int]) -> CameraFacts:
+    empty = Detections.from_array(np.zeros((0, 6), dtype=np.float32))
+    return CameraFacts("cam-a", time_ns, empty, np.zeros((0, 2)), np.zeros((0, 2)), [], [], outside)
+
+
+@pytest.mark.parametrize(
+    ("outside_until_s", "closed_at_s"),
+    [
+        pytest.param(0, 6, id="gone-closes-after-3.5-s"),
+        pytest.param(20, 24, id="outside-the-coverage-stays-open"),
+    ],
+)
+def test_a_track_followed_outside_the_coverage_stays_open(
+    tmp_path: Path, outside_until_s: int, closed_at_s: int
+) -> None:
+    sent: list[pb.Envelope] = []
+    publisher = _publisher(tmp_path, sent)
+    publisher.publish(_one_person(2 * SECOND))
+    closed_at = None
+    for second in range(3, 30):
+        outside = frozenset({7, 8}) if second <= outside_until_s else frozenset()
+        if publisher.publish(_nobody_reported(second * SECOND, outside)) and closed_at is None:
+            closed_at = second
+    assert closed_at == closed_at_s
+    # Track 8 was never reported: nothing is sent for it.
+    kinds = [e.WhichOneof("payload") for e in sent]
+    assert kinds.count("track_closed") == 1 and kinds.count("track_update") == 1
 
 
 CROSSING = LineCrossingEvent("door", Direction.IN, 7, 2 * SECOND, (115.0, 150.0))
