@@ -31,6 +31,7 @@ from edge.agent.camera_reader import CameraReader
 from edge.agent.metrics import AgentMetrics
 from edge.agent.perception import CameraPerception
 from edge.agent.watchdog import SystemdNotifier
+from edge.analytics.camera import track_end_s
 from edge.frames import Frame
 from edge.inference.base import Detector, Embedder
 from edge.privacy.snapshots import SnapshotPolicy
@@ -228,8 +229,7 @@ class AgentCore(ABC):
             factory,
             self.sink,
             UpdateThrottle(1.0 / site.tracking.update_hz),
-            # A track BoT-SORT may still re-find is not closed yet.
-            close_after_s=site.tracking.track_buffer_s + 0.5,
+            close_after_s=track_end_s(site, camera_id),
             track_id_base=_track_id_base(),
         )
         return AgentCamera(camera_id, reader, publisher)

@@ -35,6 +35,15 @@ class CameraFacts:
     outside_track_ids: frozenset[int] = frozenset()
 
 
+def track_end_s(site: SiteConfig, camera_id: str) -> float:
+    """How long one of the camera's tracks is unseen before the edge ends it (and sends track_closed).
+
+    Not while BoT-SORT may still re-find it (`tracking.track_buffer_s`, plus half a second),
+    nor while a line may still hand its crossing over to a new id (the lines' `handover_s`).
+    """
+    return max([site.tracking.track_buffer_s + 0.5, *(line.handover_s for line in site.lines_of(camera_id))])
+
+
 @dataclass(frozen=True)
 class StreamEndFacts:
     """What the end of a camera's stream yields: crossings made too late to settle, exits of everyone still inside."""
@@ -82,10 +91,13 @@ class CameraAnalytics:
     @classmethod
     def from_config(cls, site: SiteConfig, camera_id: str) -> CameraAnalytics:
         camera = site.camera(camera_id)
+        # Lines forget a vanished track (counting a crossing it left unsettled) when the
+        # publisher closes it, so that crossing reaches Kafka before track_closed.
+        forget_s = track_end_s(site, camera_id)
         return cls(
             camera_id,
             FloorMapper.for_camera(camera),
-            [LineCounter(line) for line in site.lines_of(camera_id)],
+            [LineCounter(line, forget_s=forget_s) for line in site.lines_of(camera_id)],
             [ZoneMonitor(zone) for zone in site.zones_of(camera_id)],
             coverage=None if camera.coverage is None else CoverageArea(camera.coverage),
         )

@@ -1,4 +1,5 @@
-"""CameraPublisher: when tracks close (the coverage keeps them open) and what the end of a stream sends."""
+"""CameraPublisher: when tracks close (the coverage keeps them open), what the end of a stream sends, and that
+a crossing counted when its track vanished goes out before the track closes."""
 
 from __future__ import annotations
 
@@ -7,13 +8,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.analytics import CameraFacts, Direction, LineCrossingEvent, StreamEndFacts, ZoneEvent, ZoneEventKind
+from edge.analytics import (
+    CameraAnalytics,
+    CameraFacts,
+    Direction,
+    LineCrossingEvent,
+    StreamEndFacts,
+    ZoneEvent,
+    ZoneEventKind,
+)
+from edge.analytics.camera import track_end_s
 from edge.detections import Detections
 from edge.publish import InProcessSink
 from edge.publish.camera_publisher import CameraPublisher
 from edge.publish.envelopes import EnvelopeFactory
 from edge.publish.sequence import SequenceCounter
 from edge.publish.update_rate import UpdateThrottle
+from shared.config import parse_site_config
 from shared.schema import pb
 
 BASE = 1_000_000
@@ -91,3 +102,40 @@ def test_stream_end_sends_pending_facts_before_closing_tracks(
     for envelope in sent:
         kind = envelope.WhichOneof("payload")
         assert getattr(envelope, kind).track_id == BASE + 7, kind
+
+
+def _walker(x: float) -> Detections:
+    return Detections(
+        xyxy=np.array([[x - 15, 50, x + 15, 150]], dtype=np.float32),
+        confidence=np.array([0.9], dtype=np.float32),
+        class_id=np.zeros(1, dtype=np.int32),
+        tracker_id=np.array([7], dtype=np.int64),
+    )
+
+
+@pytest.mark.parametrize("track_buffer_s", [1.0, 3.0, 6.0])
+def test_a_crossing_left_unsettled_reaches_kafka_before_its_track_closes(tmp_path: Path, track_buffer_s: float) -> None:
+    """A person steps through a door line and leaves the view before the line settles (3 frames)."""
+    site = parse_site_config(
+        {
+            "site": {"id": "mall"},
+            "floors": [{"id": "f"}],
+            "cameras": [{"id": "cam-a", "source": "0", "floor": "f"}],
+            "lines": [{"id": "door", "camera": "cam-a", "points": [[200, 0], [200, 300]]}],
+            "tracking": {"track_buffer_s": track_buffer_s},
+        }
+    )
+    analytics = CameraAnalytics.from_config(site, "cam-a")
+    sent: list[pb.Envelope] = []
+    factory = EnvelopeFactory("mall", "cam-a", "edge-1", SequenceCounter(tmp_path, "cam-a"))
+    publisher = CameraPublisher(
+        factory, InProcessSink(sent.append), UpdateThrottle(0.5), track_end_s(site, "cam-a"), track_id_base=BASE
+    )
+    frame_ns = SECOND // 10
+    for i, x in enumerate([150.0, 170.0, 190.0, 215.0], start=1):
+        publisher.publish(analytics.update(_walker(x), i * frame_ns))
+    empty = Detections.from_array(np.zeros((0, 6), dtype=np.float32))
+    for i in range(5, 200):
+        publisher.publish(analytics.update(empty, i * frame_ns))
+    kinds = [e.WhichOneof("payload") for e in sent if e.WhichOneof("payload") != "track_update"]
+    assert kinds == ["line_crossing", "track_closed"]
