@@ -38,17 +38,19 @@ class _TrackState:
     run_side: int = 0
     run_length: int = 0
     run_start: _Sighting | None = None
+    # Whether this run has lasted settle_s and been decided (once per run).
+    run_settled: bool = False
 
 
 class LineCounter:
     """Counts tracks crossing one `Line`, in and out.
 
-    A crossing counts when a track that had settled on one side (``settle_frames``
-    consecutive frames beyond the dead band) settles on the other side and its path in
+    A crossing counts when a track that had settled on one side (beyond the dead band for
+    ``settle_s``, first frame to latest) settles on the other side and its path in
     between went through the segment — the segment extended by the band at both ends, so
     the band is a uniform tolerance around the drawn line. The band is ``dead_band``, or
     ``dead_band_height`` × the person's box height where that is wider (image space).
-    Passing beside the segment, excursions shorter than ``settle_frames`` and jitter on
+    Passing beside the segment, excursions shorter than ``settle_s`` and jitter on
     the line count nothing.
 
     ID switches: when a new track id appears within ``handover_distance`` of where a track
@@ -61,7 +63,7 @@ class LineCounter:
     of the stream) whose last sighting was beyond the band on the far side of a step
     through the segment counts that crossing then, dated to its first frame on the new
     side. Without this, a person who leaves the view through a door at the frame's edge
-    within `settle_frames` of crossing would never be counted.
+    within `settle_s` of crossing would never be counted.
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class LineCounter:
         self.handover_distance = float(handover_distance)
         self._handover_ns = round(handover_s * 1e9)
         self._forget_ns = round(forget_s * 1e9)
+        self._settle_ns = round(line.settle_s * 1e9)
         self._p1 = np.asarray(line.points[0], dtype=np.float64)
         p2 = np.asarray(line.points[1], dtype=np.float64)
         self._length = float(np.hypot(*(p2 - self._p1)))
@@ -199,9 +202,15 @@ class LineCounter:
         elif decided == state.run_side:
             state.run_length += 1
         else:
-            state.run_side, state.run_length, state.run_start = decided, 1, sighting
-        if state.run_length != self.line.settle_frames or state.run_start is None:
+            state.run_side, state.run_length, state.run_start, state.run_settled = decided, 1, sighting, False
+        if (
+            decided == 0
+            or state.run_settled
+            or state.run_start is None
+            or sighting.time_ns - state.run_start.time_ns < self._settle_ns
+        ):
             return None
+        state.run_settled = True
         crossed = state.settled_side not in (0, decided) and state.net_crossings * decided > 0
         state.settled_side, state.net_crossings = decided, 0
         if not crossed:

@@ -40,8 +40,8 @@ class _Presence:
 class ZoneMonitor:
     """Tracks who is inside one `Zone`.
 
-    Enter: after ``enter_frames`` consecutive sightings inside; the event carries the time
-    of the first of them. Exit: once a track has been outside or unseen for
+    Enter: once a track has been seen inside in consecutive frames for ``enter_s`` (first
+    to latest); the event carries the time of the first of them. Exit: once a track has been outside or unseen for
     ``exit_grace_s``, which bridges short occlusions and flicker at the border; the event
     carries the end of the last frame inside (the next frame's time), so dwell counts
     every frame inside and not the grace period.
@@ -61,6 +61,7 @@ class ZoneMonitor:
         self.zone = zone
         self.handover_distance = float(handover_distance)
         self._grace_ns = round(zone.exit_grace_s * 1e9)
+        self._enter_ns = round(zone.enter_s * 1e9)
         self._tracks: dict[int, _Presence] = {}
         self._clock = FrameClock()
         self._frame_ns = 0
@@ -109,7 +110,7 @@ class ZoneMonitor:
                 presence.run_start = sighting
             presence.run_length += 1
             presence.last_inside, presence.last_point, presence.left_ns = sighting, frame.tested[row], None
-            if presence.entered is None and presence.run_length >= self.zone.enter_frames:
+            if presence.entered is None and time_ns - presence.run_start.time_ns >= self._enter_ns:
                 presence.entered = presence.run_start
                 events.append(self._enter_event(presence))
         for track_id, presence in list(self._tracks.items()):
@@ -153,8 +154,8 @@ class ZoneMonitor:
         lost_points = {tid: p.last_point for tid, p in lost.items()}
         for row, old_id in handover_pairs(frame.tested, new_rows, lost_points, self.handover_distance):
             presence = self._tracks.pop(old_id)
-            # Already entered: the new id's first frame inside needs no confirmation.
-            presence.run_length = self.zone.enter_frames
+            # Already entered: the new id's first frame inside goes on with the visit's run.
+            presence.run_length = 1
             self._tracks[int(frame.track_ids[row])] = presence
 
     def _enter_event(self, presence: _Presence) -> ZoneEvent:

@@ -3,8 +3,8 @@
 Two yardsticks. By plain geometry (`line_crossings`, `zone_visits`): no smoothing, no
 thresholds, no state beyond consecutive samples of one identity. Through the product's
 own rules (`debounced_crossings`, `monitored_visits`): the ground-truth tracks run
-through `LineCounter` and `ZoneMonitor` with the site's settle frames, dead band, enter
-frames and exit grace, so what remains between them and the pipeline's numbers is what
+through `LineCounter` and `ZoneMonitor` with the site's settle time, dead band, enter
+time and exit grace, so what remains between them and the pipeline's numbers is what
 the detector and tracker got wrong, not the debounce (which `confirmable`-style tests
 relate to the geometry).
 """

@@ -103,7 +103,7 @@ def _add_exits(dwell: dict[str, list[float]], events: list[Any]) -> None:
 @dataclass(frozen=True)
 class LineAccuracy:
     line_id: str
-    # Ground-truth tracks through the line's own debounce (settle frames, dead band).
+    # Ground-truth tracks through the line's own debounce (settle time, dead band).
     reference: dict[str, int]
     predicted: dict[str, int]
     # Every step of a ground-truth track through the segment, jitter on the line included.

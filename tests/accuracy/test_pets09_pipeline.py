@@ -47,8 +47,8 @@ def site(vtest_video: Path) -> SiteConfig:
         mp.setenv("MALLFLOW_DATA_DIR", str(vtest_video.parent))
         site = load_site_config(EXAMPLES / "pets09.yaml")
     raw = site.model_dump()
-    raw["lines"] = lines_config("cam-main", settle_frames=3)
-    raw["zones"] = zones_config("cam-main", enter_frames=2)
+    raw["lines"] = lines_config("cam-main", settle_s=0.25)
+    raw["zones"] = zones_config("cam-main", enter_s=0.1)
     return SiteConfig.model_validate(raw)
 
 

@@ -10,7 +10,7 @@ default batching: 2000 records or 200 ms) applies batches to a fresh PostgreSQL 
 A poller reads `camera_progress` (written in each batch's transaction) every 5 ms; each
 change gives one sample: the time it became visible minus the newest event time the batch
 applied (a consumer hook notes it), i.e. the capture time of the latest frame reported. Line crossings are reported too; their event time is the first frame on the
-new side, so they include the line's settle frames (3 at 7 fps = 0.43 s) by design.
+new side, so they include the line's settle time (settle_s 0.25 s: 3 frames at 7 fps, 0.29 s) by design.
 
 Baseline, measured in the same run: one small record produced (acks=all) and consumed on
 the same broker, so the ratio says what detection, tracking, batching and the database add.

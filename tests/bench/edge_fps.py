@@ -50,8 +50,8 @@ def site_config(video: Path, every_frame_reid: bool, detector: str = DEFAULT_PRE
     site = load_site_config(REPO / "deploy/examples/pets09.yaml")
     raw = site.model_dump()
     raw["detector"] = detector
-    raw["lines"] = lines_config("cam-main", settle_frames=3)
-    raw["zones"] = zones_config("cam-main", enter_frames=2)
+    raw["lines"] = lines_config("cam-main", settle_s=0.25)
+    raw["zones"] = zones_config("cam-main", enter_s=0.1)
     if every_frame_reid:
         raw["tracking"]["reid_refresh_frames"] = 1
     return SiteConfig.model_validate(raw)

@@ -86,7 +86,8 @@ GRID: list[Row] = [
     *[Row(f"appearance {v}", {"appearance_thresh": v}) for v in (0.15, 0.2, 0.3, 0.35)],
     *[Row(f"proximity {v}", {"proximity_thresh": v}) for v in (0.6, 0.7, 0.9)],
     *[Row(f"buffer {v}s", {"track_buffer_s": v}) for v in (1.5, 5.0)],
-    *[Row(f"settle {v}", line={"settle_frames": v}) for v in (2, 4, 5, 6)],
+    *[Row(f"settle {v}s", line={"settle_s": v}) for v in (0.0, 0.1, 0.2, 0.4, 0.5, 0.7)],
+    *[Row(f"enter {v}s", zone={"enter_s": v}) for v in (0.0, 0.2, 0.3, 0.5)],
     *[Row(f"dead band {v}px", line={"dead_band": v}) for v in (5.0, 10.0, 20.0)],
     *[Row(f"band {v} x height", line={"dead_band_height": v}) for v in (0.0, 0.02, 0.1, 0.15)],
     Row("cmc none", {"cmc_method": "none"}),
@@ -112,8 +113,8 @@ def base_site(video: Path, detector: str) -> SiteConfig:
 
     os.environ.setdefault("MALLFLOW_DATA_DIR", str(video.parent))
     raw = load_site_config(ROOT / "deploy/examples/pets09.yaml").model_dump()
-    raw["lines"] = lines_config(CAMERA, settle_frames=3)
-    raw["zones"] = zones_config(CAMERA, enter_frames=2)
+    raw["lines"] = lines_config(CAMERA, settle_s=0.25)
+    raw["zones"] = zones_config(CAMERA, enter_s=0.1)
     raw["detector"] = PRESETS[detector].model_dump()
     return SiteConfig.model_validate(raw)
 

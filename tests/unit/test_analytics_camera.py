@@ -191,7 +191,7 @@ def test_floor_and_image_spaces_are_routed(pets09_gt: Path) -> None:
     homography = base.camera("cam-main").homography
     assert homography is not None
     mapper = FloorMapper.from_config(homography)
-    image_line = next(ln for ln in base.lines if ln.id == "mid-vertical").model_copy(update={"settle_frames": 1})
+    image_line = next(ln for ln in base.lines if ln.id == "mid-vertical").model_copy(update={"settle_s": 0.0})
     image_zone = base.zones[0]
     floor_ends = mapper.to_floor(np.array(image_line.points))
     floor_line = image_line.model_copy(

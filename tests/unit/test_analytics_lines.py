@@ -39,8 +39,8 @@ def run(counter: LineCounter, frames: list[Frame]) -> list[LineCrossingEvent]:
     return events
 
 
-def line(settle_frames: int = 3, dead_band: float = 0.0) -> Line:
-    return Line(id="door", camera="cam", points=(P1, P2), settle_frames=settle_frames, dead_band=dead_band)
+def line(settle_s: float = 0.2, dead_band: float = 0.0) -> Line:
+    return Line(id="door", camera="cam", points=(P1, P2), settle_s=settle_s, dead_band=dead_band)
 
 
 RIGHT = [60.0, 70.0, 80.0, 90.0, 110.0, 120.0, 130.0, 140.0]
@@ -49,41 +49,67 @@ JITTER = [99.0, 101.0] * 6
 
 
 @pytest.mark.parametrize(
-    ("frames", "settle_frames", "dead_band", "expected"),
+    ("frames", "settle_s", "dead_band", "expected"),
     [
-        pytest.param(walk(1, RIGHT), 3, 0.0, (1, 0), id="clean-in"),
-        pytest.param(walk(1, LEFT), 3, 0.0, (0, 1), id="clean-out"),
-        pytest.param(walk(1, RIGHT), 1, 0.0, (1, 0), id="clean-in-settle-1"),
-        pytest.param(walk(1, RIGHT + LEFT), 3, 0.0, (1, 1), id="in-then-back-out"),
-        pytest.param(walk(1, [60, 70, 80, 90, *JITTER, 90, 80, 70]), 3, 0.0, (0, 0), id="jitter-then-back"),
-        pytest.param(walk(1, [60, 70, 80, 90, *JITTER, 110, 120, 130]), 3, 0.0, (1, 0), id="jitter-then-on"),
-        pytest.param(walk(1, [60, 70, 80, *[97.0, 103.0] * 6, 80]), 1, 5.0, (0, 0), id="jitter-in-dead-band"),
-        pytest.param(walk(1, [60, 70, 80, 90, 110, 120, 90, 80, 70]), 3, 0.0, (0, 0), id="excursion-2-frames"),
-        pytest.param(walk(1, [60, 70, 80, 90, 110, 120, 130, 90, 80, 70]), 3, 0.0, (1, 1), id="excursion-3-frames"),
-        pytest.param(walk(1, RIGHT, y=250.0), 3, 0.0, (0, 0), id="beside-segment"),
-        pytest.param(walk(1, RIGHT, y=-30.0), 3, 0.0, (0, 0), id="beyond-far-end"),
-        pytest.param(walk(1, RIGHT, y=203.0), 3, 5.0, (1, 0), id="end-within-dead-band"),
-        pytest.param(walk(1, RIGHT, y=206.0), 3, 5.0, (0, 0), id="end-beyond-dead-band"),
+        pytest.param(walk(1, RIGHT), 0.2, 0.0, (1, 0), id="clean-in"),
+        pytest.param(walk(1, LEFT), 0.2, 0.0, (0, 1), id="clean-out"),
+        pytest.param(walk(1, RIGHT), 0.0, 0.0, (1, 0), id="clean-in-settle-0s"),
+        pytest.param(walk(1, RIGHT + LEFT), 0.2, 0.0, (1, 1), id="in-then-back-out"),
+        pytest.param(walk(1, [60, 70, 80, 90, *JITTER, 90, 80, 70]), 0.2, 0.0, (0, 0), id="jitter-then-back"),
+        pytest.param(walk(1, [60, 70, 80, 90, *JITTER, 110, 120, 130]), 0.2, 0.0, (1, 0), id="jitter-then-on"),
+        pytest.param(walk(1, [60, 70, 80, *[97.0, 103.0] * 6, 80]), 0.0, 5.0, (0, 0), id="jitter-in-dead-band"),
+        pytest.param(walk(1, [60, 70, 80, 90, 110, 120, 90, 80, 70]), 0.2, 0.0, (0, 0), id="excursion-2-frames"),
+        pytest.param(walk(1, [60, 70, 80, 90, 110, 120, 130, 90, 80, 70]), 0.2, 0.0, (1, 1), id="excursion-3-frames"),
+        pytest.param(walk(1, RIGHT, y=250.0), 0.2, 0.0, (0, 0), id="beside-segment"),
+        pytest.param(walk(1, RIGHT, y=-30.0), 0.2, 0.0, (0, 0), id="beyond-far-end"),
+        pytest.param(walk(1, RIGHT, y=203.0), 0.2, 5.0, (1, 0), id="end-within-dead-band"),
+        pytest.param(walk(1, RIGHT, y=206.0), 0.2, 5.0, (0, 0), id="end-beyond-dead-band"),
         pytest.param(
             [*walk(1, [60, 70, 80]), {1: (80, 250)}, {1: (120, 250)}, *walk(1, [120, 130, 140])],
-            1,
+            0.0,
             0.0,
             (0, 0),
             id="around-the-end",
         ),
-        pytest.param(walk(1, [110, 120, 130]), 1, 0.0, (0, 0), id="born-on-one-side"),
-        pytest.param(walk(1, RIGHT) + walk(2, LEFT), 3, 0.0, (1, 1), id="two-tracks"),
+        pytest.param(walk(1, [110, 120, 130]), 0.0, 0.0, (0, 0), id="born-on-one-side"),
+        pytest.param(walk(1, RIGHT) + walk(2, LEFT), 0.2, 0.0, (1, 1), id="two-tracks"),
     ],
 )
-def test_counts(frames: list[Frame], settle_frames: int, dead_band: float, expected: tuple[int, int]) -> None:
-    counter = LineCounter(line(settle_frames, dead_band))
+def test_counts(frames: list[Frame], settle_s: float, dead_band: float, expected: tuple[int, int]) -> None:
+    counter = LineCounter(line(settle_s, dead_band))
     events = run(counter, frames)
     assert (counter.counts[Direction.IN], counter.counts[Direction.OUT]) == expected
     assert [e.direction for e in events].count(Direction.IN) == expected[0]
 
 
+def excursion(fps: float, beyond_s: float) -> list[tuple[int, Frame]]:
+    """(time_ns, frame) at `fps`: left of the door for 1 s, right of it for `beyond_s`, back left for 1 s."""
+    frames = []
+    for i in range(round((2 + beyond_s) * fps)):
+        t = i / fps
+        x = 120.0 if 1.0 <= t < 1.0 + beyond_s else 80.0
+        frames.append((round(t * 1e9) + 1, {1: (x, 100.0)}))
+    return frames
+
+
+@pytest.mark.parametrize("fps", [5.0, 7.0, 10.0, 25.0, 30.0])
+@pytest.mark.parametrize(
+    ("beyond_s", "expected"),
+    [
+        pytest.param(0.15, (0, 0), id="0.15s-beyond-is-jitter"),
+        pytest.param(0.45, (1, 1), id="0.45s-beyond-is-a-crossing-and-back"),
+    ],
+)
+def test_settle_means_the_same_at_any_frame_rate(fps: float, beyond_s: float, expected: tuple[int, int]) -> None:
+    """settle_s is time: a step over the line and back counts the same at 5 and at 30 fps."""
+    counter = LineCounter(line(settle_s=0.25))
+    for time_ns, frame in excursion(fps, beyond_s):
+        counter.trigger(detections(frame), time_ns)
+    assert (counter.counts[Direction.IN], counter.counts[Direction.OUT]) == expected
+
+
 # A person who walks through a door at the frame's edge is gone a frame or two after
-# crossing: the track ends before it can settle (settle 3, band 5).
+# crossing: the track ends before it can settle (settle 0.2 s: 3 frames at 10 fps; band 5).
 @pytest.mark.parametrize(
     ("xs", "ending", "expected"),
     [
@@ -99,7 +125,7 @@ def test_counts(frames: list[Frame], settle_frames: int, dead_band: float, expec
     ],
 )
 def test_track_ending_before_it_settles(xs: list[float], ending: str, expected: tuple[int, int]) -> None:
-    counter = LineCounter(line(settle_frames=3, dead_band=5.0), handover_s=1.0, forget_s=1.0)
+    counter = LineCounter(line(settle_s=0.2, dead_band=5.0), handover_s=1.0, forget_s=1.0)
     # "lost": unseen for longer than forget_s (1 s at 10 fps), the track is dropped on a later frame.
     events = run(counter, walk(1, [float(x) for x in xs]) + ([{}] * 13 if ending == "lost" else []))
     if ending == "stream-end":
@@ -110,7 +136,7 @@ def test_track_ending_before_it_settles(xs: list[float], ending: str, expected: 
 
 
 def test_crossing_counted_at_track_end_reports_its_first_frame_past_the_line() -> None:
-    counter = LineCounter(line(settle_frames=3, dead_band=5.0))
+    counter = LineCounter(line(settle_s=0.2, dead_band=5.0))
     run(counter, walk(1, [60.0, 70.0, 80.0, 90.0, 110.0, 120.0]))
     (event,) = counter.close_all()
     assert (event.track_id, event.direction, event.time_ns, event.image_point) == (
@@ -123,7 +149,7 @@ def test_crossing_counted_at_track_end_reports_its_first_frame_past_the_line() -
 
 def test_crossing_pending_at_a_handover_is_counted_once_by_the_new_id() -> None:
     """The old id vanishes just past the line and a new id takes over: one crossing, by the new id."""
-    counter = LineCounter(line(settle_frames=3), handover_s=1.0, forget_s=1.0)
+    counter = LineCounter(line(settle_s=0.2), handover_s=1.0, forget_s=1.0)
     events = run(counter, walk(1, [60, 70, 80, 90, 110]) + walk(2, [115, 120, 125]) + [{}] * 13)
     events += counter.close_all()
     assert [(e.track_id, e.direction) for e in events] == [(2, Direction.IN)]
@@ -152,7 +178,7 @@ def test_dead_band_scales_with_the_person(
             camera="cam",
             space=space,
             points=(P1, P2),
-            settle_frames=3,
+            settle_s=0.2,
             dead_band=dead_band,
             dead_band_height=dead_band_height,
         ),
@@ -165,7 +191,7 @@ def test_dead_band_scales_with_the_person(
 
 
 def test_event_reports_first_frame_on_new_side() -> None:
-    events = run(LineCounter(line(settle_frames=3)), walk(7, RIGHT))
+    events = run(LineCounter(line(settle_s=0.2)), walk(7, RIGHT))
     assert events == [
         LineCrossingEvent(
             line_id="door",
@@ -179,7 +205,7 @@ def test_event_reports_first_frame_on_new_side() -> None:
 
 
 def test_floor_points_are_attached_and_tested_points_override_foot_points() -> None:
-    counter = LineCounter(line(settle_frames=1))
+    counter = LineCounter(line(settle_s=0.0))
     frames = walk(1, RIGHT)
     events = []
     for i, frame in enumerate(frames):
@@ -206,14 +232,14 @@ def test_floor_points_are_attached_and_tested_points_override_foot_points() -> N
         ),
         pytest.param(walk(1, [60, 70, 80, 90]) + walk(2, [190, 200, 210, 220]), [], id="new-id-too-far"),
         # Old id vanishes 65 px from the line, 50 px from the new one: the new id starts afresh
-        # and has only two frames left of the line, too few to settle there.
+        # and has only two frames left of the line, too few to settle there (0.2 s).
         pytest.param(
             walk(1, [15, 25, 35]) + walk(2, [85, 95, 105, 115, 125, 135]), [], id="old-vanished-far-from-line"
         ),
     ],
 )
 def test_id_switch_at_line(frames: list[Frame], expected_ids: list[int]) -> None:
-    events = run(LineCounter(line(settle_frames=3)), frames)
+    events = run(LineCounter(line(settle_s=0.2)), frames)
     assert [(e.track_id, e.direction) for e in events] == [(i, Direction.IN) for i in expected_ids]
 
 
@@ -229,7 +255,7 @@ def test_id_switch_at_line(frames: list[Frame], expected_ids: list[int]) -> None
 )
 def test_handover_window_comes_from_the_line(handover_s: float, hidden_frames: int, expected_ids: list[int]) -> None:
     """A person hidden while crossing and found again under a new id counts once, within the line's `handover_s`."""
-    door = line(settle_frames=3).model_copy(update={"handover_s": handover_s})
+    door = line(settle_s=0.2).model_copy(update={"handover_s": handover_s})
     frames = walk(1, [60, 70, 80, 90]) + [{}] * hidden_frames + walk(2, [110, 120, 130, 140])
     events = run(LineCounter(door), frames)
     assert [(e.track_id, e.direction) for e in events] == [(i, Direction.IN) for i in expected_ids]
@@ -243,7 +269,7 @@ def test_default_forget_covers_the_handover_window(handover_s: float, forget_s: 
 
 def test_id_switch_is_inherited_once() -> None:
     """Two new ids next to one vanished track: only the nearest inherits, nothing is counted twice."""
-    counter = LineCounter(line(settle_frames=1))
+    counter = LineCounter(line(settle_s=0.0))
     frames: list[Frame] = [{1: (x, 100.0)} for x in (60, 70, 80, 90)]
     frames += [{2: (105.0 + k, 100.0), 3: (108.0 + k, 120.0)} for k in (0, 10, 20)]
     events = run(counter, frames)
@@ -251,7 +277,7 @@ def test_id_switch_is_inherited_once() -> None:
 
 
 def test_revived_old_id_starts_afresh() -> None:
-    counter = LineCounter(line(settle_frames=1))
+    counter = LineCounter(line(settle_s=0.0))
     frames = walk(1, [60, 70, 80, 90]) + walk(2, [110, 120]) + [{1: (130.0, 100.0), 2: (130.0, 140.0)}]
     frames += [{1: (140.0, 100.0), 2: (140.0, 140.0)}]
     events = run(counter, frames)
@@ -259,7 +285,7 @@ def test_revived_old_id_starts_afresh() -> None:
 
 
 def test_untracked_and_nan_points_are_ignored() -> None:
-    counter = LineCounter(line(settle_frames=1))
+    counter = LineCounter(line(settle_s=0.0))
     for i, x in enumerate(RIGHT):
         dets = Detections.from_array(np.array([[x - 10, 60, x + 10, 100, 0.9, 0]]))  # tracker_id −1
         counter.trigger(dets, (i + 1) * FRAME_NS)
@@ -268,7 +294,7 @@ def test_untracked_and_nan_points_are_ignored() -> None:
 
 
 def test_forgets_unseen_tracks() -> None:
-    counter = LineCounter(line(settle_frames=1), handover_s=1.0, forget_s=1.0)
+    counter = LineCounter(line(settle_s=0.0), handover_s=1.0, forget_s=1.0)
     run(counter, walk(1, [60, 70]) + [{}] * 11 + walk(1, [110, 120]))
     assert counter.counts == {Direction.IN: 0, Direction.OUT: 0}
     assert len(counter._tracks) == 1

@@ -25,12 +25,12 @@ def detections(points: dict[int, tuple[float, float]]) -> Detections:
     )
 
 
-def zone(enter_frames: int = 2, exit_grace_s: float = 1.0) -> Zone:
+def zone(enter_s: float = 0.1, exit_grace_s: float = 1.0) -> Zone:
     return Zone(
         id="shop",
         camera="cam",
         polygon=[(0.0, 0.0), (100.0, 0.0), (100.0, 100.0), (0.0, 100.0)],
-        enter_frames=enter_frames,
+        enter_s=enter_s,
         exit_grace_s=exit_grace_s,
     )
 
@@ -49,41 +49,57 @@ ENTER, EXIT = ZoneEventKind.ENTER, ZoneEventKind.EXIT
 
 
 @pytest.mark.parametrize(
-    ("steps", "enter_frames", "grace_s", "expected"),
+    ("steps", "enter_s", "grace_s", "expected"),
     [
-        pytest.param([OUT] * 2 + [IN] * 5 + [OUT] * 12, 2, 1.0, [(ENTER, 2, None), (EXIT, 7, 2)], id="enter-exit"),
-        pytest.param([IN] * 5 + [OUT] * 3, 1, 0.0, [(ENTER, 0, None), (EXIT, 5, 0)], id="no-grace"),
-        pytest.param([IN] * 5 + [GONE] * 12, 2, 1.0, [(ENTER, 0, None), (EXIT, 5, 0)], id="vanishes-inside"),
+        pytest.param([OUT] * 2 + [IN] * 5 + [OUT] * 12, 0.1, 1.0, [(ENTER, 2, None), (EXIT, 7, 2)], id="enter-exit"),
+        pytest.param([IN] * 5 + [OUT] * 3, 0.0, 0.0, [(ENTER, 0, None), (EXIT, 5, 0)], id="no-grace"),
+        pytest.param([IN] * 5 + [GONE] * 12, 0.1, 1.0, [(ENTER, 0, None), (EXIT, 5, 0)], id="vanishes-inside"),
         pytest.param(
             [IN] * 5 + [GONE] * 5 + [IN] * 5 + [OUT] * 12,
-            2,
+            0.1,
             1.0,
             [(ENTER, 0, None), (EXIT, 15, 0)],
             id="occlusion-bridged",
         ),
         pytest.param(
             [IN] * 5 + [GONE] * 15 + [IN] * 5 + [OUT] * 12,
-            2,
+            0.1,
             1.0,
             [(ENTER, 0, None), (EXIT, 5, 0), (ENTER, 20, None), (EXIT, 25, 20)],
             id="occlusion-over-grace",
         ),
         pytest.param(
-            [IN] * 3 + [OUT, IN] * 6 + [OUT] * 12, 2, 1.0, [(ENTER, 0, None), (EXIT, 15, 0)], id="border-flicker"
+            [IN] * 3 + [OUT, IN] * 6 + [OUT] * 12, 0.1, 1.0, [(ENTER, 0, None), (EXIT, 15, 0)], id="border-flicker"
         ),
-        pytest.param([OUT, IN] * 8, 2, 1.0, [], id="flicker-never-settles-inside"),
-        pytest.param([IN, GONE] * 8, 2, 1.0, [], id="missed-frames-break-enter-run"),
-        pytest.param([IN] * 2 + [OUT] * 20, 3, 1.0, [], id="too-short-to-enter"),
+        pytest.param([OUT, IN] * 8, 0.1, 1.0, [], id="flicker-never-settles-inside"),
+        pytest.param([IN, GONE] * 8, 0.1, 1.0, [], id="missed-frames-break-enter-run"),
+        pytest.param([IN] * 2 + [OUT] * 20, 0.2, 1.0, [], id="too-short-to-enter"),
     ],
 )
 def test_events(
-    steps: list[Step], enter_frames: int, grace_s: float, expected: list[tuple[ZoneEventKind, int, int | None]]
+    steps: list[Step], enter_s: float, grace_s: float, expected: list[tuple[ZoneEventKind, int, int | None]]
 ) -> None:
-    assert run(ZoneMonitor(zone(enter_frames, grace_s)), steps) == expected
+    assert run(ZoneMonitor(zone(enter_s, grace_s)), steps) == expected
+
+
+@pytest.mark.parametrize("fps", [5.0, 7.0, 10.0, 25.0, 30.0])
+@pytest.mark.parametrize(
+    ("inside_s", "visits"),
+    [pytest.param(0.05, 0, id="0.05s-over-the-edge-is-flicker"), pytest.param(0.5, 1, id="0.5s-inside-is-a-visit")],
+)
+def test_enter_means_the_same_at_any_frame_rate(fps: float, inside_s: float, visits: int) -> None:
+    """enter_s is time: a foot point over the edge for a moment opens no visit at 5 fps nor at 30."""
+    monitor = ZoneMonitor(zone(enter_s=0.1))
+    events: list[ZoneEvent] = []
+    for i in range(round((2 + inside_s) * fps)):
+        t = i / fps
+        events += monitor.trigger(detections({1: IN if 1.0 <= t < 1.0 + inside_s else OUT}), round(t * 1e9))
+    events += monitor.close_all(round(3 * 1e9))
+    assert [e.kind for e in events] == [ZoneEventKind.ENTER, ZoneEventKind.EXIT] * visits
 
 
 def test_exit_is_emitted_when_grace_expires() -> None:
-    monitor = ZoneMonitor(zone(enter_frames=1, exit_grace_s=1.0))
+    monitor = ZoneMonitor(zone(enter_s=0.0, exit_grace_s=1.0))
     emitted_at = []
     for i, step in enumerate([IN] * 3 + [OUT] * 15):
         if monitor.trigger(detections({1: step}), i * FRAME_NS):
@@ -93,7 +109,7 @@ def test_exit_is_emitted_when_grace_expires() -> None:
 
 @pytest.mark.parametrize(("frames_inside", "dwell_s"), [(1, 0.1), (2, 0.2), (10, 1.0), (31, 3.1)])
 def test_dwell_counts_every_frame_inside(frames_inside: int, dwell_s: float) -> None:
-    monitor = ZoneMonitor(zone(enter_frames=1, exit_grace_s=0.5))
+    monitor = ZoneMonitor(zone(enter_s=0.0, exit_grace_s=0.5))
     events: list[ZoneEvent] = []
     for i, step in enumerate([OUT] * 3 + [IN] * frames_inside + [OUT] * 10):
         events += monitor.trigger(detections({1: step}), i * FRAME_NS, floor_points=np.array([[i, 0.0]]))
@@ -104,7 +120,7 @@ def test_dwell_counts_every_frame_inside(frames_inside: int, dwell_s: float) -> 
 
 
 def test_close_all_exits_everyone_inside_and_forgets() -> None:
-    monitor = ZoneMonitor(zone(enter_frames=2, exit_grace_s=1.0))
+    monitor = ZoneMonitor(zone(enter_s=0.1, exit_grace_s=1.0))
     steps = [{1: IN, 2: IN, 3: OUT}, {1: IN, 2: IN, 3: IN}, {1: IN, 3: (60.0, 60.0)}, {1: OUT}]
     for i, frame in enumerate(steps):
         monitor.trigger(detections(frame), i * FRAME_NS)
@@ -122,7 +138,7 @@ def test_close_all_exits_everyone_inside_and_forgets() -> None:
 
 
 def test_close_all_times_a_track_inside_in_the_last_frame_to_that_frame_end() -> None:
-    monitor = ZoneMonitor(zone(enter_frames=1))
+    monitor = ZoneMonitor(zone(enter_s=0.0))
     for i in range(4):
         monitor.trigger(detections({1: IN}), i * FRAME_NS)
     (event,) = monitor.close_all(3 * FRAME_NS)
@@ -173,14 +189,14 @@ def run_ids(monitor: ZoneMonitor, frames: list[dict[int, tuple[float, float]]]) 
 def test_id_switch_inside_the_zone(
     frames: list[dict[int, tuple[float, float]]], expected: list[tuple[ZoneEventKind, int, int]]
 ) -> None:
-    events = run_ids(ZoneMonitor(zone(enter_frames=2, exit_grace_s=1.0)), frames)
+    events = run_ids(ZoneMonitor(zone(enter_s=0.1, exit_grace_s=1.0)), frames)
     assert sorted(events, key=lambda e: (e[0] != ENTER, e[2], e[1])) == sorted(
         expected, key=lambda e: (e[0] != ENTER, e[2], e[1])
     )
 
 
 def test_image_points_are_tested_unless_points_given() -> None:
-    monitor = ZoneMonitor(zone(enter_frames=1))
+    monitor = ZoneMonitor(zone(enter_s=0.0))
     assert monitor.trigger(detections({1: OUT}), 0) == []
     # Floor-space zones get their points from the caller; here they put the track inside.
     events = monitor.trigger(detections({1: OUT}), FRAME_NS, np.array([[10.0, 10.0]]))
@@ -188,7 +204,7 @@ def test_image_points_are_tested_unless_points_given() -> None:
 
 
 def test_untracked_and_nan_points_are_ignored() -> None:
-    monitor = ZoneMonitor(zone(enter_frames=1))
+    monitor = ZoneMonitor(zone(enter_s=0.0))
     untracked = Detections.from_array(np.array([[45, 30, 55, 50, 0.9, 0]]))
     assert monitor.trigger(untracked, 0) == []
     assert monitor.trigger(detections({1: IN}), FRAME_NS, np.array([[np.nan, np.nan]])) == []

@@ -94,7 +94,21 @@ def test_good_config_resolves_relative_sources(tmp_path: Path) -> None:
         ("cameras.0.colour", "red", "cameras[0].colour: Extra inputs are not permitted"),
         ("lines.0.points", [[1, 1], [1, 1]], "lines[0].points: the two points of a line must differ"),
         ("lines.0.camera", "cam-z", "line 'door' refers to unknown camera 'cam-z'"),
-        ("lines.0.settle_frames", 0, "lines[0].settle_frames: Input should be greater than or equal to 1"),
+        ("lines.0.settle_s", -0.1, "lines[0].settle_s: Input should be greater than or equal to 0"),
+        ("lines.0.settle_s", 0, None),
+        (
+            "lines.0.settle_frames",
+            3,
+            "lines[0]: settle_frames is now settle_s, in seconds, so it means the same at any frame "
+            "rate (3 frames at 7 fps: settle_s 0.25)",
+        ),
+        ("zones.0.enter_s", 11, "zones[0].enter_s: Input should be less than or equal to 10"),
+        (
+            "zones.0.enter_frames",
+            2,
+            "zones[0]: enter_frames is now enter_s, in seconds, so it means the same at any frame rate "
+            "(2 frames at 7 fps: enter_s 0.1)",
+        ),
         ("zones.0.polygon", [[0, 0], [1, 1]], "zones[0].polygon: the zone polygon needs at least 3 points, got 2"),
         ("zones.0.polygon", [[0, 0], [1, 1], [2, 2]], "zones[0].polygon: the zone polygon has zero area"),
         ("zones.0.space", "floor", None),  # valid: cam-a has a homography

@@ -7,6 +7,7 @@ the counters' documented rules applied, and are compared event by event, not jus
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,11 @@ def frame_of(time_ns: int, info: SequenceInfo) -> int:
     return round(time_ns * info.fps / 1e9) + 1
 
 
+def frames_spanning(seconds: float, fps: float) -> int:
+    """The fewest consecutive frames at `fps` whose first and last are `seconds` apart or more."""
+    return 1 + math.ceil(seconds * fps - 1e-9)
+
+
 def confirmable(gt: MotSequence, crossings: list[ReferenceCrossing], settle_frames: int) -> list[ReferenceCrossing]:
     """The reference crossings the anti-jitter rule can confirm at all.
 
@@ -78,14 +84,13 @@ def as_keys(crossings: list[ReferenceCrossing]) -> list[tuple[int, int, Directio
     return sorted((c.track_id, c.frame, c.direction) for c in crossings)
 
 
-@pytest.mark.parametrize("settle_frames", [1, 3])
+@pytest.mark.parametrize("settle_s", [0.0, 0.25])
 @pytest.mark.parametrize("name", list(LINES))
-def test_line_counter_matches_reference(gt: MotSequence, info: SequenceInfo, name: str, settle_frames: int) -> None:
+def test_line_counter_matches_reference(gt: MotSequence, info: SequenceInfo, name: str, settle_s: float) -> None:
     p1, p2 = LINES[name]
     # The settle rule alone against geometry; the height band is judged in test_analytics_lines.
-    counter = LineCounter(
-        Line(id=name, camera="cam", points=(p1, p2), settle_frames=settle_frames, dead_band_height=0.0)
-    )
+    counter = LineCounter(Line(id=name, camera="cam", points=(p1, p2), settle_s=settle_s, dead_band_height=0.0))
+    settle_frames = frames_spanning(settle_s, info.fps)
     events = []
     for frame, dets in gt.detections(1, info.length):
         events += counter.trigger(dets, info.time_ns(frame))
@@ -136,11 +141,12 @@ def test_example_site_lines_on_gt(
             with_band.counts,
         )
         reference = line_crossings(seen, *counter.line.points)
-        confirmed = count_crossings(confirmable(seen, reference, counter.line.settle_frames))
+        settle_frames = frames_spanning(counter.line.settle_s, info.fps)
+        confirmed = count_crossings(confirmable(seen, reference, settle_frames))
         measured = (counter.counts[Direction.IN], counter.counts[Direction.OUT])
         ref = count_crossings(reference)
         print(
-            f"{config} {counter.line.id} settle={counter.line.settle_frames}: reference in={ref[Direction.IN]} "
+            f"{config} {counter.line.id} settle={settle_frames} frames: reference in={ref[Direction.IN]} "
             f"out={ref[Direction.OUT]}, CameraAnalytics in={measured[0]} out={measured[1]}"
         )
         assert counter.counts == confirmed
@@ -194,8 +200,8 @@ def visit_keys(events: list[ZoneEvent], info: SequenceInfo) -> list[tuple[int, i
 
 @pytest.mark.parametrize("name", list(ZONES))
 def test_zone_monitor_without_smoothing_equals_reference(gt: MotSequence, info: SequenceInfo, name: str) -> None:
-    """enter_frames=1 and no grace: every reference visit, with identical first and last frames."""
-    events = run_zone(gt, info, Zone(id=name, camera="cam", polygon=ZONES[name], enter_frames=1, exit_grace_s=0))
+    """enter_s=0 and no grace: every reference visit, with identical first and last frames."""
+    events = run_zone(gt, info, Zone(id=name, camera="cam", polygon=ZONES[name], enter_s=0.0, exit_grace_s=0))
     reference = zone_visits(gt, ZONES[name], info.fps)
     dwell = [e.dwell_s for e in events if e.dwell_s is not None]
     print(
@@ -210,13 +216,14 @@ def test_zone_monitor_without_smoothing_equals_reference(gt: MotSequence, info: 
 
 
 @pytest.mark.parametrize("name", list(ZONES))
-@pytest.mark.parametrize(("enter_frames", "exit_grace_s"), [(2, 1.0), (3, 0.5)])
+@pytest.mark.parametrize(("enter_s", "exit_grace_s"), [(0.1, 1.0), (0.2, 0.5)])
 def test_zone_monitor_with_smoothing_follows_its_rules(
-    gt: MotSequence, info: SequenceInfo, name: str, enter_frames: int, exit_grace_s: float
+    gt: MotSequence, info: SequenceInfo, name: str, enter_s: float, exit_grace_s: float
 ) -> None:
-    """With enter_frames and a grace period, visits are the reference's with short runs dropped
+    """With enter_s and a grace period, visits are the reference's with short runs dropped
     and short gaps bridged; how far that moves the totals is printed for the notes."""
-    zone = Zone(id=name, camera="cam", polygon=ZONES[name], enter_frames=enter_frames, exit_grace_s=exit_grace_s)
+    zone = Zone(id=name, camera="cam", polygon=ZONES[name], enter_s=enter_s, exit_grace_s=exit_grace_s)
+    enter_frames = frames_spanning(enter_s, info.fps)
     events = run_zone(gt, info, zone)
     reference = zone_visits(gt, ZONES[name], info.fps)
     grace_frames = round(exit_grace_s * info.fps)
