@@ -14,10 +14,24 @@ from shared.config.site import Space
 
 FloatArray = NDArray[np.float64]
 
-# How far (in the shape's space) a new track id may appear from where a lost one vanished
-# and still take over its history (a line's side, a zone visit): about half a standing
-# person's height in a 768x576 view, about a stride on the floor.
-DEFAULT_HANDOVER_DISTANCE: dict[Space, float] = {Space.IMAGE: 60.0, Space.FLOOR: 1.0}
+# How far on the floor (metres) a new track id may appear from where a lost one vanished and
+# still take over its history (a line's side, a zone visit): about a stride. In the image the
+# reach is a share of the lost person's box height instead (`handover_height` of the line or
+# zone): pixels mean nothing across lenses and distances, a person's own size does.
+FLOOR_HANDOVER_DISTANCE = 1.0
+
+
+def handover_reach(space: Space, handover_height: float, box_height: float, fixed: float | None) -> float:
+    """How far from its last point a lost track may be taken over: `fixed` if given, else per space."""
+    if fixed is not None:
+        return fixed
+    return FLOOR_HANDOVER_DISTANCE if space is Space.FLOOR else handover_height * box_height
+
+
+def check_handover_distance(handover_distance: float | None, space: Space) -> float | None:
+    if handover_distance is not None and not handover_distance >= 0:
+        raise ValueError(f"handover_distance must be >= 0 (in {space} units), got {handover_distance}")
+    return None if handover_distance is None else float(handover_distance)
 
 
 def _points(values: NDArray[np.floating], n: int, name: str) -> FloatArray:
@@ -106,19 +120,23 @@ class FrameClock:
 
 
 def handover_pairs(
-    points: FloatArray, new_rows: list[int], lost: dict[int, FloatArray], max_distance: float
+    points: FloatArray, new_rows: list[int], lost: dict[int, tuple[FloatArray, float]]
 ) -> list[tuple[int, int]]:
     """(row, lost track id) pairs, closest first, each row and each lost track at most once,
-    of new detections (`new_rows` of `points`) within `max_distance` of where a lost track was last."""
+    of new detections (`new_rows` of `points`) within a lost track's reach of where it was last.
+
+    lost: track id → (its last point, its reach).
+    """
     candidates = sorted(
-        (float(np.hypot(*(points[row] - last))), row, tid) for row in new_rows for tid, last in lost.items()
+        (gap, row, tid)
+        for row in new_rows
+        for tid, (last, reach) in lost.items()
+        if (gap := float(np.hypot(*(points[row] - last)))) <= reach
     )
     pairs: list[tuple[int, int]] = []
     rows: set[int] = set()
     tracks: set[int] = set()
-    for gap, row, tid in candidates:
-        if gap > max_distance:
-            break
+    for _, row, tid in candidates:
         if row not in rows and tid not in tracks:
             rows.add(row)
             tracks.add(tid)

@@ -8,7 +8,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edge.analytics.events import Direction, LineCrossingEvent, PointXY
-from edge.analytics.frame import DEFAULT_HANDOVER_DISTANCE, FloatArray, FrameClock, FramePoints, handover_pairs
+from edge.analytics.frame import (
+    FloatArray,
+    FrameClock,
+    FramePoints,
+    check_handover_distance,
+    handover_pairs,
+    handover_reach,
+)
 from edge.detections import Detections
 from shared.config.site import Line, Space
 from shared.geometry import side_of_line
@@ -27,6 +34,8 @@ class _Sighting:
 class _TrackState:
     last_seen_ns: int
     last_point: FloatArray
+    # Box height (pixels) at the last sighting: the person's size where they were.
+    last_height: float
     # Last point strictly off the line, and its side (±1). A step from it to a point on
     # the other side is a geometric crossing if it passes through the segment.
     signed_point: FloatArray | None = None
@@ -53,9 +62,10 @@ class LineCounter:
     Passing beside the segment, excursions shorter than ``settle_s`` and jitter on
     the line count nothing.
 
-    ID switches: when a new track id appears within ``handover_distance`` of where a track
-    vanished near the line at most ``handover_s`` earlier (default: the line's own
-    ``handover_s``), the new id takes over the old one's side and crossing history, so the
+    ID switches: when a new track id appears within reach of where a track vanished near
+    the line at most ``handover_s`` earlier (default: the line's own ``handover_s``; reach:
+    ``handover_distance`` if given, else the line's ``handover_height`` × that person's box
+    height in the image, 1 m on the floor), the new id takes over the old one's side and crossing history, so the
     crossing is counted once, by whichever id completes it. Tracks unseen for ``forget_s``
     (default: 5 s, or the handover window where that is longer) are dropped.
 
@@ -79,10 +89,6 @@ class LineCounter:
         if forget_s is None:
             # A vanished track must be remembered at least as long as a new id may take it over.
             forget_s = max(_DEFAULT_FORGET_S, handover_s)
-        if handover_distance is None:
-            handover_distance = DEFAULT_HANDOVER_DISTANCE[line.space]
-        if not handover_distance >= 0:
-            raise ValueError(f"handover_distance must be >= 0 (in {line.space} units), got {handover_distance}")
         if not handover_s >= 0:
             raise ValueError(f"handover_s must be >= 0 seconds, got {handover_s}")
         if not forget_s >= handover_s:
@@ -91,7 +97,8 @@ class LineCounter:
                 "a vanished track has to be remembered for as long as a new id may take it over"
             )
         self.line = line
-        self.handover_distance = float(handover_distance)
+        # None: the person's own reach (the line's handover_height x box height; 1 m on the floor).
+        self.handover_distance = check_handover_distance(handover_distance, line.space)
         self._handover_ns = round(handover_s * 1e9)
         self._forget_ns = round(forget_s * 1e9)
         self._settle_ns = round(line.settle_s * 1e9)
@@ -131,7 +138,8 @@ class LineCounter:
         self._hand_over(frame, time_ns)
         events = []
         for row, track_id in enumerate(frame.track_ids.tolist()):
-            state = self._tracks.setdefault(track_id, _TrackState(time_ns, frame.tested[row]))
+            state = self._tracks.setdefault(track_id, _TrackState(time_ns, frame.tested[row], 0.0))
+            state.last_height = float(frame.heights[row])
             sighting = _Sighting(time_ns, frame.image_point(row), frame.floor_point(row))
             crossing = self._observe(state, frame.tested[row], float(distances[row]), float(bands[row]), sighting)
             if crossing is not None:
@@ -224,6 +232,9 @@ class LineCounter:
         along = float(np.dot(hit - self._p1, self._unit))
         return -band <= along <= self._length + band
 
+    def _reach(self, state: _TrackState) -> float:
+        return handover_reach(self.line.space, self.line.handover_height, state.last_height, self.handover_distance)
+
     def _distance_to_segment(self, point: FloatArray) -> float:
         along = float(np.clip(np.dot(point - self._p1, self._unit), 0.0, self._length))
         return float(np.hypot(*(point - (self._p1 + along * self._unit))))
@@ -236,14 +247,13 @@ class LineCounter:
             return
         # States are updated after the handover, so "not in this frame" is what makes a track lost.
         lost = {
-            tid: s
+            tid: (s.last_point, reach)
             for tid, s in self._tracks.items()
             if tid not in present
             and time_ns - s.last_seen_ns <= self._handover_ns
-            and self._distance_to_segment(s.last_point) <= self.handover_distance
+            and self._distance_to_segment(s.last_point) <= (reach := self._reach(s))
         }
-        lost_points = {tid: s.last_point for tid, s in lost.items()}
-        for row, old_id in handover_pairs(frame.tested, new_rows, lost_points, self.handover_distance):
+        for row, old_id in handover_pairs(frame.tested, new_rows, lost):
             # The old id's state moves, so it cannot be inherited twice; if the tracker
             # revives the old id later, that id starts afresh and counts nothing twice.
             self._tracks[int(frame.track_ids[row])] = self._tracks.pop(old_id)

@@ -8,7 +8,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edge.analytics.events import PointXY, ZoneEvent, ZoneEventKind
-from edge.analytics.frame import DEFAULT_HANDOVER_DISTANCE, FloatArray, FrameClock, FramePoints, handover_pairs
+from edge.analytics.frame import (
+    FloatArray,
+    FrameClock,
+    FramePoints,
+    check_handover_distance,
+    handover_pairs,
+    handover_reach,
+)
 from edge.detections import Detections
 from shared.config.site import Zone
 from shared.geometry import point_in_polygon
@@ -26,8 +33,10 @@ class _Presence:
 
     run_start: _Sighting
     last_inside: _Sighting
-    # Where it was last seen inside, in the zone's space: a new id appearing there takes over.
+    # Where it was last seen inside, in the zone's space, and its box height (pixels) there:
+    # a new id appearing within its reach of that point takes over.
     last_point: FloatArray
+    last_height: float
     run_length: int = 0
     entered: _Sighting | None = None
     # The track id the visit's events carry: the one that entered, even after a takeover.
@@ -41,25 +50,23 @@ class ZoneMonitor:
     """Tracks who is inside one `Zone`.
 
     Enter: once a track has been seen inside in consecutive frames for ``enter_s`` (first
-    to latest); the event carries the time of the first of them. Exit: once a track has been outside or unseen for
-    ``exit_grace_s``, which bridges short occlusions and flicker at the border; the event
-    carries the end of the last frame inside (the next frame's time), so dwell counts
-    every frame inside and not the grace period.
+    to latest); the event carries the time of the first of them. Exit: once a track has
+    been outside or unseen for ``exit_grace_s``, which bridges short occlusions and flicker
+    at the border; the event carries the end of the last frame inside (the next frame's
+    time), so dwell counts every frame inside and not the grace period.
 
-    ID switches: a new track id that appears inside within ``handover_distance`` of where a
-    track in a visit was last seen, while that track is unseen (and still within its
-    grace), continues that visit instead of starting one; the visit's events keep the id
-    that entered. A track that is not yet entered and goes unseen loses its pending
+    ID switches: a new track id that appears inside within reach of where a track in a
+    visit was last seen (``handover_distance`` if given, else the zone's ``handover_height``
+    × that person's box height in the image, 1 m on the floor), while that track is unseen
+    (and still within its grace), continues that visit instead of starting one; the visit's
+    events keep the id that entered. A track that is not yet entered and goes unseen loses its pending
     sightings; memory holds only tracks seen this frame or inside a visit.
     """
 
     def __init__(self, zone: Zone, *, handover_distance: float | None = None) -> None:
-        if handover_distance is None:
-            handover_distance = DEFAULT_HANDOVER_DISTANCE[zone.space]
-        if not handover_distance >= 0:
-            raise ValueError(f"handover_distance must be >= 0 (in {zone.space} units), got {handover_distance}")
         self.zone = zone
-        self.handover_distance = float(handover_distance)
+        # None: the person's own reach (the zone's handover_height x box height; 1 m on the floor).
+        self.handover_distance = check_handover_distance(handover_distance, zone.space)
         self._grace_ns = round(zone.exit_grace_s * 1e9)
         self._enter_ns = round(zone.enter_s * 1e9)
         self._tracks: dict[int, _Presence] = {}
@@ -104,12 +111,13 @@ class ZoneMonitor:
             inside_now.add(track_id)
             sighting = _Sighting(time_ns, frame.floor_point(row))
             presence = self._tracks.setdefault(
-                track_id, _Presence(sighting, sighting, frame.tested[row], visit_track_id=track_id)
+                track_id, _Presence(sighting, sighting, frame.tested[row], 0.0, visit_track_id=track_id)
             )
             if presence.run_length == 0:
                 presence.run_start = sighting
             presence.run_length += 1
             presence.last_inside, presence.last_point, presence.left_ns = sighting, frame.tested[row], None
+            presence.last_height = float(frame.heights[row])
             if presence.entered is None and time_ns - presence.run_start.time_ns >= self._enter_ns:
                 presence.entered = presence.run_start
                 events.append(self._enter_event(presence))
@@ -151,8 +159,14 @@ class ZoneMonitor:
         }
         if not new_rows or not lost:
             return
-        lost_points = {tid: p.last_point for tid, p in lost.items()}
-        for row, old_id in handover_pairs(frame.tested, new_rows, lost_points, self.handover_distance):
+        reach = {
+            tid: (
+                p.last_point,
+                handover_reach(self.zone.space, self.zone.handover_height, p.last_height, self.handover_distance),
+            )
+            for tid, p in lost.items()
+        }
+        for row, old_id in handover_pairs(frame.tested, new_rows, reach):
             presence = self._tracks.pop(old_id)
             # Already entered: the new id's first frame inside goes on with the visit's run.
             presence.run_length = 1

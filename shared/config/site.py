@@ -168,6 +168,12 @@ class Line(_Strict):
     # someone vanished inherits that history. PETS09 sweep: count accuracy 0.958 at 1.0 and
     # 1.25 s, 0.962 from 1.5 to 2.5 s, 0.958 at 3 s (a wrong handover); 2 s sits in the middle.
     handover_s: float = Field(default=2.0, ge=0, le=5)
+    # Image-space lines: how far from where it vanished (as a share of that person's box
+    # height) a new id may appear and take over; a fixed pixel radius would be half a
+    # person in one view and a crowd in another. Floor-space lines use 1 m. PETS09 sweep:
+    # count accuracy 0.954 at 0, 0.958 from 0.4 to 0.9, 0.962 from 1.0 to 1.5 (BENCHMARKS.md);
+    # 0.75 (about 1.3 m of a walking adult) is the former 60 px at PETS09's median height.
+    handover_height: float = Field(default=0.75, ge=0, le=5)
     # Whether crossings on this line count as site footfall (entrances), or are
     # only an internal passage counter.
     entrance: bool = True
@@ -202,6 +208,9 @@ class Zone(_Strict):
     # tracker finds again after 1-3 s behind someone makes two visits. On PETS09 zones
     # visits are within 2 % of the truth from 2 to 4 s and 8.5 % over at 1 s (BENCHMARKS.md).
     exit_grace_s: float = Field(default=3.0, ge=0)
+    # Image-space zones: how far from where a visitor vanished inside (as a share of their
+    # box height) a new id may appear and go on with the visit. Floor-space zones use 1 m.
+    handover_height: float = Field(default=0.75, ge=0, le=5)
 
     @model_validator(mode="before")
     @classmethod

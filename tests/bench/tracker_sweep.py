@@ -95,6 +95,10 @@ GRID: list[Row] = [
     *[Row(f"reid refresh {v}", {"reid_refresh_frames": v}) for v in (1, 3, 8, 10, 15)],
     *[Row(f"grace {v}s", zone={"exit_grace_s": v}) for v in (1.0, 1.5, 2.0, 2.5, 4.0, 5.0)],
     *[Row(f"handover {v}s", line={"handover_s": v}) for v in (0.0, 1.0, 1.25, 1.5, 2.5, 3.0, 4.0)],
+    *[
+        Row(f"handover reach {v} x height", line={"handover_height": v}, zone={"handover_height": v})
+        for v in (0.0, 0.4, 0.5, 0.6, 0.9, 1.0, 1.25, 1.5)
+    ],
     Row("coverage none", camera={"coverage": None}),
     *[Row(f"coverage x<={x} y<={y}", camera={"coverage": _floor_box(x, y)}) for x, y in COVERAGE_BOXES],
 ]

@@ -300,10 +300,37 @@ def test_forgets_unseen_tracks() -> None:
     assert len(counter._tracks) == 1
 
 
-def test_default_handover_distance_depends_on_space() -> None:
-    image = LineCounter(line())
-    floor = LineCounter(Line(id="f", camera="cam", space=Space.FLOOR, points=((0.0, 0.0), (1.0, 0.0))))
-    assert (image.handover_distance, floor.handover_distance) == (60.0, 1.0)
+@pytest.mark.parametrize(
+    ("box_height", "handover_height", "handover_distance", "expected_ids"),
+    [
+        pytest.param(40.0, 0.75, None, [], id="small-person-reach-30px"),
+        pytest.param(80.0, 0.75, None, [2], id="tall-person-reach-60px"),
+        pytest.param(40.0, 1.5, None, [2], id="line-handover-height-1.5"),
+        pytest.param(80.0, 0.75, 30.0, [], id="fixed-distance-overrides"),
+    ],
+)
+def test_handover_reach_scales_with_the_person(
+    box_height: float, handover_height: float, handover_distance: float | None, expected_ids: list[int]
+) -> None:
+    """Found again 45 px from where they vanished: near for a person 80 px tall, far for one 40 px tall."""
+    door = line(settle_s=0.2).model_copy(update={"handover_height": handover_height})
+    counter = LineCounter(door, handover_distance=handover_distance)
+    frames = walk(1, [60, 70, 80, 90]) + walk(2, [135, 145, 155, 165])
+    events = []
+    for i, frame in enumerate(frames):
+        events += counter.trigger(detections(frame, height=box_height), (i + 1) * FRAME_NS)
+    assert [e.track_id for e in events] == expected_ids
+
+
+def test_floor_lines_hand_over_within_a_metre() -> None:
+    floor_line = Line(id="f", camera="cam", space=Space.FLOOR, points=((0.0, -5.0), (0.0, 5.0)), settle_s=0.0)
+    counter = LineCounter(floor_line)
+    # Old id vanishes 0.3 m before the line; a new one appears 0.9 m further on, the other side.
+    steps = [(1, -1.2), (1, -0.9), (1, -0.6), (1, -0.3), (2, 0.6), (2, 0.9)]
+    events = []
+    for i, (tid, x) in enumerate(steps):
+        events += counter.trigger(detections({tid: (0.0, 0.0)}), (i + 1) * FRAME_NS, np.array([[x, 0.0]]))
+    assert [(e.track_id, e.direction) for e in events] == [(2, Direction.OUT)]
 
 
 @pytest.mark.parametrize(

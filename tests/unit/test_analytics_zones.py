@@ -145,7 +145,7 @@ def test_close_all_times_a_track_inside_in_the_last_frame_to_that_frame_end() ->
     assert (event.entered_time_ns, event.time_ns, event.dwell_s) == (0, 4 * FRAME_NS, pytest.approx(0.4))
 
 
-NEAR = (60.0, 55.0)  # 11 px from IN: within the default 60 px handover distance
+NEAR = (60.0, 55.0)  # 11 px from IN: within reach (0.75 x the 20 px box)
 
 
 def run_ids(monitor: ZoneMonitor, frames: list[dict[int, tuple[float, float]]]) -> list[tuple[ZoneEventKind, int, int]]:
@@ -231,3 +231,15 @@ def test_time_checks() -> None:
 def test_zone_event_validation(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ZoneEvent(zone_id="z", track_id=1, time_ns=10, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("handover_height", "visits"),
+    [pytest.param(0.75, 2, id="reach-15px-someone-else"), pytest.param(2.0, 1, id="reach-40px-the-same-visit")],
+)
+def test_handover_reach_is_a_share_of_the_person_height(handover_height: float, visits: int) -> None:
+    """Boxes 20 px tall; the new id appears 30 px from where the old one vanished inside."""
+    monitor = ZoneMonitor(zone().model_copy(update={"handover_height": handover_height}))
+    frames = [{1: IN}] * 5 + [{}] * 2 + [{2: (80.0, 50.0)}] * 5 + [{2: OUT}] * 12
+    events = run_ids(monitor, frames)
+    assert sum(kind is ENTER for kind, _, _ in events) == visits
