@@ -10,18 +10,13 @@ homography) or in the camera's image (pixels); the foot point decides.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 
-from shared.config.regions import PointXY, Space, region
+from shared.config.regions import CoveragePolygon, Space
 
 
 class Coverage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     space: Space = Space.IMAGE
-    polygon: list[PointXY]
-
-    @field_validator("polygon")
-    @classmethod
-    def _polygon(cls, v: list[PointXY]) -> list[PointXY]:
-        return region("coverage", v)
+    polygon: CoveragePolygon

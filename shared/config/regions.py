@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import partial
+from typing import Annotated
 
 import numpy as np
+from pydantic import AfterValidator
 
 PointXY = tuple[float, float]
 
@@ -26,3 +29,9 @@ def region(kind: str, v: list[PointXY]) -> list[PointXY]:
     if area <= 0:
         raise ValueError(f"the {kind} polygon has zero area")
     return v
+
+
+# Polygon fields, each checked with its kind named in the message.
+ZonePolygon = Annotated[list[PointXY], AfterValidator(partial(region, "zone"))]
+ExitPolygon = Annotated[list[PointXY], AfterValidator(partial(region, "exit"))]
+CoveragePolygon = Annotated[list[PointXY], AfterValidator(partial(region, "coverage"))]

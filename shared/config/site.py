@@ -20,7 +20,7 @@ from shared.config.coverage import Coverage
 from shared.config.detector import DetectorProfile, default_profile, profile_from
 from shared.config.load_shedding import LoadShedding
 from shared.config.opening_hours import OpeningHours
-from shared.config.regions import PointXY, Space, region
+from shared.config.regions import ExitPolygon, PointXY, Space, ZonePolygon
 from shared.config.stream import StreamSettings, has_userinfo
 
 Identifier = Annotated[
@@ -198,7 +198,7 @@ class Zone(_Strict):
     id: Identifier
     camera: Identifier
     space: Space = Space.IMAGE
-    polygon: list[PointXY]
+    polygon: ZonePolygon
     # Seconds inside (from the first frame of a run inside to the latest) before an enter
     # is emitted; 0: the first frame inside. 0.1 s is 2 frames at 7 fps, 4 at 30 fps: a
     # foot point flickering over the edge for a frame or two opens no visit at any rate.
@@ -217,11 +217,6 @@ class Zone(_Strict):
     def _moved(cls, data: Any) -> Any:
         return _in_seconds(data, "enter_frames", "enter_s", "2 frames at 7 fps: enter_s 0.1")
 
-    @field_validator("polygon")
-    @classmethod
-    def _polygon(cls, v: list[PointXY]) -> list[PointXY]:
-        return region("zone", v)
-
 
 class Exit(_Strict):
     """Where people leave the site within a camera's view: a door to the street, the edge
@@ -231,12 +226,7 @@ class Exit(_Strict):
     id: Identifier
     camera: Identifier
     space: Space = Space.IMAGE
-    polygon: list[PointXY]
-
-    @field_validator("polygon")
-    @classmethod
-    def _polygon(cls, v: list[PointXY]) -> list[PointXY]:
-        return region("exit", v)
+    polygon: ExitPolygon
 
 
 class Link(_Strict):
