@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.cli.errors import UsageError
-from shared.config.detector import DEFAULT_PRESET, PRESETS
+from shared.config.detector import DEFAULT_PRESET, INPUT_STRIDE, PRESETS, fitted_input_size
 from shared.config.site import SiteConfig
 
 if TYPE_CHECKING:
@@ -63,6 +63,14 @@ def _common(p: argparse.ArgumentParser) -> None:
         help=f"detector profile (default {DEFAULT_PRESET}; site files can define their own)",
     )
     p.add_argument(
+        "--input-size",
+        type=_input_size,
+        default=None,
+        metavar="H,W",
+        help="detector input (multiples of 32; default: fitted to the video's frame, so people keep their size in "
+        "the network on a large frame)",
+    )
+    p.add_argument(
         "--coverage",
         default=None,
         metavar="x1,y1,x2,y2,x3,y3,...",
@@ -82,6 +90,38 @@ def _fps(text: str) -> float:
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
     return value
+
+
+def _input_size(text: str) -> tuple[int, int]:
+    h, sep, w = text.partition(",")
+    try:
+        size = (int(h), int(w))
+    except ValueError:
+        size = (0, 0)
+    if not sep or min(size) <= 0 or size[0] % INPUT_STRIDE or size[1] % INPUT_STRIDE:
+        raise argparse.ArgumentTypeError(f"must be HEIGHT,WIDTH in positive multiples of {INPUT_STRIDE}, got {text!r}")
+    return size
+
+
+def frame_size(video: str) -> tuple[int, int] | None:
+    """(height, width) of the video's frames as OpenCV reads the file; None if it cannot tell."""
+    import cv2
+
+    capture = cv2.VideoCapture(video)
+    try:
+        h, w = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+    finally:
+        capture.release()
+    return (h, w) if h > 0 and w > 0 else None
+
+
+def detector_input_size(video: str, preset_name: str, requested: tuple[int, int] | None) -> tuple[int, int]:
+    """The input size asked for, else the preset's fitted to the video's frame (the preset's if unknown)."""
+    if requested is not None:
+        return requested
+    base = PRESETS[preset_name].input_size
+    size = frame_size(video)
+    return base if size is None else fitted_input_size(base, size)
 
 
 def _numbers(text: str, what: str) -> list[float]:
@@ -135,6 +175,7 @@ def video_site(
     reid: bool,
     detector: str = DEFAULT_PRESET,
     coverage: str | None = None,
+    input_size: tuple[int, int] | None = None,
 ) -> SiteConfig:
     """A one-camera site around a single video, so the tools run the agent's exact code."""
     camera = {"id": CAMERA_ID, "source": video, "floor": "floor", "fps_hint": fps, "coverage": parse_coverage(coverage)}
@@ -145,10 +186,19 @@ def video_site(
             "cameras": [camera],
             "lines": parse_lines(lines),
             "zones": parse_zones(zones),
-            "detector": detector,
+            "detector": detector if input_size is None else {"preset": detector, "input_size": input_size},
             "tracking": {"reid": reid},
         }
     )
+
+
+def _video_site(args: argparse.Namespace, lines: list[str], zones: list[str]) -> SiteConfig:
+    size = detector_input_size(args.video, args.detector, args.input_size)
+    if args.input_size is None and size != PRESETS[args.detector].input_size:
+        print(
+            f"detector input {size[0]}x{size[1]}, fitted to the video's frame (--input-size sets it)", file=sys.stderr
+        )
+    return video_site(args.video, args.fps, lines, zones, not args.no_reid, args.detector, args.coverage, size)
 
 
 def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, CameraPerception, Iterator[VideoStep]]:
@@ -169,7 +219,7 @@ def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, Cam
 
 
 def _track(args: argparse.Namespace) -> int:
-    site = video_site(args.video, args.fps, [], [], not args.no_reid, args.detector, args.coverage)
+    site = _video_site(args, [], [])
     source, _, steps = _steps(args, site)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with source, args.out.open("w") as out:
@@ -188,7 +238,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from edge.agent.video import end_of_video
     from edge.analytics.events import Direction, ZoneEventKind
 
-    site = video_site(args.video, args.fps, args.line, args.zone, not args.no_reid, args.detector, args.coverage)
+    site = _video_site(args, args.line, args.zone)
     source, perception, steps = _steps(args, site)
     counts = {line.id: {d.value: 0 for d in Direction} for line in site.lines}
     dwell: dict[str, list[float]] = {zone.id: [] for zone in site.zones}

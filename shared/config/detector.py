@@ -9,6 +9,7 @@ catalogue does not know.
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Any, Literal, Self
 
@@ -137,3 +138,28 @@ def profile_from(raw: Any) -> Any:
 
 def default_profile() -> DetectorProfile:
     return PRESETS[DEFAULT_PRESET]
+
+
+# The presets' sizes suit a 768x576 camera: its frame enters the network at about 0.7 of
+# its pixels, people ~57 px tall. A larger frame letterboxed into the same input shrinks its
+# people with it: PETS09 padded onto a canvas twice its size (people half as large in the
+# input) scored MOTA 70.8 / 33 ID switches at 416x544 and 89.2 / 4 at 832x1088
+# (tests/bench/tracker_sweep.py --canvas 2, BENCHMARKS.md). The long side stops at the
+# pedestrian model's own training width.
+FIT_SCALE = 0.7
+MAX_FITTED_SIDE = 1088
+
+
+def fitted_input_size(base: tuple[int, int], frame_hw: tuple[int, int]) -> tuple[int, int]:
+    """An input size (multiples of 32) that keeps a frame of `frame_hw` at FIT_SCALE of its pixels,
+    its long side at most MAX_FITTED_SIDE; `base` where that is no larger (small frames)."""
+    h, w = frame_hw
+    if h <= 0 or w <= 0:
+        raise ValueError(f"frame size must be positive, got {h}x{w}")
+    scale = min(FIT_SCALE, MAX_FITTED_SIDE / max(h, w))
+    fitted = (_stride_ceil(h * scale), _stride_ceil(w * scale))
+    return fitted if fitted[0] * fitted[1] > base[0] * base[1] else base
+
+
+def _stride_ceil(x: float) -> int:
+    return INPUT_STRIDE * math.ceil(x / INPUT_STRIDE - 1e-9)

@@ -9,7 +9,15 @@ import pytest
 import yaml
 
 from shared.config import ConfigError, load_site_config, parse_site_config
-from shared.config.detector import IMAGENET_MEAN, IMAGENET_STD, PRESETS, DetectorProfile, Letterbox, profile_from
+from shared.config.detector import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    PRESETS,
+    DetectorProfile,
+    Letterbox,
+    fitted_input_size,
+    profile_from,
+)
 from shared.config.site import SiteConfig
 
 # Two cameras on one floor; each case appends top-level keys (or a camera's `detector:`).
@@ -397,3 +405,28 @@ def test_detector_model_paths_resolve_like_camera_sources(
     want = expected.format(dir=tmp_path.resolve())
     assert site.detector.model == want
     assert site.detector_of("c").model == want
+
+
+@pytest.mark.parametrize(
+    ("frame_hw", "expected"),
+    [
+        ((576, 768), (416, 544)),  # the presets' own camera: unchanged
+        ((288, 384), (416, 544)),  # smaller frames keep the preset (upscaled)
+        ((480, 640), (416, 544)),
+        ((720, 1280), (512, 896)),
+        ((1080, 1920), (640, 1088)),  # long side capped at the model's training width
+        ((1920, 1080), (1088, 640)),  # portrait
+        ((2160, 3840), (640, 1088)),
+        ((1152, 1536), (832, 1088)),
+    ],
+)
+def test_fitted_input_size(frame_hw: tuple[int, int], expected: tuple[int, int]) -> None:
+    size = fitted_input_size((416, 544), frame_hw)
+    assert size == expected
+    assert size[0] % 32 == 0 and size[1] % 32 == 0
+
+
+@pytest.mark.parametrize("frame_hw", [(0, 640), (480, -1)])
+def test_fitted_input_size_needs_a_frame(frame_hw: tuple[int, int]) -> None:
+    with pytest.raises(ValueError, match="frame size must be positive"):
+        fitted_input_size((416, 544), frame_hw)

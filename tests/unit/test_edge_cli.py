@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.cli.video_cmds import parse_coverage, parse_lines, parse_zones
+from edge.cli.video_cmds import detector_input_size, parse_coverage, parse_lines, parse_zones, video_site
 from edge.evaluation.mot import MotSequence
 from edge.sources.gstreamer import gstreamer_available
 
@@ -120,6 +120,9 @@ def test_analyze_prints_the_documented_json(vtest_clip: Path) -> None:
         (["track", "VIDEO", "--coverage", "0,0,1,1", "--out", "x.txt"], "--coverage needs an even number (>= 6)"),
         (["analyze", "VIDEO", "--coverage", "0,0,1,0,2,0"], "the coverage polygon has zero area"),
         (["analyze", "VIDEO", "--coverage", "0,0,a,0,1,1"], "--coverage: coordinates must be comma-separated"),
+        (["track", "VIDEO", "--input-size", "416", "--out", "x.txt"], "argument --input-size: must be HEIGHT,WIDTH"),
+        (["track", "VIDEO", "--input-size", "400,544", "--out", "x.txt"], "positive multiples of 32, got '400,544'"),
+        (["analyze", "VIDEO", "--input-size", "a,b"], "argument --input-size: must be HEIGHT,WIDTH"),
     ],
 )
 def test_bad_arguments_give_one_clear_error(vtest_clip: Path, args: list[str], message: str) -> None:
@@ -153,3 +156,34 @@ def test_parse_coverage(spec: str | None, expected: dict[str, object] | None) ->
 
 def test_parse_zones() -> None:
     assert parse_zones(["z=0,0,1,0,1,1"])[0]["polygon"] == [[0, 0], [1, 0], [1, 1]]
+
+
+def _blank_video(path: Path, height: int, width: int) -> Path:
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (width, height))
+    for _ in range(2):
+        writer.write(np.zeros((height, width, 3), np.uint8))
+    writer.release()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("frame_hw", "requested", "expected"),
+    [
+        pytest.param((576, 768), None, (416, 544), id="pets09-size-keeps-the-preset"),
+        pytest.param((720, 1280), None, (512, 896), id="720p-fitted"),
+        pytest.param((1152, 1536), None, (832, 1088), id="large-frame-fitted"),
+        pytest.param((1152, 1536), (416, 544), (416, 544), id="asked-for-size-wins"),
+        pytest.param(None, None, (416, 544), id="unreadable-file-keeps-the-preset"),
+    ],
+)
+def test_detector_input_is_fitted_to_the_video(
+    tmp_path: Path, frame_hw: tuple[int, int] | None, requested: tuple[int, int] | None, expected: tuple[int, int]
+) -> None:
+    video = tmp_path / "none.avi" if frame_hw is None else _blank_video(tmp_path / "clip.avi", *frame_hw)
+    size = detector_input_size(str(video), "pedestrian", requested)
+    assert size == expected
+    site = video_site(str(video), 7.0, [], [], True, "pedestrian", None, size)
+    assert site.detector_of("video").input_size == expected
+    assert site.detector_of("video").model == "bytetrack_nano_mix"
