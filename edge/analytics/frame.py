@@ -15,23 +15,31 @@ from shared.config.site import Space
 FloatArray = NDArray[np.float64]
 
 # How far on the floor (metres) a new track id may appear from where a lost one vanished and
-# still take over its history (a line's side, a zone visit): about a stride. In the image the
-# reach is a share of the lost person's box height instead (`handover_height` of the line or
-# zone): pixels mean nothing across lenses and distances, a person's own size does.
+# still take over its history (a line's side, a zone visit): about a stride.
 FLOOR_HANDOVER_DISTANCE = 1.0
 
 
-def handover_reach(space: Space, handover_height: float, box_height: float, fixed: float | None) -> float:
-    """How far from its last point a lost track may be taken over: `fixed` if given, else per space."""
-    if fixed is not None:
-        return fixed
-    return FLOOR_HANDOVER_DISTANCE if space is Space.FLOOR else handover_height * box_height
+@dataclass(frozen=True)
+class HandoverReach:
+    """How far from its last point a lost track may be taken over by a new id.
 
+    In the image a share (`handover_height`) of the lost person's box height: pixels mean
+    nothing across lenses and distances, a person's own size does. On the floor a stride.
+    `fixed` (in the shape's units) replaces both.
+    """
 
-def check_handover_distance(handover_distance: float | None, space: Space) -> float | None:
-    if handover_distance is not None and not handover_distance >= 0:
-        raise ValueError(f"handover_distance must be >= 0 (in {space} units), got {handover_distance}")
-    return None if handover_distance is None else float(handover_distance)
+    space: Space
+    handover_height: float
+    fixed: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.fixed is not None and not self.fixed >= 0:
+            raise ValueError(f"handover_distance must be >= 0 (in {self.space} units), got {self.fixed}")
+
+    def of(self, box_height: float) -> float:
+        if self.fixed is not None:
+            return self.fixed
+        return FLOOR_HANDOVER_DISTANCE if self.space is Space.FLOOR else self.handover_height * box_height
 
 
 def _points(values: NDArray[np.floating], n: int, name: str) -> FloatArray:

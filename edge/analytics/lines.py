@@ -12,9 +12,8 @@ from edge.analytics.frame import (
     FloatArray,
     FrameClock,
     FramePoints,
-    check_handover_distance,
+    HandoverReach,
     handover_pairs,
-    handover_reach,
 )
 from edge.detections import Detections
 from shared.config.site import Line, Space
@@ -45,7 +44,6 @@ class _TrackState:
     net_crossings: int = 0
     settled_side: int = 0
     run_side: int = 0
-    run_length: int = 0
     run_start: _Sighting | None = None
     # Whether this run has lasted settle_s and been decided (once per run).
     run_settled: bool = False
@@ -97,8 +95,7 @@ class LineCounter:
                 "a vanished track has to be remembered for as long as a new id may take it over"
             )
         self.line = line
-        # None: the person's own reach (the line's handover_height x box height; 1 m on the floor).
-        self.handover_distance = check_handover_distance(handover_distance, line.space)
+        self.reach = HandoverReach(line.space, line.handover_height, handover_distance)
         self._handover_ns = round(handover_s * 1e9)
         self._forget_ns = round(forget_s * 1e9)
         self._settle_ns = round(line.settle_s * 1e9)
@@ -163,7 +160,7 @@ class LineCounter:
         for track_id in track_ids:
             state = self._tracks.pop(track_id)
             side = state.run_side
-            if state.run_length == 0 or state.run_start is None or state.settled_side in (0, side):
+            if side == 0 or state.run_start is None or state.settled_side in (0, side):
                 continue
             if state.net_crossings * side <= 0:
                 continue
@@ -205,12 +202,8 @@ class LineCounter:
         state.last_seen_ns, state.last_point = sighting.time_ns, point
 
         decided = side if abs(distance) > band else 0
-        if decided == 0:
-            state.run_side, state.run_length = 0, 0
-        elif decided == state.run_side:
-            state.run_length += 1
-        else:
-            state.run_side, state.run_length, state.run_start, state.run_settled = decided, 1, sighting, False
+        if decided != state.run_side:
+            state.run_side, state.run_start, state.run_settled = decided, sighting, False
         if (
             decided == 0
             or state.run_settled
@@ -232,9 +225,6 @@ class LineCounter:
         along = float(np.dot(hit - self._p1, self._unit))
         return -band <= along <= self._length + band
 
-    def _reach(self, state: _TrackState) -> float:
-        return handover_reach(self.line.space, self.line.handover_height, state.last_height, self.handover_distance)
-
     def _distance_to_segment(self, point: FloatArray) -> float:
         along = float(np.clip(np.dot(point - self._p1, self._unit), 0.0, self._length))
         return float(np.hypot(*(point - (self._p1 + along * self._unit))))
@@ -251,7 +241,7 @@ class LineCounter:
             for tid, s in self._tracks.items()
             if tid not in present
             and time_ns - s.last_seen_ns <= self._handover_ns
-            and self._distance_to_segment(s.last_point) <= (reach := self._reach(s))
+            and self._distance_to_segment(s.last_point) <= (reach := self.reach.of(s.last_height))
         }
         for row, old_id in handover_pairs(frame.tested, new_rows, lost):
             # The old id's state moves, so it cannot be inherited twice; if the tracker

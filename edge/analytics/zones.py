@@ -12,9 +12,8 @@ from edge.analytics.frame import (
     FloatArray,
     FrameClock,
     FramePoints,
-    check_handover_distance,
+    HandoverReach,
     handover_pairs,
-    handover_reach,
 )
 from edge.detections import Detections
 from shared.config.site import Zone
@@ -65,8 +64,7 @@ class ZoneMonitor:
 
     def __init__(self, zone: Zone, *, handover_distance: float | None = None) -> None:
         self.zone = zone
-        # None: the person's own reach (the zone's handover_height x box height; 1 m on the floor).
-        self.handover_distance = check_handover_distance(handover_distance, zone.space)
+        self.reach = HandoverReach(zone.space, zone.handover_height, handover_distance)
         self._grace_ns = round(zone.exit_grace_s * 1e9)
         self._enter_ns = round(zone.enter_s * 1e9)
         self._tracks: dict[int, _Presence] = {}
@@ -159,13 +157,7 @@ class ZoneMonitor:
         }
         if not new_rows or not lost:
             return
-        reach = {
-            tid: (
-                p.last_point,
-                handover_reach(self.zone.space, self.zone.handover_height, p.last_height, self.handover_distance),
-            )
-            for tid, p in lost.items()
-        }
+        reach = {tid: (p.last_point, self.reach.of(p.last_height)) for tid, p in lost.items()}
         for row, old_id in handover_pairs(frame.tested, new_rows, reach):
             presence = self._tracks.pop(old_id)
             # Already entered: the new id's first frame inside goes on with the visit's run.

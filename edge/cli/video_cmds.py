@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from shared.cli.errors import UsageError
 from shared.config.detector import DEFAULT_PRESET, INPUT_STRIDE, PRESETS, fitted_input_size
 from shared.config.site import SiteConfig
+from shared.video_files import frame_size
 
 if TYPE_CHECKING:
     from edge.agent.perception import CameraPerception
@@ -103,25 +104,17 @@ def _input_size(text: str) -> tuple[int, int]:
     return size
 
 
-def frame_size(video: str) -> tuple[int, int] | None:
-    """(height, width) of the video's frames as OpenCV reads the file; None if it cannot tell."""
-    import cv2
-
-    capture = cv2.VideoCapture(video)
-    try:
-        h, w = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
-    finally:
-        capture.release()
-    return (h, w) if h > 0 and w > 0 else None
-
-
 def detector_input_size(video: str, preset_name: str, requested: tuple[int, int] | None) -> tuple[int, int]:
-    """The input size asked for, else the preset's fitted to the video's frame (the preset's if unknown)."""
+    """The input size asked for, else the preset's fitted to the video's frame (the preset's if unknown).
+
+    A live source is not opened twice to learn its size: it keeps the preset's.
+    """
     if requested is not None:
         return requested
     base = PRESETS[preset_name].input_size
-    size = frame_size(video)
-    return base if size is None else fitted_input_size(base, size)
+    path = video.removeprefix("file://")
+    size = None if "://" in path else frame_size(path)
+    return base if size is None else fitted_input_size(base, (size[1], size[0]))
 
 
 def _numbers(text: str, what: str) -> list[float]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from shared.config import ConfigError, load_site_config
 from shared.config.advice import settings_warnings
 from shared.config.site import Camera
+from shared.video_files import frame_size
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,13 +90,7 @@ def _frame_size(camera: Camera) -> tuple[tuple[int, int] | None, str]:
         return None, f"a live source; `mallflow calibrate --camera {camera.id}` checks it on a frame"
     if not os.path.isfile(path):
         return None, f"video file {path} not found"
-    import cv2
-
-    cap = cv2.VideoCapture(path)
-    try:
-        size = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    finally:
-        cap.release()
-    if min(size) <= 0:
+    size = frame_size(path)
+    if size is None:
         return None, f"cannot read the frame size of {path}"
     return size, ""
