@@ -88,6 +88,7 @@ def assemble_agent(
 
         return build_deepstream_agent(site, cameras, sink, settings, metrics)
     # Imported here: the engines load onnxruntime (or TensorRT) and the sources GStreamer.
+    from edge.agent.detector_profile import camera_detector
     from edge.inference.factory import create_detector, create_embedder
     from edge.sources.factory import open_source
 
@@ -99,7 +100,7 @@ def assemble_agent(
     loaded: dict[str, Detector] = {}
     detectors: dict[str, Detector] = {}
     for camera_id in cameras:
-        profile = site.detector_of(camera_id)
+        profile = camera_detector(site, camera_id)
         if profile.key not in loaded:
             loaded[profile.key] = create_detector(options.engine, profile, threads=threads)
         detectors[camera_id] = loaded[profile.key]

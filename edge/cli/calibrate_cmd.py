@@ -49,7 +49,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     _check_output(args.out)
     frame = _first_frame(camera, args.source_backend)
     check = check_camera(camera, (frame.shape[1], frame.shape[0]))
-    blurred, people, faces = _blurred(frame, site.detector_of(camera.id), args.threads)
+    blurred, people, faces = _blurred(frame, site.detector_of(camera.id).for_frame(frame.shape[:2]), args.threads)
     _write_png(args.out, draw_overlay(blurred, site, camera, check))
     for line in _report(check):
         print(line)

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.cli.errors import UsageError
-from shared.config.detector import DEFAULT_PRESET, INPUT_STRIDE, PRESETS, fitted_input_size
+from shared.config.detector import DEFAULT_PRESET, INPUT_STRIDE, PRESETS
 from shared.config.site import SiteConfig
-from shared.video_files import frame_size
 
 if TYPE_CHECKING:
     from edge.agent.perception import CameraPerception
@@ -104,19 +103,6 @@ def _input_size(text: str) -> tuple[int, int]:
     return size
 
 
-def detector_input_size(video: str, preset_name: str, requested: tuple[int, int] | None) -> tuple[int, int]:
-    """The input size asked for, else the preset's fitted to the video's frame (the preset's if unknown).
-
-    A live source is not opened twice to learn its size: it keeps the preset's.
-    """
-    if requested is not None:
-        return requested
-    base = PRESETS[preset_name].input_size
-    path = video.removeprefix("file://")
-    size = None if "://" in path else frame_size(path)
-    return base if size is None else fitted_input_size(base, (size[1], size[0]))
-
-
 def _numbers(text: str, what: str) -> list[float]:
     try:
         return [float(v) for v in text.split(",")]
@@ -186,15 +172,13 @@ def video_site(
 
 
 def _video_site(args: argparse.Namespace, lines: list[str], zones: list[str]) -> SiteConfig:
-    size = detector_input_size(args.video, args.detector, args.input_size)
-    if args.input_size is None and size != PRESETS[args.detector].input_size:
-        print(
-            f"detector input {size[0]}x{size[1]}, fitted to the video's frame (--input-size sets it)", file=sys.stderr
-        )
-    return video_site(args.video, args.fps, lines, zones, not args.no_reid, args.detector, args.coverage, size)
+    return video_site(
+        args.video, args.fps, lines, zones, not args.no_reid, args.detector, args.coverage, args.input_size
+    )
 
 
 def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, CameraPerception, Iterator[VideoStep]]:
+    from edge.agent.detector_profile import camera_detector
     from edge.agent.perception import CameraPerception
     from edge.agent.video import run_video
     from edge.inference.factory import create_detector, create_embedder
@@ -205,7 +189,11 @@ def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, Cam
         source = open_source(SourceSpec(CAMERA_ID, args.video, fps_hint=args.fps), args.source_backend)
     except SourceError as exc:
         raise UsageError(str(exc)) from None
-    detector = create_detector(profile=site.detector_of(CAMERA_ID), threads=args.threads)
+    profile = camera_detector(site, CAMERA_ID)
+    if profile.input_size != site.detector_of(CAMERA_ID).input_size:
+        h, w = profile.input_size
+        print(f"detector input {h}x{w}, fitted to the video's frame (--input-size sets it)", file=sys.stderr)
+    detector = create_detector(profile=profile, threads=args.threads)
     embedder = create_embedder(threads=args.threads) if site.tracking.reid else None
     perception = CameraPerception.from_config(site, CAMERA_ID, source.fps, embedder)
     return source, perception, run_video(source, detector, perception, progress=args.progress)

@@ -521,7 +521,9 @@ def agent_detector(site: SiteConfig, camera_ids: Sequence[str]) -> DetectorProfi
 
     One primary nvinfer batches every camera through one engine, so cameras that need
     another model, input size or preprocessing go to another agent (`--camera`), or to the
-    tensorrt engine, which runs a detector per profile.
+    tensorrt engine, which runs a detector per profile. Profiles run at their declared input
+    size here (not fitted to each camera's frame): cameras of different sizes must still share
+    the one engine.
     """
     groups: dict[str, list[str]] = {}
     profiles: dict[str, DetectorProfile] = {}

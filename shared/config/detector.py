@@ -77,6 +77,10 @@ class DetectorProfile(BaseModel):
     nms_iou: float = Field(default=0.45, gt=0, le=1)
     # Class ids kept (person = 0 for COCO and the one-class pedestrian model); None keeps all.
     classes: tuple[int, ...] | None = (0,)
+    # Grow `input_size` for a camera whose frame is larger than the one it suits
+    # (`fitted_input_size`), so people keep their size in the network. On for the presets;
+    # off where a site sets `input_size` itself, which then is what runs.
+    fit_to_frame: bool = False
 
     @field_validator("input_size")
     @classmethod
@@ -101,6 +105,14 @@ class DetectorProfile(BaseModel):
         """The preprocessing to use; None leaves it to the output layout's convention."""
         return self.preprocessing or MODEL_PREPROCESSING.get(self.model)
 
+    def for_frame(self, frame_hw: tuple[int, int] | None) -> DetectorProfile:
+        """This profile for a camera whose frames are `frame_hw` (height, width): its input
+        fitted to them if `fit_to_frame`; unchanged where the size is unknown (a live source)."""
+        if not self.fit_to_frame or frame_hw is None:
+            return self
+        size = fitted_input_size(self.input_size, frame_hw)
+        return self if size == self.input_size else self.model_copy(update={"input_size": size})
+
     @property
     def key(self) -> str:
         """Equal for profiles that can share one loaded detector."""
@@ -110,9 +122,9 @@ class DetectorProfile(BaseModel):
 PRESETS: dict[str, DetectorProfile] = {
     # ByteTrack's YOLOX-Nano trained on pedestrians (MOT17, CrowdHuman, CityPersons, ETHZ);
     # 416x544 keeps a 4:3 camera's aspect with little padding. BENCHMARKS.md compares it with coco.
-    "pedestrian": DetectorProfile(model="bytetrack_nano_mix", input_size=(416, 544), layout="yolox"),
+    "pedestrian": DetectorProfile(model="bytetrack_nano_mix", input_size=(416, 544), layout="yolox", fit_to_frame=True),
     # YOLOX-Nano trained on COCO, person class only: permissive licence, lower recall on crowds.
-    "coco": DetectorProfile(model="yolox_nano", input_size=(416, 416), layout="yolox"),
+    "coco": DetectorProfile(model="yolox_nano", input_size=(416, 416), layout="yolox", fit_to_frame=True),
 }
 
 DEFAULT_PRESET = "pedestrian"
@@ -132,6 +144,9 @@ def profile_from(raw: Any) -> Any:
     if isinstance(raw, dict) and "preset" in raw:
         fields = dict(raw)
         base = preset(str(fields.pop("preset")))
+        if "input_size" in fields:
+            # An input size the site chose is the one that runs, unless it asks for fitting too.
+            fields.setdefault("fit_to_frame", False)
         return base.model_dump() | fields
     return raw
 

@@ -119,7 +119,9 @@ class Cached:
     reid_id: str
 
 
-def base_site(video: Path, detector: str, input_size: tuple[int, int] | None = None) -> SiteConfig:
+def base_site(
+    video: Path, detector: str, input_size: tuple[int, int] | None = None, nms_iou: float | None = None
+) -> SiteConfig:
     import os
 
     os.environ.setdefault("MALLFLOW_DATA_DIR", str(video.parent))
@@ -127,6 +129,8 @@ def base_site(video: Path, detector: str, input_size: tuple[int, int] | None = N
     raw["lines"] = lines_config(CAMERA, settle_s=0.25)
     raw["zones"] = zones_config(CAMERA, enter_s=0.1)
     raw["detector"] = PRESETS[detector].model_dump() | ({} if input_size is None else {"input_size": input_size})
+    if nms_iou is not None:
+        raw["detector"]["nms_iou"] = nms_iou
     return SiteConfig.model_validate(raw)
 
 
@@ -242,6 +246,7 @@ def main() -> int:
     parser.add_argument(
         "--input-size", type=_size, default=None, metavar="H,W", help="the detector's input size (multiples of 32)"
     )
+    parser.add_argument("--nms-iou", type=float, default=None, help="the detector's NMS overlap threshold")
     parser.add_argument(
         "--canvas", type=float, default=1.0, help="pad frames onto a canvas this many times their size (>= 1)"
     )
@@ -252,7 +257,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.canvas < 1.0:
         parser.error(f"--canvas must be >= 1, got {args.canvas}")
-    base = base_site(fetch_vtest(), args.detector, args.input_size)
+    base = base_site(fetch_vtest(), args.detector, args.input_size, args.nms_iou)
     if args.set:
         raw = base.model_dump()
         for item in args.set:

@@ -55,15 +55,18 @@ COCO = PRESETS["coco"]
         ("detector: {preset: pedestrian}", PEDESTRIAN),
         (
             "detector: {preset: coco, score_threshold: 0.3}",
-            DetectorProfile(model="yolox_nano", input_size=(416, 416), layout="yolox", score_threshold=0.3),
+            DetectorProfile(
+                model="yolox_nano", input_size=(416, 416), layout="yolox", score_threshold=0.3, fit_to_frame=True
+            ),
         ),
         (
             "detector: {preset: pedestrian, input_size: [608, 1088], classes: null}",
             DetectorProfile(model="bytetrack_nano_mix", input_size=(608, 1088), layout="yolox", classes=None),
         ),
         (
-            "detector: {model: yolox_nano, input_size: [416, 416], layout: yolox}",  # spelt out: equals the preset
-            COCO,
+            # Spelt out: the preset's fields, its input size the one that runs.
+            "detector: {model: yolox_nano, input_size: [416, 416], layout: yolox}",
+            COCO.model_copy(update={"fit_to_frame": False}),
         ),
         (
             """
@@ -130,7 +133,8 @@ def test_full_mapping_preprocessing() -> None:
             "detector: {preset: pedestrian, score_threshold: 0.2}",
             {"preset": "pedestrian", "input_size": [480, 640]},  # from the preset, not from the site's profile
             PEDESTRIAN.model_copy(update={"score_threshold": 0.2}),
-            PEDESTRIAN.model_copy(update={"input_size": (480, 640)}),
+            # Its own input size: the one that runs, not fitted to the frame.
+            PEDESTRIAN.model_copy(update={"input_size": (480, 640), "fit_to_frame": False}),
         ),
         (
             "",
@@ -327,7 +331,7 @@ def test_bad_detector_is_named(snippet: str, camera_b: Any, expected: str) -> No
     [
         ("pedestrian", "pedestrian"),
         ("coco", {"preset": "coco"}),
-        ("coco", {"model": "yolox_nano", "input_size": [416, 416], "layout": "yolox"}),
+        ("coco", {"model": "yolox_nano", "input_size": [416, 416], "layout": "yolox", "fit_to_frame": True}),
         ({"preset": "coco", "score_threshold": 0.3}, {"preset": "coco", "score_threshold": 0.30}),
         ({"preset": "coco", "score_threshold": 0}, {"preset": "coco", "score_threshold": 0.0}),
         ({"preset": "pedestrian", "classes": [0]}, "pedestrian"),
@@ -356,6 +360,7 @@ def test_key_equal_for_equal_profiles(a: Any, b: Any) -> None:
         {"nms_iou": 0.5},
         {"classes": None},
         {"classes": [0, 1]},
+        {"fit_to_frame": False},
     ],
 )
 def test_key_differs_when_any_field_differs(change: dict[str, Any]) -> None:
@@ -430,3 +435,36 @@ def test_fitted_input_size(frame_hw: tuple[int, int], expected: tuple[int, int])
 def test_fitted_input_size_needs_a_frame(frame_hw: tuple[int, int]) -> None:
     with pytest.raises(ValueError, match="frame size must be positive"):
         fitted_input_size((416, 544), frame_hw)
+
+
+@pytest.mark.parametrize(
+    ("snippet", "frame_hw", "expected"),
+    [
+        pytest.param("detector: pedestrian", (1080, 1920), (640, 1088), id="preset-fitted"),
+        pytest.param("detector: pedestrian", (576, 768), (416, 544), id="preset-own-camera-unchanged"),
+        pytest.param("detector: pedestrian", None, (416, 544), id="unknown-frame-keeps-the-preset"),
+        pytest.param("detector: {preset: coco, score_threshold: 0.3}", (1080, 1920), (640, 1088), id="override-fits"),
+        pytest.param(
+            "detector: {preset: pedestrian, input_size: [416, 544]}", (1080, 1920), (416, 544), id="site-size-runs"
+        ),
+        pytest.param(
+            "detector: {preset: pedestrian, input_size: [480, 640], fit_to_frame: true}",
+            (1080, 1920),
+            (640, 1088),
+            id="site-size-fitted-when-asked",
+        ),
+        pytest.param(
+            "detector: {model: yolox_nano, input_size: [416, 416], layout: yolox}",
+            (1080, 1920),
+            (416, 416),
+            id="full-mapping-runs-as-given",
+        ),
+    ],
+)
+def test_profile_for_frame(snippet: str, frame_hw: tuple[int, int] | None, expected: tuple[int, int]) -> None:
+    declared = parse(snippet).detector
+    profile = declared.for_frame(frame_hw)
+    assert profile.input_size == expected
+    # Only the input size moves; fitting twice changes nothing.
+    assert profile.model_copy(update={"input_size": declared.input_size}) == declared
+    assert profile.for_frame(frame_hw) == profile

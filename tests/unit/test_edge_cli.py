@@ -9,8 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.blank_video import blank_video
 
-from edge.cli.video_cmds import detector_input_size, parse_coverage, parse_lines, parse_zones, video_site
+from edge.agent.detector_profile import camera_detector
+from edge.cli.video_cmds import parse_coverage, parse_lines, parse_zones, video_site
 from edge.evaluation.mot import MotSequence
 from edge.sources.gstreamer import gstreamer_available
 
@@ -158,16 +160,6 @@ def test_parse_zones() -> None:
     assert parse_zones(["z=0,0,1,0,1,1"])[0]["polygon"] == [[0, 0], [1, 0], [1, 1]]
 
 
-def _blank_video(path: Path, height: int, width: int) -> Path:
-    import cv2
-
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (width, height))
-    for _ in range(2):
-        writer.write(np.zeros((height, width, 3), np.uint8))
-    writer.release()
-    return path
-
-
 @pytest.mark.parametrize(
     ("frame_hw", "requested", "expected"),
     [
@@ -181,9 +173,8 @@ def _blank_video(path: Path, height: int, width: int) -> Path:
 def test_detector_input_is_fitted_to_the_video(
     tmp_path: Path, frame_hw: tuple[int, int] | None, requested: tuple[int, int] | None, expected: tuple[int, int]
 ) -> None:
-    video = tmp_path / "none.avi" if frame_hw is None else _blank_video(tmp_path / "clip.avi", *frame_hw)
-    size = detector_input_size(str(video), "pedestrian", requested)
-    assert size == expected
-    site = video_site(str(video), 7.0, [], [], True, "pedestrian", None, size)
-    assert site.detector_of("video").input_size == expected
-    assert site.detector_of("video").model == "bytetrack_nano_mix"
+    video = tmp_path / "none.avi" if frame_hw is None else blank_video(tmp_path / "clip.avi", *frame_hw)
+    site = video_site(str(video), 7.0, [], [], True, "pedestrian", None, requested)
+    profile = camera_detector(site, "video")
+    assert profile.input_size == expected
+    assert profile.model == "bytetrack_nano_mix"

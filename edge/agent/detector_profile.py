@@ -1,0 +1,30 @@
+"""The detector profile each camera runs with: the site's, fitted to the camera's frame."""
+
+from __future__ import annotations
+
+import logging
+
+from edge.sources.base import SourceSpec
+from edge.sources.probe import frame_hw
+from shared.config.detector import DetectorProfile
+from shared.config.site import SiteConfig
+
+log = logging.getLogger(__name__)
+
+
+def camera_detector(site: SiteConfig, camera_id: str, source: str | None = None) -> DetectorProfile:
+    """`site.detector_of(camera_id)` with its input grown for a file or crop larger than the
+    profile suits (DetectorProfile.for_frame); a live camera keeps the profile's size.
+
+    `source` stands in for the camera's own source (a recording of it, as in an evaluation).
+    """
+    declared = site.detector_of(camera_id)
+    if not declared.fit_to_frame:
+        return declared
+    camera = site.camera(camera_id)
+    spec = SourceSpec(camera_id, source or camera.source, crop=camera.crop)
+    profile = declared.for_frame(frame_hw(spec))
+    if profile.input_size != declared.input_size:
+        h, w = profile.input_size
+        log.info("camera %s: detector input %dx%d, fitted to its frame (detector.input_size sets it)", camera_id, h, w)
+    return profile

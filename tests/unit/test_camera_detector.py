@@ -1,0 +1,83 @@
+"""Each camera's detector input fitted to its frame: files and crops by their size, live sources as declared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support.blank_video import blank_video
+
+from edge.agent.detector_profile import camera_detector
+from edge.sources.base import SourceSpec
+from edge.sources.probe import frame_hw
+from shared.config import parse_site_config
+
+
+@pytest.mark.parametrize(
+    ("video_hw", "uri", "crop", "expected"),
+    [
+        pytest.param((576, 768), "{video}", None, (576, 768), id="file"),
+        pytest.param((576, 768), "file://{video}", None, (576, 768), id="file-uri"),
+        pytest.param((1080, 1920), "{video}", (100, 50, 740, 530), (480, 640), id="crop-not-the-file"),
+        pytest.param(None, "rtsp://cam.local/stream", None, None, id="live-not-opened"),
+        pytest.param(None, "rtsp://cam.local/stream", (0, 0, 960, 540), (540, 960), id="live-crop"),
+        pytest.param(None, "0", None, None, id="device-index"),
+        pytest.param(None, "{missing}", None, None, id="unreadable-file"),
+    ],
+)
+def test_frame_hw(
+    tmp_path: Path,
+    video_hw: tuple[int, int] | None,
+    uri: str,
+    crop: tuple[int, int, int, int] | None,
+    expected: tuple[int, int] | None,
+) -> None:
+    video = blank_video(tmp_path / "clip.avi", *video_hw) if video_hw else tmp_path / "clip.avi"
+    spec = SourceSpec("cam", uri.format(video=video, missing=tmp_path / "missing.avi"), crop=crop)
+    assert frame_hw(spec) == expected
+
+
+def _site(source: str, detector: object, crop: list[int] | None = None) -> dict[str, object]:
+    camera: dict[str, object] = {"id": "cam", "source": source, "floor": "f1", "detector": detector}
+    if crop is not None:
+        camera["crop"] = crop
+    return {"site": {"id": "mall"}, "floors": [{"id": "f1"}], "cameras": [camera]}
+
+
+@pytest.mark.parametrize(
+    ("video_hw", "source", "detector", "crop", "expected"),
+    [
+        pytest.param((576, 768), "{video}", "pedestrian", None, (416, 544), id="preset-camera-size"),
+        pytest.param((1080, 1920), "{video}", "pedestrian", None, (640, 1088), id="1080p-file-fitted"),
+        pytest.param((720, 1280), "{video}", "coco", None, (512, 896), id="coco-fitted-too"),
+        pytest.param((1080, 1920), "{video}", "pedestrian", [0, 0, 768, 576], (416, 544), id="crop-of-1080p"),
+        pytest.param(
+            (1080, 1920),
+            "{video}",
+            {"preset": "pedestrian", "input_size": [416, 544]},
+            None,
+            (416, 544),
+            id="site-size-runs",
+        ),
+        pytest.param(None, "rtsp://cam.local/stream", "pedestrian", None, (416, 544), id="live-keeps-the-preset"),
+    ],
+)
+def test_camera_detector(
+    tmp_path: Path,
+    video_hw: tuple[int, int] | None,
+    source: str,
+    detector: object,
+    crop: list[int] | None,
+    expected: tuple[int, int],
+) -> None:
+    video = blank_video(tmp_path / "clip.avi", *video_hw) if video_hw else tmp_path / "clip.avi"
+    site = parse_site_config(_site(source.format(video=video), detector, crop), tmp_path / "mall.yaml")
+    assert camera_detector(site, "cam").input_size == expected
+
+
+def test_camera_detector_fits_to_a_recording_given_for_the_camera(tmp_path: Path) -> None:
+    """`mallflow eval sequence` runs a camera's recording in place of its live source."""
+    site = parse_site_config(_site("rtsp://cam.local/stream", "pedestrian"), tmp_path / "mall.yaml")
+    recording = blank_video(tmp_path / "recording.avi", 1080, 1920)
+    assert camera_detector(site, "cam").input_size == (416, 544)
+    assert camera_detector(site, "cam", str(recording)).input_size == (640, 1088)
