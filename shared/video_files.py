@@ -1,6 +1,12 @@
-"""What a video file's header says, read without decoding it (OpenCV)."""
+"""What a camera's video says of its frames, read without decoding one (OpenCV)."""
 
 from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shared.config.site import Camera
 
 
 def frame_size(path: str) -> tuple[int, int] | None:
@@ -13,3 +19,24 @@ def frame_size(path: str) -> tuple[int, int] | None:
     finally:
         capture.release()
     return size if min(size) > 0 else None
+
+
+def camera_frame_size(camera: Camera, source: str | None = None) -> tuple[tuple[int, int] | None, str]:
+    """(width, height) of the camera's frames, or None and why it is unknown.
+
+    A crop says it; a video file's header does (`source` stands in for the camera's own, as a
+    recording of it does in an evaluation). A live camera is not opened for it: this runs
+    anywhere, without its network or credentials, and before the camera is up.
+    """
+    if camera.crop is not None:
+        x0, y0, x1, y1 = camera.crop
+        return (x1 - x0, y1 - y0), ""
+    path = (source or camera.source).removeprefix("file://")
+    if "://" in path or path.isdigit() or path.startswith("/dev/"):
+        return None, f"a live source; `mallflow calibrate --camera {camera.id}` checks it on a frame"
+    if not os.path.isfile(path):
+        return None, f"video file {path} not found"
+    size = frame_size(path)
+    if size is None:
+        return None, f"cannot read the frame size of {path}"
+    return size, ""

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from edge.sources.base import SourceSpec
-from edge.sources.probe import frame_hw
 from shared.config.detector import DetectorProfile
 from shared.config.site import SiteConfig
+from shared.video_files import camera_frame_size
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +20,8 @@ def camera_detector(site: SiteConfig, camera_id: str, source: str | None = None)
     declared = site.detector_of(camera_id)
     if not declared.fit_to_frame:
         return declared
-    camera = site.camera(camera_id)
-    spec = SourceSpec(camera_id, source or camera.source, crop=camera.crop)
-    profile = declared.for_frame(frame_hw(spec))
+    size, _ = camera_frame_size(site.camera(camera_id), source)
+    profile = declared.for_frame(None if size is None else (size[1], size[0]))
     if profile.input_size != declared.input_size:
         h, w = profile.input_size
         log.info("camera %s: detector input %dx%d, fitted to its frame (detector.input_size sets it)", camera_id, h, w)

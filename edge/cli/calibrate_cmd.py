@@ -49,12 +49,21 @@ def _calibrate(args: argparse.Namespace) -> int:
     _check_output(args.out)
     frame = _first_frame(camera, args.source_backend)
     check = check_camera(camera, (frame.shape[1], frame.shape[0]))
-    blurred, people, faces = _blurred(frame, site.detector_of(camera.id).for_frame(frame.shape[:2]), args.threads)
+    declared = site.detector_of(camera.id)
+    fitted = declared.for_frame(frame.shape[:2])
+    blurred, people, faces = _blurred(frame, fitted, args.threads)
     _write_png(args.out, draw_overlay(blurred, site, camera, check))
     for line in _report(check):
         print(line)
     how = "faces and head regions" if faces else "head regions only (face model unavailable)"
     print(f"wrote {args.out}: {people} people found, {how} blurred")
+    if fitted != declared and camera.crop is None and "://" in camera.source:
+        # `edge run` fits files and crops itself; a live camera runs the size its profile declares.
+        h, w = fitted.input_size
+        print(
+            f"detector input: {frame.shape[1]}x{frame.shape[0]} frames shrink people at the profile's "
+            f"{declared.input_size[0]}x{declared.input_size[1]}; give this camera detector.input_size: [{h}, {w}]"
+        )
     return 0
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from shared.config import ConfigError, load_site_config
 from shared.config.advice import settings_warnings
-from shared.config.site import Camera
-from shared.video_files import frame_size
+from shared.config.detector import DetectorProfile
+from shared.video_files import camera_frame_size
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,10 +61,11 @@ def _check(args: argparse.Namespace) -> int:
             print(f"  warning: {warning}")
         problems += len(advice)
         for camera in cfg.cameras:
+            size, unknown = camera_frame_size(camera)
+            print(f"  {camera.id} detector: {_detector_input(cfg.detector_of(camera.id), size, unknown)}")
             if camera.homography is None:
                 print(f"  {camera.id}: no homography (image-space lines and zones only; nothing to check)")
                 continue
-            size, unknown = _frame_size(camera)
             check = check_camera(camera, size)
             print(f"  {camera.id}: {check.summary()}")
             if size is None:
@@ -76,21 +76,17 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _frame_size(camera: Camera) -> tuple[tuple[int, int] | None, str]:
-    """The camera's frame size in pixels, or None and why it is unknown.
-
-    A crop says it; a video file's header does. A live camera is not opened here (this runs
-    anywhere, without its network or credentials): `mallflow calibrate` checks it on a frame.
-    """
-    if camera.crop is not None:
-        x0, y0, x1, y1 = camera.crop
-        return (x1 - x0, y1 - y0), ""
-    path = camera.source.removeprefix("file://")
-    if "://" in path or path.isdigit() or path.startswith("/dev/"):
-        return None, f"a live source; `mallflow calibrate --camera {camera.id}` checks it on a frame"
-    if not os.path.isfile(path):
-        return None, f"video file {path} not found"
-    size = frame_size(path)
+def _detector_input(declared: DetectorProfile, size: tuple[int, int] | None, unknown: str) -> str:
+    """The input size the camera's detector runs at, and where it comes from."""
+    h, w = declared.input_size
+    text = f"{declared.model} at {h}x{w}"
+    if not declared.fit_to_frame:
+        return text + " (the profile's input_size)"
     if size is None:
-        return None, f"cannot read the frame size of {path}"
-    return size, ""
+        fh, fw = declared.for_frame((1080, 1920)).input_size
+        return text + f" ({unknown}; a 1920x1080 camera would run {fh}x{fw}: give it that as detector.input_size)"
+    fitted = declared.for_frame((size[1], size[0]))
+    if fitted == declared:
+        return text
+    fh, fw = fitted.input_size
+    return f"{declared.model} at {fh}x{fw}, fitted to its {size[0]}x{size[1]} frame"

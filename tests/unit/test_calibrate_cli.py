@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 import yaml
+from support.blank_video import blank_video
 
 from shared.config import load_site_config
 from shared.geometry import FloorMapper
@@ -150,6 +151,7 @@ def test_config_check_passes_the_examples(vtest_video: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "warning" not in result.stdout
     for camera, frame in (("cam-main", "768x576"), ("cam-left", "360x576"), ("cam-right", "348x576")):
+        assert f"  {camera} detector: bytetrack_nano_mix at 416x544\n" in result.stdout
         line = next(ln for ln in result.stdout.splitlines() if ln.strip().startswith(f"{camera}:"))
         assert re.search(
             rf"8 calibration points, error mean 0\.000 m, max 0\.001 m; the {frame} frame covers \d+ m² of floor", line
@@ -172,6 +174,27 @@ def test_config_check_warns_about_a_bad_calibration(vtest_video: Path, tmp_path:
     assert (
         "cam-live: floor coverage not checked: a live source; `mallflow calibrate --camera cam-live`" in result.stdout
     )
+    assert (
+        "cam-live detector: bytetrack_nano_mix at 416x544 (a live source; `mallflow calibrate --camera cam-live` "
+        "checks it on a frame; a 1920x1080 camera would run 640x1088: give it that as detector.input_size)"
+        in result.stdout
+    )
+
+
+def test_config_check_shows_each_cameras_detector_input(tmp_path: Path) -> None:
+    big = blank_video(tmp_path / "hall.avi", 720, 1280)
+
+    def cameras(raw: dict[str, Any]) -> None:
+        main = raw["cameras"][0]
+        raw["cameras"] = [
+            {**main, "id": "hall", "source": str(big)},
+            {**main, "id": "hall-set", "source": str(big), "detector": {"preset": "coco", "input_size": [416, 416]}},
+        ]
+        raw["lines"], raw["zones"], raw["exits"] = [], [], []
+
+    result = run("config", "check", str(site_file(tmp_path, cameras)))
+    assert "  hall detector: bytetrack_nano_mix at 512x896, fitted to its 1280x720 frame\n" in result.stdout
+    assert "  hall-set detector: yolox_nano at 416x416 (the profile's input_size)\n" in result.stdout
 
 
 def test_config_check_reports_an_invalid_file(tmp_path: Path) -> None:

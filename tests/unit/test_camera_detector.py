@@ -1,4 +1,4 @@
-"""Each camera's detector input fitted to its frame: files and crops by their size, live sources as declared."""
+"""Each camera's frame size without opening it, and its detector input fitted to it (live sources as declared)."""
 
 from __future__ import annotations
 
@@ -8,33 +8,8 @@ import pytest
 from support.blank_video import blank_video
 
 from edge.agent.detector_profile import camera_detector
-from edge.sources.base import SourceSpec
-from edge.sources.probe import frame_hw
 from shared.config import parse_site_config
-
-
-@pytest.mark.parametrize(
-    ("video_hw", "uri", "crop", "expected"),
-    [
-        pytest.param((576, 768), "{video}", None, (576, 768), id="file"),
-        pytest.param((576, 768), "file://{video}", None, (576, 768), id="file-uri"),
-        pytest.param((1080, 1920), "{video}", (100, 50, 740, 530), (480, 640), id="crop-not-the-file"),
-        pytest.param(None, "rtsp://cam.local/stream", None, None, id="live-not-opened"),
-        pytest.param(None, "rtsp://cam.local/stream", (0, 0, 960, 540), (540, 960), id="live-crop"),
-        pytest.param(None, "0", None, None, id="device-index"),
-        pytest.param(None, "{missing}", None, None, id="unreadable-file"),
-    ],
-)
-def test_frame_hw(
-    tmp_path: Path,
-    video_hw: tuple[int, int] | None,
-    uri: str,
-    crop: tuple[int, int, int, int] | None,
-    expected: tuple[int, int] | None,
-) -> None:
-    video = blank_video(tmp_path / "clip.avi", *video_hw) if video_hw else tmp_path / "clip.avi"
-    spec = SourceSpec("cam", uri.format(video=video, missing=tmp_path / "missing.avi"), crop=crop)
-    assert frame_hw(spec) == expected
+from shared.video_files import camera_frame_size
 
 
 def _site(source: str, detector: object, crop: list[int] | None = None) -> dict[str, object]:
@@ -42,6 +17,37 @@ def _site(source: str, detector: object, crop: list[int] | None = None) -> dict[
     if crop is not None:
         camera["crop"] = crop
     return {"site": {"id": "mall"}, "floors": [{"id": "f1"}], "cameras": [camera]}
+
+
+@pytest.mark.parametrize(
+    ("video_hw", "source", "crop", "expected", "why"),
+    [
+        pytest.param((576, 768), "{video}", None, (768, 576), "", id="file"),
+        pytest.param((576, 768), "file://{video}", None, (768, 576), "", id="file-uri"),
+        pytest.param((1080, 1920), "{video}", [100, 50, 740, 530], (640, 480), "", id="crop-not-the-file"),
+        pytest.param(None, "rtsp://cam.local/stream", None, None, "a live source", id="live-not-opened"),
+        pytest.param(None, "rtsp://cam.local/stream", [0, 0, 960, 540], (960, 540), "", id="live-crop"),
+        pytest.param(None, "0", None, None, "a live source", id="device-index"),
+        pytest.param(None, "{missing}", None, None, "not found", id="missing-file"),
+        pytest.param(None, "{not_video}", None, None, "cannot read the frame size", id="not-a-video"),
+    ],
+)
+def test_camera_frame_size(
+    tmp_path: Path,
+    video_hw: tuple[int, int] | None,
+    source: str,
+    crop: list[int] | None,
+    expected: tuple[int, int] | None,
+    why: str,
+) -> None:
+    video = blank_video(tmp_path / "clip.avi", *video_hw) if video_hw else tmp_path / "clip.avi"
+    not_video = tmp_path / "notes.avi"
+    not_video.write_text("not a video")
+    uri = source.format(video=video, missing=tmp_path / "missing.avi", not_video=not_video)
+    site = parse_site_config(_site(uri, "pedestrian", crop), tmp_path / "mall.yaml")
+    size, reason = camera_frame_size(site.camera("cam"))
+    assert size == expected
+    assert why in reason and (reason == "") == (expected is not None)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,62 @@
+"""`mallflow calibrate` on a live RTSP camera larger than its detector profile suits: the
+installer is told which input size to give it (`edge run` fits files and crops, not streams)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from support.blank_video import blank_video
+from support.rtsp_server import RtspServer, encode_h264, missing_requirements
+from support.split_site import REPO, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+
+@pytest.fixture
+def hall_camera(tmp_path: Path) -> Iterator[str]:
+    missing = missing_requirements()
+    if missing:
+        msg = f"the test RTSP server needs {', '.join(missing)}: run deploy/local/setup.sh"
+        if os.environ.get("MALLFLOW_REQUIRE_SERVICES") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    clip = encode_h264(blank_video(tmp_path / "hall.avi", 720, 1280, frames=20), tmp_path / "hall.mkv", fps=10.0)
+    server = RtspServer(free_port(), {"hall": clip}, tmp_path / "rtsp-server.log")
+    server.start()
+    yield server.url("hall")
+    server.stop()
+
+
+@pytest.mark.parametrize(
+    ("detector", "advice"),
+    [
+        pytest.param(
+            "pedestrian",
+            "detector input: 1280x720 frames shrink people at the profile's 416x544; "
+            "give this camera detector.input_size: [512, 896]",
+            id="preset-advised",
+        ),
+        pytest.param({"preset": "pedestrian", "input_size": [512, 896]}, None, id="size-set-nothing-to-say"),
+    ],
+)
+def test_calibrate_advises_an_input_size_for_a_large_live_camera(
+    hall_camera: str, tmp_path: Path, detector: object, advice: str | None
+) -> None:
+    raw = yaml.safe_load((REPO / "deploy" / "examples" / "pets09.yaml").read_text())
+    raw["cameras"][0] |= {"source": hall_camera, "detector": detector}
+    site = tmp_path / "site.yaml"
+    site.write_text(yaml.safe_dump(raw))
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.cli.main", "calibrate", "--config", str(site), "--camera", "cam-main",
+         "--out", str(tmp_path / "overlay.png")],
+        capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("detector input:")]
+    assert lines == ([advice] if advice else []), result.stdout
