@@ -34,6 +34,7 @@ from edge.agent.watchdog import SystemdNotifier
 from edge.analytics.camera import track_end_s
 from edge.frames import Frame
 from edge.inference.base import Detector, Embedder
+from edge.inference.frame_fitted import detect_grouped
 from edge.privacy.snapshots import SnapshotPolicy
 from edge.publish.camera_publisher import CameraPublisher
 from edge.publish.envelopes import EnvelopeFactory, StreamFigures
@@ -511,14 +512,7 @@ class EdgeAgent(AgentCore):
 
     def _detect(self, batch: list[CameraFrame]) -> list[NDArray[np.float32]]:
         """One detector call per loaded model, for the frames of the cameras it serves."""
-        groups: dict[int, tuple[Detector, list[int]]] = {}
-        for i, (cam, _) in enumerate(batch):
-            detector = self.detectors[cam.camera_id]
-            groups.setdefault(id(detector), (detector, []))[1].append(i)
-        found: dict[int, NDArray[np.float32]] = {}
-        for detector, rows in groups.values():
-            found.update(zip(rows, detector.detect([batch[i][1].image for i in rows]), strict=True))
-        return [found[i] for i in range(len(batch))]
+        return detect_grouped([frame.image for _, frame in batch], lambda i: self.detectors[batch[i][0].camera_id])
 
     def _take_frames(self) -> list[CameraFrame]:
         batch = []

@@ -12,6 +12,7 @@ from edge.inference.base import Detector
 from edge.publish.delivery import DeliverySettings
 from edge.publish.kafka_sink import KafkaSink
 from edge.publish.sink import EventSink
+from shared.config.detector import DetectorProfile
 from shared.config.site import SiteConfig
 from shared.messaging.settings import KafkaSettings
 from shared.paths import cache_dir
@@ -88,22 +89,31 @@ def assemble_agent(
 
         return build_deepstream_agent(site, cameras, sink, settings, metrics)
     # Imported here: the engines load onnxruntime (or TensorRT) and the sources GStreamer.
-    from edge.agent.detector_profile import camera_detector
+    from edge.agent.detector_profile import camera_detector, frame_unknown
     from edge.inference.factory import create_detector, create_embedder
+    from edge.inference.frame_fitted import FrameFittedDetector
     from edge.sources.factory import open_source
 
     # Detection of the next frame runs while the current one is tracked (and embedded):
     # giving each model half the cores avoids oversubscription. On PETS09, 2 cores:
     # 1+1 threads 45 fps, 2+2 threads 23 fps (tests/bench/edge_fps.py).
     threads = options.threads or max(1, (os.cpu_count() or 2) // 2)
+
+    def load(profile: DetectorProfile) -> Detector:
+        return create_detector(options.engine, profile, threads=threads)
+
     # Cameras with equal profiles share one loaded model, so their frames batch together.
     loaded: dict[str, Detector] = {}
     detectors: dict[str, Detector] = {}
     for camera_id in cameras:
         profile = camera_detector(site, camera_id)
-        if profile.key not in loaded:
-            loaded[profile.key] = create_detector(options.engine, profile, threads=threads)
-        detectors[camera_id] = loaded[profile.key]
+        # A live camera's size is known at its first frame: onnxruntime fits the input then.
+        # TensorRT engines are built ahead for one size (`mallflow models build-engine`).
+        fit_live = options.engine == "onnxruntime" and profile.fit_to_frame and frame_unknown(site, camera_id)
+        key = f"fitted per frame: {profile.key}" if fit_live else profile.key
+        if key not in loaded:
+            loaded[key] = FrameFittedDetector(profile, load) if fit_live else load(profile)
+        detectors[camera_id] = loaded[key]
     embedder = create_embedder(options.engine, threads=threads) if site.tracking.reid else None
     workers = options.detect_workers or detect_workers_for(list(loaded.values()))
     return EdgeAgent(

@@ -26,3 +26,9 @@ def camera_detector(site: SiteConfig, camera_id: str, source: str | None = None)
         h, w = profile.input_size
         log.info("camera %s: detector input %dx%d, fitted to its frame (detector.input_size sets it)", camera_id, h, w)
     return profile
+
+
+def frame_unknown(site: SiteConfig, camera_id: str) -> bool:
+    """Whether the camera's frame size is known only from its frames (a live camera without a crop)."""
+    size, _ = camera_frame_size(site.camera(camera_id))
+    return size is None

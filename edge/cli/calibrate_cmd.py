@@ -58,11 +58,11 @@ def _calibrate(args: argparse.Namespace) -> int:
     how = "faces and head regions" if faces else "head regions only (face model unavailable)"
     print(f"wrote {args.out}: {people} people found, {how} blurred")
     if fitted != declared and camera.crop is None and "://" in camera.source:
-        # `edge run` fits files and crops itself; a live camera runs the size its profile declares.
+        # onnxruntime fits a live camera at its first frame; engines built ahead for one size do not.
         h, w = fitted.input_size
         print(
-            f"detector input: {frame.shape[1]}x{frame.shape[0]} frames shrink people at the profile's "
-            f"{declared.input_size[0]}x{declared.input_size[1]}; give this camera detector.input_size: [{h}, {w}]"
+            f"detector input: {frame.shape[1]}x{frame.shape[0]} frames run at {h}x{w} on onnxruntime (fitted at the "
+            f"first frame); for TensorRT or DeepStream give this camera detector.input_size: [{h}, {w}]"
         )
     return 0
 

@@ -84,7 +84,10 @@ def _detector_input(declared: DetectorProfile, size: tuple[int, int] | None, unk
         return text + " (the profile's input_size)"
     if size is None:
         fh, fw = declared.for_frame((1080, 1920)).input_size
-        return text + f" ({unknown}; a 1920x1080 camera would run {fh}x{fw}: give it that as detector.input_size)"
+        return text + (
+            f" until its first frame ({unknown}): onnxruntime fits it then (1920x1080: {fh}x{fw}); "
+            "TensorRT and DeepStream keep it unless detector.input_size says otherwise"
+        )
     fitted = declared.for_frame((size[1], size[0]))
     if fitted == declared:
         return text

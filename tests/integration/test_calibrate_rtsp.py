@@ -1,5 +1,6 @@
 """`mallflow calibrate` on a live RTSP camera larger than its detector profile suits: the
-installer is told which input size to give it (`edge run` fits files and crops, not streams)."""
+installer is told the input size it runs at, and which to give it where engines are built
+ahead for one size (TensorRT, DeepStream)."""
 
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ def hall_camera(tmp_path: Path) -> Iterator[str]:
     [
         pytest.param(
             "pedestrian",
-            "detector input: 1280x720 frames shrink people at the profile's 416x544; "
-            "give this camera detector.input_size: [512, 896]",
+            "detector input: 1280x720 frames run at 512x896 on onnxruntime (fitted at the first frame); "
+            "for TensorRT or DeepStream give this camera detector.input_size: [512, 896]",
             id="preset-advised",
         ),
         pytest.param({"preset": "pedestrian", "input_size": [512, 896]}, None, id="size-set-nothing-to-say"),

@@ -175,9 +175,9 @@ def test_config_check_warns_about_a_bad_calibration(vtest_video: Path, tmp_path:
         "cam-live: floor coverage not checked: a live source; `mallflow calibrate --camera cam-live`" in result.stdout
     )
     assert (
-        "cam-live detector: bytetrack_nano_mix at 416x544 (a live source; `mallflow calibrate --camera cam-live` "
-        "checks it on a frame; a 1920x1080 camera would run 640x1088: give it that as detector.input_size)"
-        in result.stdout
+        "cam-live detector: bytetrack_nano_mix at 416x544 until its first frame (a live source; `mallflow calibrate "
+        "--camera cam-live` checks it on a frame): onnxruntime fits it then (1920x1080: 640x1088); TensorRT and "
+        "DeepStream keep it unless detector.input_size says otherwise" in result.stdout
     )
 
 
