@@ -4,7 +4,6 @@ ahead for one size (TensorRT, DeepStream)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from support.blank_video import blank_video
-from support.rtsp_server import RtspServer, encode_h264, missing_requirements
+from support.rtsp_server import RtspServer, encode_h264, require_rtsp_server
 from support.split_site import REPO, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -21,12 +20,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 @pytest.fixture
 def hall_camera(tmp_path: Path) -> Iterator[str]:
-    missing = missing_requirements()
-    if missing:
-        msg = f"the test RTSP server needs {', '.join(missing)}: run deploy/local/setup.sh"
-        if os.environ.get("MALLFLOW_REQUIRE_SERVICES") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
+    require_rtsp_server()
     clip = encode_h264(blank_video(tmp_path / "hall.avi", 720, 1280, frames=20), tmp_path / "hall.mkv", fps=10.0)
     server = RtspServer(free_port(), {"hall": clip}, tmp_path / "rtsp-server.log")
     server.start()

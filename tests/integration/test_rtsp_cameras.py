@@ -4,7 +4,6 @@ with the broker and the cameras down."""
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -20,7 +19,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from support.kafka_io import consume, fast_delivery
 from support.outage_broker import OutageBroker
-from support.rtsp_server import RtspServer, encode_h264, missing_requirements
+from support.rtsp_server import RtspServer, encode_h264, require_rtsp_server
 from support.split_site import REPO, free_port
 
 from cloud.api.app import create_app
@@ -55,13 +54,7 @@ READ_KEY = "rtsp-read-key-0001"
 
 @pytest.fixture(scope="module")
 def h264_clip(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    missing = missing_requirements()
-    if missing:
-        msg = f"the test RTSP server needs {', '.join(missing)}: run deploy/local/setup.sh"
-        # Like a missing service: CI (MALLFLOW_REQUIRE_SERVICES=1) fails instead of skipping.
-        if os.environ.get("MALLFLOW_REQUIRE_SERVICES") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
+    require_rtsp_server()
     out = tmp_path_factory.mktemp("rtsp") / "vtest-100.mkv"
     return encode_h264(vtest_video, out, fps=SERVE_FPS, frames=CLIP_FRAMES)
 

@@ -53,6 +53,18 @@ def missing_requirements() -> list[str]:
     return [f"GStreamer element {name}" for name in elements if Gst.ElementFactory.find(name) is None]
 
 
+def require_rtsp_server() -> None:
+    """Skip the calling test where the RTSP server cannot run; fail it in CI, like a missing service."""
+    import pytest
+
+    missing = missing_requirements()
+    if missing:
+        msg = f"the test RTSP server needs {', '.join(missing)}: run deploy/local/setup.sh"
+        if os.environ.get("MALLFLOW_REQUIRE_SERVICES") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
 def _read_frames(video: Path, frames: int | None) -> Iterator[Any]:
     import cv2
 
