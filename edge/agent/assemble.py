@@ -89,7 +89,7 @@ def assemble_agent(
 
         return build_deepstream_agent(site, cameras, sink, settings, metrics)
     # Imported here: the engines load onnxruntime (or TensorRT) and the sources GStreamer.
-    from edge.agent.detector_profile import camera_detector, frame_unknown
+    from edge.agent.detector_profile import camera_detector, fitted_at_first_frame
     from edge.inference.factory import create_detector, create_embedder
     from edge.inference.frame_fitted import FrameFittedDetector
     from edge.sources.factory import open_source
@@ -107,9 +107,7 @@ def assemble_agent(
     detectors: dict[str, Detector] = {}
     for camera_id in cameras:
         profile = camera_detector(site, camera_id)
-        # A live camera's size is known at its first frame: onnxruntime fits the input then.
-        # TensorRT engines are built ahead for one size (`mallflow models build-engine`).
-        fit_live = options.engine == "onnxruntime" and profile.fit_to_frame and frame_unknown(site, camera_id)
+        fit_live = fitted_at_first_frame(site, camera_id, options.engine)
         key = f"fitted per frame: {profile.key}" if fit_live else profile.key
         if key not in loaded:
             loaded[key] = FrameFittedDetector(profile, load) if fit_live else load(profile)

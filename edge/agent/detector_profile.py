@@ -28,7 +28,11 @@ def camera_detector(site: SiteConfig, camera_id: str, source: str | None = None)
     return profile
 
 
-def frame_unknown(site: SiteConfig, camera_id: str) -> bool:
-    """Whether the camera's frame size is known only from its frames (a live camera without a crop)."""
+def fitted_at_first_frame(site: SiteConfig, camera_id: str, engine: str = "onnxruntime") -> bool:
+    """Whether the camera's detector is fitted to its frames as they come (`FrameFittedDetector`):
+    a live camera without a crop, whose size is unknown until it streams, on onnxruntime (TensorRT
+    engines are built ahead for one size), with a profile that fits."""
+    if engine != "onnxruntime" or not site.detector_of(camera_id).fit_to_frame:
+        return False
     size, _ = camera_frame_size(site.camera(camera_id))
     return size is None

@@ -178,10 +178,12 @@ def _video_site(args: argparse.Namespace, lines: list[str], zones: list[str]) ->
 
 
 def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, CameraPerception, Iterator[VideoStep]]:
-    from edge.agent.detector_profile import camera_detector
+    from edge.agent.detector_profile import camera_detector, fitted_at_first_frame
     from edge.agent.perception import CameraPerception
     from edge.agent.video import run_video
+    from edge.inference.base import Detector
     from edge.inference.factory import create_detector, create_embedder
+    from edge.inference.frame_fitted import FrameFittedDetector
     from edge.sources.base import SourceError, SourceSpec
     from edge.sources.factory import open_source
 
@@ -193,10 +195,27 @@ def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, Cam
     if profile.input_size != site.detector_of(CAMERA_ID).input_size:
         h, w = profile.input_size
         print(f"detector input {h}x{w}, fitted to the video's frame (--input-size sets it)", file=sys.stderr)
-    detector = create_detector(profile=profile, threads=args.threads)
+    detector: Detector
+    if fitted_at_first_frame(site, CAMERA_ID):
+        detector = FrameFittedDetector(profile, lambda p: create_detector(profile=p, threads=args.threads))
+    else:
+        detector = create_detector(profile=profile, threads=args.threads)
     embedder = create_embedder(threads=args.threads) if site.tracking.reid else None
     perception = CameraPerception.from_config(site, CAMERA_ID, source.fps, embedder)
-    return source, perception, run_video(source, detector, perception, progress=args.progress)
+    return source, perception, _until_source_fails(run_video(source, detector, perception, progress=args.progress))
+
+
+def _until_source_fails(steps: Iterator[VideoStep]) -> Iterator[VideoStep]:
+    """`steps`, with a source that fails or a live stream that ends on the way made a clear error."""
+    from edge.sources.base import SourceError
+
+    frames = 0
+    try:
+        for step in steps:
+            frames += 1
+            yield step
+    except SourceError as exc:
+        raise UsageError(f"{exc}, after {frames} frames") from None
 
 
 def _track(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from support.blank_video import blank_video
 
-from edge.agent.detector_profile import camera_detector
+from edge.agent.detector_profile import camera_detector, fitted_at_first_frame
 from shared.config import parse_site_config
 from shared.video_files import camera_frame_size
 
@@ -87,3 +87,28 @@ def test_camera_detector_fits_to_a_recording_given_for_the_camera(tmp_path: Path
     recording = blank_video(tmp_path / "recording.avi", 1080, 1920)
     assert camera_detector(site, "cam").input_size == (416, 544)
     assert camera_detector(site, "cam", str(recording)).input_size == (640, 1088)
+
+
+@pytest.mark.parametrize(
+    ("source", "detector", "crop", "engine", "expected"),
+    [
+        pytest.param("rtsp://cam.local/stream", "pedestrian", None, "onnxruntime", True, id="live"),
+        pytest.param("rtsp://cam.local/stream", "pedestrian", None, "tensorrt", False, id="live-tensorrt"),
+        pytest.param("rtsp://cam.local/stream", "pedestrian", [0, 0, 768, 576], "onnxruntime", False, id="live-crop"),
+        pytest.param(
+            "rtsp://cam.local/stream",
+            {"preset": "pedestrian", "input_size": [480, 640]},
+            None,
+            "onnxruntime",
+            False,
+            id="live-size-set",
+        ),
+        pytest.param("{video}", "pedestrian", None, "onnxruntime", False, id="file-fitted-at-start"),
+    ],
+)
+def test_fitted_at_first_frame(
+    tmp_path: Path, source: str, detector: object, crop: list[int] | None, engine: str, expected: bool
+) -> None:
+    video = blank_video(tmp_path / "clip.avi", 1080, 1920)
+    site = parse_site_config(_site(source.format(video=video), detector, crop), tmp_path / "mall.yaml")
+    assert fitted_at_first_frame(site, "cam", engine) is expected

@@ -1,9 +1,11 @@
-"""`mallflow calibrate` on a live RTSP camera larger than its detector profile suits: the
-installer is told the input size it runs at, and which to give it where engines are built
-ahead for one size (TensorRT, DeepStream)."""
+"""The installer's tools on a live RTSP camera larger than its detector profile suits:
+`mallflow calibrate` says the input size it runs at (and which to give it where engines are
+built ahead for one size), `mallflow track` fits it at the first frame and reports the
+stream's end as an error, not a traceback."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -55,3 +57,20 @@ def test_calibrate_advises_an_input_size_for_a_large_live_camera(
     assert result.returncode == 0, result.stderr
     lines = [ln for ln in result.stdout.splitlines() if ln.startswith("detector input:")]
     assert lines == ([advice] if advice else []), result.stdout
+
+
+def test_track_fits_a_live_camera_at_its_first_frame_and_names_the_streams_end(
+    hall_camera: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "rows.txt"
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.cli.main", "-v", "track", hall_camera, "--out", str(out)],
+        capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert "detector input 512x896 for 1280x720 frames" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("mallflow track: error: camera video: the stream ended (rtsp://127.0.0.1:"), last
+    assert re.search(r"after [1-9][0-9]* frames$", last), last  # a live reader may drop frames it was late for
+    assert out.is_file()  # rows up to the end stay written
