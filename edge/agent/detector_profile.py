@@ -13,7 +13,8 @@ log = logging.getLogger(__name__)
 
 def camera_detector(site: SiteConfig, camera_id: str, source: str | None = None) -> DetectorProfile:
     """`site.detector_of(camera_id)` with its input grown for a file or crop larger than the
-    profile suits (DetectorProfile.for_frame); a live camera keeps the profile's size.
+    profile suits (DetectorProfile.for_frame); a live camera keeps the profile's size here,
+    its frames fit it later where `fitted_at_first_frame`.
 
     `source` stands in for the camera's own source (a recording of it, as in an evaluation).
     """
