@@ -245,17 +245,21 @@ def _analyze(args: argparse.Namespace) -> int:
     track_ids: set[int] = set()
     frames = 0
     last = None
+    # A live stream that ends (or a source that fails) still reports what was seen, then the error.
+    stopped: UsageError | None = None
     with source:
-        for step in steps:
-            frames += 1
-            last = step.frame
-            track_ids.update(int(t) for t in step.facts.detections.tracker_id)
-            for crossing in step.facts.line_events:
-                counts[crossing.line_id][crossing.direction.value] += 1
-            zone_events = step.facts.zone_events
-            for event in zone_events:
-                if event.kind is ZoneEventKind.EXIT and event.dwell_s is not None:
-                    dwell[event.zone_id].append(round(event.dwell_s, 3))
+        try:
+            for step in steps:
+                frames += 1
+                last = step.frame
+                track_ids.update(int(t) for t in step.facts.detections.tracker_id)
+                for crossing in step.facts.line_events:
+                    counts[crossing.line_id][crossing.direction.value] += 1
+                for event in step.facts.zone_events:
+                    if event.kind is ZoneEventKind.EXIT and event.dwell_s is not None:
+                        dwell[event.zone_id].append(round(event.dwell_s, 3))
+        except UsageError as exc:
+            stopped = exc
         end = end_of_video(perception, last)
         for crossing in end.line_events:
             counts[crossing.line_id][crossing.direction.value] += 1
@@ -279,4 +283,6 @@ def _analyze(args: argparse.Namespace) -> int:
         for name, values in dwell.items():
             mean = float(np.mean(values)) if values else 0.0
             print(f"zone {name}: {len(values)} visits, mean dwell {mean:.1f} s")
+    if stopped is not None:
+        raise stopped
     return 0

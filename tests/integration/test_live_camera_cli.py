@@ -5,6 +5,7 @@ stream's end as an error, not a traceback."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -74,3 +75,18 @@ def test_track_fits_a_live_camera_at_its_first_frame_and_names_the_streams_end(
     assert last.startswith("mallflow track: error: camera video: the stream ended (rtsp://127.0.0.1:"), last
     assert re.search(r"after [1-9][0-9]* frames$", last), last  # a live reader may drop frames it was late for
     assert out.is_file()  # rows up to the end stay written
+
+
+def test_analyze_reports_what_it_saw_before_a_live_stream_ended(hall_camera: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.cli.main", "analyze", hall_camera, "--line", "door=640,0,640,720",
+         "--zone", "hall=0,0,1280,0,1280,720,0,720", "--json"],
+        capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "the stream ended (rtsp://127.0.0.1:" in result.stderr.strip().splitlines()[-1]
+    report = json.loads(result.stdout)
+    assert report["frames"] >= 1
+    assert report["lines"] == {"door": {"in": 0, "out": 0}}  # an empty hall: nobody crossed
+    assert report["zones"] == {"hall": {"visits": 0, "dwell_seconds": []}}
