@@ -89,9 +89,8 @@ def assemble_agent(
 
         return build_deepstream_agent(site, cameras, sink, settings, metrics)
     # Imported here: the engines load onnxruntime (or TensorRT) and the sources GStreamer.
-    from edge.agent.detector_profile import camera_detector, fitted_at_first_frame
+    from edge.agent.detector_profile import detector_plan
     from edge.inference.factory import create_detector, create_embedder
-    from edge.inference.frame_fitted import FrameFittedDetector
     from edge.sources.factory import open_source
 
     # Detection of the next frame runs while the current one is tracked (and embedded):
@@ -106,12 +105,10 @@ def assemble_agent(
     loaded: dict[str, Detector] = {}
     detectors: dict[str, Detector] = {}
     for camera_id in cameras:
-        profile = camera_detector(site, camera_id)
-        fit_live = fitted_at_first_frame(site, camera_id, options.engine)
-        key = f"fitted per frame: {profile.key}" if fit_live else profile.key
-        if key not in loaded:
-            loaded[key] = FrameFittedDetector(profile, load) if fit_live else load(profile)
-        detectors[camera_id] = loaded[key]
+        plan = detector_plan(site, camera_id, options.engine)
+        if plan.key not in loaded:
+            loaded[plan.key] = plan.load(load)
+        detectors[camera_id] = loaded[plan.key]
     embedder = create_embedder(options.engine, threads=threads) if site.tracking.reid else None
     workers = options.detect_workers or detect_workers_for(list(loaded.values()))
     return EdgeAgent(

@@ -36,7 +36,8 @@ class _Presence:
     # a new id appearing within its reach of that point takes over.
     last_point: FloatArray
     last_height: float
-    run_length: int = 0
+    # Seen inside in every frame it was seen since `run_start`.
+    in_run: bool = False
     entered: _Sighting | None = None
     # The track id the visit's events carry: the one that entered, even after a takeover.
     visit_track_id: int = -1
@@ -104,16 +105,15 @@ class ZoneMonitor:
             if not inside[row]:
                 presence = self._tracks.get(track_id)
                 if presence is not None:
-                    presence.run_length = 0
+                    presence.in_run = False
                 continue
             inside_now.add(track_id)
             sighting = _Sighting(time_ns, frame.floor_point(row))
             presence = self._tracks.setdefault(
                 track_id, _Presence(sighting, sighting, frame.tested[row], 0.0, visit_track_id=track_id)
             )
-            if presence.run_length == 0:
-                presence.run_start = sighting
-            presence.run_length += 1
+            if not presence.in_run:
+                presence.run_start, presence.in_run = sighting, True
             presence.last_inside, presence.last_point, presence.left_ns = sighting, frame.tested[row], None
             presence.last_height = float(frame.heights[row])
             if presence.entered is None and time_ns - presence.run_start.time_ns >= self._enter_ns:
@@ -161,7 +161,7 @@ class ZoneMonitor:
         for row, old_id in handover_pairs(frame.tested, new_rows, reach):
             presence = self._tracks.pop(old_id)
             # Already entered: the new id's first frame inside goes on with the visit's run.
-            presence.run_length = 1
+            presence.in_run = True
             self._tracks[int(frame.track_ids[row])] = presence
 
     def _enter_event(self, presence: _Presence) -> ZoneEvent:

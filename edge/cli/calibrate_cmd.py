@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
+    from edge.agent.detector_profile import detector_plan
     from edge.calibration.overlay import draw_overlay
     from shared.config import load_site_config
     from shared.geometry.calibration import check_camera
@@ -57,7 +58,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(line)
     how = "faces and head regions" if faces else "head regions only (face model unavailable)"
     print(f"wrote {args.out}: {people} people found, {how} blurred")
-    if fitted != declared and camera.crop is None and "://" in camera.source:
+    if fitted != declared and detector_plan(site, camera.id).per_frame:
         # onnxruntime fits a live camera at its first frame; engines built ahead for one size do not.
         h, w = fitted.input_size
         print(

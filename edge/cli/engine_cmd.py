@@ -106,7 +106,7 @@ def _model_target(name: str) -> EngineTarget:
 
 def engine_targets(config: Path | None, detectors: Sequence[str], models: Sequence[str]) -> list[EngineTarget]:
     """The engines asked for, each once: the site's profiles (cameras grouped), presets, then model files."""
-    from edge.agent.detector_profile import camera_detector
+    from edge.agent.detector_profile import detector_plan
     from shared.config import load_site_config
     from shared.config.detector import default_profile, preset
 
@@ -117,7 +117,7 @@ def engine_targets(config: Path | None, detectors: Sequence[str], models: Sequen
         by_engine: dict[tuple[str, tuple[int, int], InputConvention | None], tuple[DetectorProfile, list[str]]] = {}
         for camera in site.cameras:
             if camera.enabled:
-                profile = camera_detector(site, camera.id)
+                profile = detector_plan(site, camera.id, "tensorrt").profile
                 key = (profile.model, profile.input_size, _profile_convention(profile))
                 by_engine.setdefault(key, (profile, []))[1].append(camera.id)
         targets += [_profile_target(profile, cameras) for profile, cameras in by_engine.values()]

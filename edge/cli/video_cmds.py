@@ -178,12 +178,10 @@ def _video_site(args: argparse.Namespace, lines: list[str], zones: list[str]) ->
 
 
 def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, CameraPerception, Iterator[VideoStep]]:
-    from edge.agent.detector_profile import camera_detector, fitted_at_first_frame
+    from edge.agent.detector_profile import detector_plan
     from edge.agent.perception import CameraPerception
     from edge.agent.video import run_video
-    from edge.inference.base import Detector
     from edge.inference.factory import create_detector, create_embedder
-    from edge.inference.frame_fitted import FrameFittedDetector
     from edge.sources.base import SourceError, SourceSpec
     from edge.sources.factory import open_source
 
@@ -191,15 +189,11 @@ def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, Cam
         source = open_source(SourceSpec(CAMERA_ID, args.video, fps_hint=args.fps), args.source_backend)
     except SourceError as exc:
         raise UsageError(str(exc)) from None
-    profile = camera_detector(site, CAMERA_ID)
-    if profile.input_size != site.detector_of(CAMERA_ID).input_size:
-        h, w = profile.input_size
+    plan = detector_plan(site, CAMERA_ID)
+    if plan.profile.input_size != site.detector_of(CAMERA_ID).input_size:
+        h, w = plan.profile.input_size
         print(f"detector input {h}x{w}, fitted to the video's frame (--input-size sets it)", file=sys.stderr)
-    detector: Detector
-    if fitted_at_first_frame(site, CAMERA_ID):
-        detector = FrameFittedDetector(profile, lambda p: create_detector(profile=p, threads=args.threads))
-    else:
-        detector = create_detector(profile=profile, threads=args.threads)
+    detector = plan.load(lambda p: create_detector(profile=p, threads=args.threads))
     embedder = create_embedder(threads=args.threads) if site.tracking.reid else None
     perception = CameraPerception.from_config(site, CAMERA_ID, source.fps, embedder)
     return source, perception, _until_source_fails(run_video(source, detector, perception, progress=args.progress))

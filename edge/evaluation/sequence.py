@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
-from edge.agent.detector_profile import camera_detector
+from edge.agent.detector_profile import detector_plan
 from edge.agent.perception import CameraPerception
 from edge.agent.video import end_of_video, run_video
 from edge.analytics.events import Direction, ZoneEventKind
@@ -70,7 +70,8 @@ def run_sequence(
     last = None
     started = time.perf_counter()
     with frame_source:
-        detector = create_detector(profile=camera_detector(site, camera.id, source), threads=threads)
+        plan = detector_plan(site, camera.id, source=source)
+        detector = plan.load(lambda p: create_detector(profile=p, threads=threads))
         for step in run_video(frame_source, detector, perception, progress=progress):
             frames += 1
             last = step.frame

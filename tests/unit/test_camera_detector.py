@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from support.blank_video import blank_video
 
-from edge.agent.detector_profile import camera_detector, fitted_at_first_frame
+from edge.agent.detector_profile import detector_plan
 from shared.config import parse_site_config
 from shared.video_files import camera_frame_size
 
@@ -78,15 +78,15 @@ def test_camera_detector(
 ) -> None:
     video = blank_video(tmp_path / "clip.avi", *video_hw) if video_hw else tmp_path / "clip.avi"
     site = parse_site_config(_site(source.format(video=video), detector, crop), tmp_path / "mall.yaml")
-    assert camera_detector(site, "cam").input_size == expected
+    assert detector_plan(site, "cam").profile.input_size == expected
 
 
 def test_camera_detector_fits_to_a_recording_given_for_the_camera(tmp_path: Path) -> None:
     """`mallflow eval sequence` runs a camera's recording in place of its live source."""
     site = parse_site_config(_site("rtsp://cam.local/stream", "pedestrian"), tmp_path / "mall.yaml")
     recording = blank_video(tmp_path / "recording.avi", 1080, 1920)
-    assert camera_detector(site, "cam").input_size == (416, 544)
-    assert camera_detector(site, "cam", str(recording)).input_size == (640, 1088)
+    assert detector_plan(site, "cam").profile.input_size == (416, 544)
+    assert detector_plan(site, "cam", source=str(recording)).profile.input_size == (640, 1088)
 
 
 @pytest.mark.parametrize(
@@ -111,4 +111,4 @@ def test_fitted_at_first_frame(
 ) -> None:
     video = blank_video(tmp_path / "clip.avi", 1080, 1920)
     site = parse_site_config(_site(source.format(video=video), detector, crop), tmp_path / "mall.yaml")
-    assert fitted_at_first_frame(site, "cam", engine) is expected
+    assert detector_plan(site, "cam", engine).per_frame is expected

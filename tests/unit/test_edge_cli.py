@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from support.blank_video import blank_video
 
-from edge.agent.detector_profile import camera_detector
+from edge.agent.detector_profile import detector_plan
 from edge.cli.video_cmds import parse_coverage, parse_lines, parse_zones, video_site
 from edge.evaluation.mot import MotSequence
 from edge.sources.gstreamer import gstreamer_available
@@ -175,6 +175,6 @@ def test_detector_input_is_fitted_to_the_video(
 ) -> None:
     video = tmp_path / "none.avi" if frame_hw is None else blank_video(tmp_path / "clip.avi", *frame_hw)
     site = video_site(str(video), 7.0, [], [], True, "pedestrian", None, requested)
-    profile = camera_detector(site, "video")
+    profile = detector_plan(site, "video").profile
     assert profile.input_size == expected
     assert profile.model == "bytetrack_nano_mix"
