@@ -99,6 +99,7 @@ class CameraAnalytics:
             FloorMapper.for_camera(camera),
             [LineCounter(line, forget_s=forget_s) for line in site.lines_of(camera_id)],
             [ZoneMonitor(zone) for zone in site.zones_of(camera_id)],
+            SteadyFeet(foot_margin=site.detector_of(camera_id).resolved_foot_margin()),
             coverage=None if camera.coverage is None else CoverageArea(camera.coverage),
         )
 

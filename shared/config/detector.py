@@ -51,6 +51,13 @@ class Preprocessing(BaseModel):
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
+# Per catalogued detector: how far below the soles its boxes reach, as a fraction of box
+# height. ByteTrack's model learnt MOT17/CrowdHuman boxes, which pad the whole body: on
+# PETS09-S2L1 its matched boxes end a median 0.033 of their height below the annotated
+# soles (0.042 with people half the size); COCO's YOLOX-Nano 0.003 (0.012).
+# tests/bench/foot_margin.py measures it; BENCHMARKS.md, "Where the feet are".
+MODEL_FOOT_MARGIN: dict[str, float] = {"bytetrack_nano_mix": 0.03, "yolox_nano": 0.0}
+
 # Per catalogued detector: its training-time preprocessing.
 MODEL_PREPROCESSING: dict[str, Preprocessing] = {
     # YOLOX >= 0.1.1 trains on raw BGR 0-255.
@@ -81,6 +88,9 @@ class DetectorProfile(BaseModel):
     # (`fitted_input_size`), so people keep their size in the network. On for the presets;
     # off where a site sets `input_size` itself, which then is what runs.
     fit_to_frame: bool = False
+    # The model's boxes reach this fraction of their height below the soles; foot points
+    # are raised by it. None: the catalogued model's (MODEL_FOOT_MARGIN), 0 for other files.
+    foot_margin: float | None = Field(default=None, ge=0, le=0.2)
 
     @field_validator("input_size")
     @classmethod
@@ -105,6 +115,10 @@ class DetectorProfile(BaseModel):
         """The preprocessing to use; None leaves it to the output layout's convention."""
         return self.preprocessing or MODEL_PREPROCESSING.get(self.model)
 
+    def resolved_foot_margin(self) -> float:
+        """How far above its box's bottom edge a person's soles are, as a fraction of box height."""
+        return self.foot_margin if self.foot_margin is not None else MODEL_FOOT_MARGIN.get(self.model, 0.0)
+
     def for_frame(self, frame_hw: tuple[int, int] | None) -> DetectorProfile:
         """This profile for a camera whose frames are `frame_hw` (height, width): its input
         fitted to them if `fit_to_frame`; unchanged where the size is unknown (a live source)."""
@@ -115,8 +129,8 @@ class DetectorProfile(BaseModel):
 
     @property
     def key(self) -> str:
-        """Equal for profiles that can share one loaded detector."""
-        return self.model_dump_json()
+        """Equal for profiles that can share one loaded detector (the foot margin is not the detector's)."""
+        return self.model_dump_json(exclude={"foot_margin"})
 
 
 PRESETS: dict[str, DetectorProfile] = {

@@ -34,9 +34,13 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
 # 2026-12-06: pets09.yaml declares the camera's coverage (the plaza up to x 5.5 m, y 7.5 m,
 # where the ground truth annotates people): MOTA 89.7, IDF1 91.2, HOTA 63.2 (85.3 / 89.3 /
 # 61.5 without), count accuracy 0.958 (11 of 262), zones +0.1 % person-seconds, +0.0 % visits.
+# 2026-12-07: the pedestrian model's foot margin (0.03 of the box height) and SteadyFeet's
+# tolerance 0.12: MOTA 89.9, IDF1 91.3, HOTA 63.3, count accuracy 0.966 (9 of 262), zones
+# +2.5 % person-seconds (worst zone +6.1 %), +0.0 % visits (worst +8.3 %); floor error
+# mean 0.18 m, median 0.15 m, p90 0.33 m over 4 265 boxes (0.26 / 0.23 / 0.46 before).
 EXTRA = {Cause.UNANNOTATED, Cause.WRONG_PERSON}
 FLOORS = {"mota": 88.5, "idf1": 90.0, "hota": 62.0}
-COUNT_ACCURACY_FLOOR = 0.95
+COUNT_ACCURACY_FLOOR = 0.955
 PERSON_SECONDS_TOLERANCE_PCT = 4.0
 VISITS_TOLERANCE_PCT = 5.0
 
@@ -88,10 +92,10 @@ def test_zone_person_seconds_and_visits_agree_with_ground_truth(report: Sequence
 
 
 def test_floor_positions_agree_with_world_coordinates(report: SequenceReport) -> None:
-    # Measured 2026-12-02: 4 050 matched boxes, mean 0.21 m, median 0.15 m, p90 0.37 m.
+    # Measured 2026-12-07: 4 265 matched boxes, mean 0.18 m, median 0.15 m, p90 0.33 m.
     floor = report.floor
-    assert floor.matched >= 3800 and floor.median_m is not None and floor.p90_m is not None
-    assert floor.median_m <= 0.25 and floor.p90_m <= 0.6, floor
+    assert floor.matched >= 4000 and floor.median_m is not None and floor.p90_m is not None
+    assert floor.median_m <= 0.18 and floor.p90_m <= 0.4, floor
 
 
 def test_count_differences_are_named_by_their_trajectories(

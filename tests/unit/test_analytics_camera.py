@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.soles import boxes_at_the_soles
 
 from edge.analytics import (
     CameraAnalytics,
@@ -27,7 +28,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
 
 
 def site(name: str) -> SiteConfig:
-    return load_site_config(EXAMPLES / name)
+    """An example site, fed annotated boxes (which end at the soles) in these tests."""
+    return boxes_at_the_soles(load_site_config(EXAMPLES / name))
 
 
 def gt_detections(gt: MotSequence, crop: tuple[int, int, int, int] | None) -> tuple[Detections, np.ndarray]:
@@ -114,7 +116,7 @@ def test_coverage_by_foot_point(space: str, feet: list[tuple[float, float]], exp
             }
         ],
     }
-    analytics = CameraAnalytics.from_config(SiteConfig.model_validate(raw), "cam")
+    analytics = CameraAnalytics.from_config(boxes_at_the_soles(SiteConfig.model_validate(raw)), "cam")
     xyxy = np.array([[x - 5, y - 40, x + 5, y] for x, y in feet], dtype=np.float32)
     dets = Detections(
         xyxy=xyxy,
@@ -131,6 +133,30 @@ def test_floor_coverage_needs_a_floor_map() -> None:
     coverage = CoverageArea(Coverage(space=Space.FLOOR, polygon=BOX))
     with pytest.raises(ValueError, match="coverage of camera 'cam' is drawn in floor space but it has no floor map"):
         CameraAnalytics("cam", None, [], [], coverage=coverage)
+
+
+@pytest.mark.parametrize(
+    ("site_detector", "camera_detector", "margin"),
+    [
+        ("pedestrian", None, 0.03),
+        ("coco", None, 0.0),
+        ("pedestrian", "coco", 0.0),
+        ("coco", {"preset": "pedestrian", "foot_margin": 0.05}, 0.05),
+    ],
+)
+def test_feet_take_off_the_camera_detectors_margin(site_detector: str, camera_detector: object, margin: float) -> None:
+    raw = load_site_config(EXAMPLES / "pets09.yaml").model_dump()
+    raw["detector"] = site_detector
+    raw["cameras"][0]["detector"] = camera_detector
+    analytics = CameraAnalytics.from_config(SiteConfig.model_validate(raw), "cam-main")
+    assert analytics.feet.foot_margin == pytest.approx(margin)
+    box = Detections(
+        xyxy=np.array([[100, 100, 140, 200]], dtype=np.float32),
+        confidence=np.ones(1, dtype=np.float32),
+        class_id=np.zeros(1, dtype=np.int32),
+        tracker_id=np.array([1]),
+    )
+    assert analytics.update(box, 0).foot_points[0].tolist() == pytest.approx([120, 200 - 100 * margin])
 
 
 def test_from_config_builds_the_cameras_lines_and_zones() -> None:

@@ -32,6 +32,7 @@ def feet_y(heights: list[float], track_id: int = 1, **settings: float) -> list[f
         pytest.param([100, 100, 100, 100], [200, 200, 200, 200], id="unoccluded-walker"),
         pytest.param([100, 102, 104, 106, 108], [200, 202, 204, 206, 208], id="walking-towards-camera"),
         pytest.param([100, 100, 100, 60, 62, 100], [200, 200, 200, 200, 200, 200], id="cut-by-someone-in-front"),
+        pytest.param([100, 100, 100, 85, 86, 100], [200, 200, 200, 200, 200, 200], id="legs-hidden-by-a-passer-by"),
         pytest.param([100, 100, 100, 140, 100], [200, 200, 200, 200, 200], id="merged-with-someone-in-front"),
         pytest.param([60, 100, 100], [160, 200, 200], id="too-little-history-to-judge"),
         pytest.param(
@@ -43,6 +44,18 @@ def feet_y(heights: list[float], track_id: int = 1, **settings: float) -> list[f
 )
 def test_foot_points(heights: list[float], expected: list[float]) -> None:
     assert feet_y(heights) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("heights", "expected"),
+    [
+        pytest.param([100, 100, 100, 100], [197, 197, 197, 197], id="unoccluded-walker"),
+        pytest.param([100, 100, 100, 60, 100], [197, 197, 197, 197, 197], id="cut-by-someone-in-front"),
+        pytest.param([200, 200, 200], [294, 294, 294], id="in-proportion-to-the-box"),
+    ],
+)
+def test_foot_margin_raises_the_feet_to_the_soles(heights: list[float], expected: list[float]) -> None:
+    assert feet_y(heights, foot_margin=0.03) == pytest.approx(expected)
 
 
 def test_untracked_boxes_keep_their_bottom_edge() -> None:
@@ -68,6 +81,8 @@ def test_tracks_are_independent_and_forgotten() -> None:
         ({"tolerance": 0.0}, "tolerance"),
         ({"tolerance": 1.0}, "tolerance"),
         ({"window_s": 2.0, "forget_s": 1.0}, "forget_s"),
+        ({"foot_margin": -0.1}, "foot_margin"),
+        ({"foot_margin": 0.5}, "foot_margin"),
     ],
 )
 def test_invalid_settings(settings: dict[str, float], message: str) -> None:

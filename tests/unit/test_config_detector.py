@@ -190,6 +190,27 @@ def test_resolved_preprocessing_of_catalogued_models(
     assert pre.letterbox is Letterbox.TOP_LEFT
 
 
+@pytest.mark.parametrize(
+    ("snippet", "margin"),
+    [
+        ("detector: pedestrian", 0.03),
+        ("detector: coco", 0.0),
+        ("detector: {preset: pedestrian, model: yolox_nano}", 0.0),  # follows the model
+        ("detector: {preset: pedestrian, foot_margin: 0.05}", 0.05),  # given: wins over the catalogue
+        ("detector: {preset: pedestrian, foot_margin: 0}", 0.0),
+        ("detector: {model: /opt/models/custom.onnx, input_size: [640, 640]}", 0.0),  # unknown file: none
+    ],
+)
+def test_resolved_foot_margin(snippet: str, margin: float) -> None:
+    assert parse(snippet).detector.resolved_foot_margin() == pytest.approx(margin)
+
+
+def test_foot_margin_does_not_split_a_loaded_detector() -> None:
+    changed = DetectorProfile.model_validate(profile_from({"preset": "pedestrian", "foot_margin": 0.05}))
+    assert changed != PEDESTRIAN
+    assert changed.key == PEDESTRIAN.key
+
+
 def test_uncatalogued_model_without_preprocessing_leaves_it_to_the_layout() -> None:
     profile = parse("detector: {model: /opt/models/custom.onnx, input_size: [640, 640]}").detector
     assert not profile.catalogued
@@ -226,6 +247,16 @@ def test_uncatalogued_model_without_preprocessing_leaves_it_to_the_layout() -> N
             "detector: {preset: coco, score_threshold: 1.5}",
             None,
             "detector.score_threshold: Input should be less than or equal to 1",
+        ),
+        (
+            "detector: {preset: pedestrian, foot_margin: 0.3}",
+            None,
+            "detector.foot_margin: Input should be less than or equal to 0.2",
+        ),
+        (
+            "detector: {preset: pedestrian, foot_margin: -0.01}",
+            None,
+            "detector.foot_margin: Input should be greater than or equal to 0",
         ),
         (
             "detector: {preset: coco, score_threshold: -0.1}",

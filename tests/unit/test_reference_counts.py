@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.soles import boxes_at_the_soles
 
 from edge.analytics import CameraAnalytics, Direction, LineCounter, ZoneEvent, ZoneEventKind, ZoneMonitor
 from edge.evaluation.mot import MotSequence, SequenceInfo
@@ -125,7 +126,7 @@ def test_example_site_lines_on_gt(
     default band a person who crosses and leaves the view within the band (a line at the
     frame's edge) may go uncounted: at most one per line and direction here.
     """
-    site = load_site_config(EXAMPLES / config)
+    site = boxes_at_the_soles(load_site_config(EXAMPLES / config))
     crop = site.camera(camera_id).crop
     seen = gt if crop is None else gt.in_crop(crop)
     raw = site.model_dump()
