@@ -62,7 +62,12 @@ def _check(args: argparse.Namespace) -> int:
         problems += len(advice)
         for camera in cfg.cameras:
             size, unknown = camera_frame_size(camera)
-            print(f"  {camera.id} detector: {_detector_input(cfg.detector_of(camera.id), size, unknown)}")
+            profile = cfg.detector_of(camera.id)
+            print(f"  {camera.id} detector: {_detector_input(profile, size, unknown)}")
+            if margin := profile.resolved_foot_margin():
+                print(
+                    f"  {camera.id} feet: {margin:g} of each box's height above its bottom edge (detector.foot_margin)"
+                )
             if camera.homography is None:
                 print(f"  {camera.id}: no homography (image-space lines and zones only; nothing to check)")
                 continue

@@ -152,6 +152,10 @@ def test_config_check_passes_the_examples(vtest_video: Path) -> None:
     assert "warning" not in result.stdout
     for camera, frame in (("cam-main", "768x576"), ("cam-left", "360x576"), ("cam-right", "348x576")):
         assert f"  {camera} detector: bytetrack_nano_mix at 416x544\n" in result.stdout
+        assert (
+            f"  {camera} feet: 0.03 of each box's height above its bottom edge (detector.foot_margin)\n"
+            in result.stdout
+        )
         line = next(ln for ln in result.stdout.splitlines() if ln.strip().startswith(f"{camera}:"))
         assert re.search(
             rf"8 calibration points, error mean 0\.000 m, max 0\.001 m; the {frame} frame covers \d+ m² of floor", line
@@ -195,6 +199,9 @@ def test_config_check_shows_each_cameras_detector_input(tmp_path: Path) -> None:
     result = run("config", "check", str(site_file(tmp_path, cameras)))
     assert "  hall detector: bytetrack_nano_mix at 512x896, fitted to its 1280x720 frame\n" in result.stdout
     assert "  hall-set detector: yolox_nano at 416x416 (the profile's input_size)\n" in result.stdout
+    assert (
+        "  hall feet: 0.03" in result.stdout and "hall-set feet" not in result.stdout
+    )  # COCO's boxes end at the soles
 
 
 def test_config_check_reports_an_invalid_file(tmp_path: Path) -> None:
