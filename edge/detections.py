@@ -60,10 +60,12 @@ class Detections:
         """(N, 6) x1, y1, x2, y2, confidence, class — what boxmot's update() takes."""
         return np.hstack([self.xyxy, self.confidence[:, None], self.class_id[:, None].astype(np.float32)])
 
-    def foot_points(self) -> NDArray[np.float64]:
-        """(N, 2) bottom-centre of each box: where the person stands."""
+    def foot_points(self, margin: float = 0.0) -> NDArray[np.float64]:
+        """(N, 2) where each person stands: the box's bottom-centre, raised by `margin` × its
+        height for a detector whose boxes end below the soles (its profile's foot margin)."""
         x = (self.xyxy[:, 0] + self.xyxy[:, 2]) / 2.0
-        return np.stack([x, self.xyxy[:, 3]], axis=1).astype(np.float64)
+        y = self.xyxy[:, 3] - margin * (self.xyxy[:, 3] - self.xyxy[:, 1])
+        return np.stack([x, y], axis=1).astype(np.float64)
 
     def __getitem__(self, index: NDArray[np.bool_] | NDArray[np.integer]) -> Detections:
         return Detections(

@@ -40,7 +40,8 @@ class CameraPerception:
     ) -> CameraPerception:
         """`motion_compensation=False` turns the site's `cmc_method` off: the one input that needs real pixels."""
         camera = site.camera(camera_id)
-        gate = DetectionGate(site.detector_of(camera_id).score_threshold, camera.ignore_regions)
+        profile = site.detector_of(camera_id)
+        gate = DetectionGate(profile.score_threshold, camera.ignore_regions, profile.resolved_foot_margin())
         tracking = site.tracking if motion_compensation else site.tracking.model_copy(update={"cmc_method": "none"})
         tracker = BotSortTracker(tracking, frame_rate, embedder if tracking.reid else None)
         return cls(camera_id, gate, tracker, CameraAnalytics.from_config(site, camera_id))

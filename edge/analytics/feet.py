@@ -70,9 +70,8 @@ class SteadyFeet:
         """(N, 2) foot points of `detections`, one row per box; untracked boxes get their bottom-centre
         (raised by the margin)."""
         self._tracks = {tid: t for tid, t in self._tracks.items() if time_ns - t.last_seen_ns <= self._forget_ns}
-        foot = detections.foot_points()
+        foot = detections.foot_points(self.foot_margin)
         heights = (detections.xyxy[:, 3] - detections.xyxy[:, 1]).astype(np.float64)
-        foot[:, 1] -= self.foot_margin * heights
         for row, track_id in enumerate(detections.tracker_id.tolist()):
             if track_id < 0:
                 continue

@@ -54,7 +54,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # Per catalogued detector: how far below the soles its boxes reach, as a fraction of box
 # height. ByteTrack's model learnt MOT17/CrowdHuman boxes, which pad the whole body: on
 # PETS09-S2L1 its matched boxes end a median 0.033 of their height below the annotated
-# soles (0.042 with people half the size); COCO's YOLOX-Nano 0.003 (0.012).
+# soles (0.041 with people half the size); COCO's YOLOX-Nano 0.002 (0.012).
 # tests/bench/foot_margin.py measures it; BENCHMARKS.md, "Where the feet are".
 MODEL_FOOT_MARGIN: dict[str, float] = {"bytetrack_nano_mix": 0.03, "yolox_nano": 0.0}
 

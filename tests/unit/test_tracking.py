@@ -116,6 +116,15 @@ def test_detection_gate(rows: list[list[float]], min_conf: float, regions: list,
     np.testing.assert_array_equal(out.xyxy, det.xyxy[kept])
 
 
+@pytest.mark.parametrize(("foot_margin", "kept"), [(0.0, [0]), (0.03, [])])
+def test_detection_gate_judges_the_feet_where_the_analytics_put_them(foot_margin: float, kept: list[int]) -> None:
+    # A 100 px box ends at y 100; with the pedestrian model's margin the feet stand at 97, in the mask.
+    det = Detections.from_array(np.array([[0, 0, 10, 100, 0.9, 0]]))
+    mask = [(0, 90), (20, 90), (20, 99), (0, 99)]
+    out = DetectionGate(0.1, [mask], foot_margin).apply(det)
+    np.testing.assert_array_equal(out.xyxy, det.xyxy[kept])
+
+
 @pytest.mark.parametrize(
     ("args", "error"),
     [((1.5, []), "min_confidence"), ((0.1, [[(0, 0), (1, 1)]]), "at least 3 points")],
