@@ -194,7 +194,10 @@ def _sequence(args: argparse.Namespace) -> int:
             f"{line.geometric['in']}/{line.geometric['out']}",
         )
     console.print(lines)
-    console.print(f"line count accuracy (1 - sum |error| / sum reference): {_num(report.count_accuracy)}")
+    console.print(
+        f"line count accuracy (1 - sum |error| / sum reference): {_num(report.count_accuracy)}; "
+        f"against the geometric crossings: {_num(report.geometric_count_accuracy)}"
+    )
     zones = Table(title="zone visits and dwell")
     for column in (
         "zone",
@@ -221,6 +224,11 @@ def _sequence(args: argparse.Namespace) -> int:
             _num(z.person_seconds_error_pct),
         )
     console.print(zones)
+    console.print(
+        f"zones together: person-seconds {_num(report.zones_person_seconds_error_pct)} % "
+        f"(sum of each zone's |error|: {_num(report.zones_person_seconds_abs_error_pct)} %), "
+        f"visits {_num(report.zones_visits_error_pct)} % ({_num(report.zones_visits_abs_error_pct)} %)"
+    )
     f = report.floor
     console.print(
         f"floor position error over {f.matched} matched boxes: mean {_num(f.mean_m)} m, "

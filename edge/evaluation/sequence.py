@@ -142,6 +142,12 @@ def _relative_pct(predicted: float, reference: float) -> float | None:
     return None if reference == 0 else 100.0 * (predicted - reference) / reference
 
 
+def _abs_pct(pairs: list[tuple[float, float]]) -> float | None:
+    """Σ |predicted − reference| / Σ reference, in percent, over (predicted, reference) pairs."""
+    reference = sum(r for _, r in pairs)
+    return None if reference == 0 else 100.0 * sum(abs(p - r) for p, r in pairs) / reference
+
+
 @dataclass(frozen=True)
 class FloorAccuracy:
     # Predictions matched to ground truth with world coordinates (IoU >= FLOOR_MATCH_IOU).
@@ -172,6 +178,17 @@ class SequenceReport:
         return None if truth == 0 else 1.0 - error / truth
 
     @property
+    def geometric_count_accuracy(self) -> float | None:
+        """`count_accuracy` against every step of a ground-truth track through the segment.
+
+        No debounce on the yardstick: a line setting that only moved the reference along
+        with the prediction gains here nothing.
+        """
+        truth = sum(sum(line.geometric.values()) for line in self.lines)
+        error = sum(abs(line.predicted[d] - n) for line in self.lines for d, n in line.geometric.items())
+        return None if truth == 0 else 1.0 - error / truth
+
+    @property
     def zones_person_seconds_error_pct(self) -> float | None:
         """Person-seconds summed over every zone, predicted against reference."""
         return _relative_pct(sum(z.predicted_total_s for z in self.zones), sum(z.reference_total_s for z in self.zones))
@@ -181,6 +198,19 @@ class SequenceReport:
         """Visits summed over every zone, predicted against reference."""
         return _relative_pct(sum(z.predicted_visits for z in self.zones), sum(z.reference_visits for z in self.zones))
 
+    @property
+    def zones_person_seconds_abs_error_pct(self) -> float | None:
+        """Σ |predicted − reference| person-seconds over the zones, as a share of the reference's sum.
+
+        The signed sum lets one zone's surplus hide another's shortfall; this one cannot.
+        """
+        return _abs_pct([(z.predicted_total_s, z.reference_total_s) for z in self.zones])
+
+    @property
+    def zones_visits_abs_error_pct(self) -> float | None:
+        """Σ |predicted − reference| visits over the zones, as a share of the reference's sum."""
+        return _abs_pct([(z.predicted_visits, z.reference_visits) for z in self.zones])
+
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         for line, raw in zip(self.lines, out["lines"], strict=True):
@@ -189,6 +219,11 @@ class SequenceReport:
             raw["visits_error_pct"] = zone.visits_error_pct
             raw["person_seconds_error_pct"] = zone.person_seconds_error_pct
         out["count_accuracy"] = self.count_accuracy
+        out["geometric_count_accuracy"] = self.geometric_count_accuracy
+        out["zones_person_seconds_error_pct"] = self.zones_person_seconds_error_pct
+        out["zones_person_seconds_abs_error_pct"] = self.zones_person_seconds_abs_error_pct
+        out["zones_visits_error_pct"] = self.zones_visits_error_pct
+        out["zones_visits_abs_error_pct"] = self.zones_visits_abs_error_pct
         return out
 
 

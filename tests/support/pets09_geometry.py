@@ -39,9 +39,13 @@ ZONES: dict[str, list[Point]] = {
 }
 
 
-def lines_config(camera: str, **settings: Any) -> list[dict[str, Any]]:
-    return [{"id": name, "camera": camera, "points": pts, **settings} for name, pts in LINES.items()]
+def lines_config(
+    camera: str, shapes: dict[str, tuple[Point, Point]] | None = None, **settings: Any
+) -> list[dict[str, Any]]:
+    """Site `lines` entries for `shapes` (default: LINES)."""
+    return [{"id": name, "camera": camera, "points": pts, **settings} for name, pts in (shapes or LINES).items()]
 
 
-def zones_config(camera: str, **settings: Any) -> list[dict[str, Any]]:
-    return [{"id": name, "camera": camera, "polygon": poly, **settings} for name, poly in ZONES.items()]
+def zones_config(camera: str, shapes: dict[str, list[Point]] | None = None, **settings: Any) -> list[dict[str, Any]]:
+    """Site `zones` entries for `shapes` (default: ZONES)."""
+    return [{"id": name, "camera": camera, "polygon": poly, **settings} for name, poly in (shapes or ZONES).items()]

@@ -98,6 +98,9 @@ def test_sequence_on_a_clip(vtest_clip: Path, pets09_gt: Path, tmp_path: Path) -
     assert all(set(line["error"]) == {"in", "out"} for line in report["lines"])
     (zone,) = report["zones"]
     assert zone["zone_id"] == "centre" and zone["reference_visits"] > 0
+    # One zone: the signed and the absolute totals are that zone's error.
+    assert report["zones_visits_abs_error_pct"] == pytest.approx(abs(zone["visits_error_pct"]))
+    assert {"count_accuracy", "geometric_count_accuracy", "zones_person_seconds_abs_error_pct"} <= set(report)
     assert report["floor"]["matched"] > 180 and report["floor"]["median_m"] < 0.5
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
