@@ -3,7 +3,7 @@
     mallflow eval tracking --gt gt.txt --pred tracks.txt
     mallflow eval devkit ../shared/data/mot15-metric-fixture
     mallflow eval sequence --config deploy/examples/pets09.yaml --gt ../shared/data/PETS09-S2L1/gt/gt.txt \\
-        --json pets09.json --plot pets09-counts.png
+        --json pets09.json --plot pets09-counts.png [--random-shapes 200,100]
     mallflow eval gt-tracklets --config deploy/examples/pets09-split.yaml --gt .../gt.txt --out split.json
 
 Each prints tables; `--json FILE` writes the same numbers for machines (`-`: JSON on stdout,
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.cli.errors import UsageError
 from shared.cli.plugins import add_json_option, write_json
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from edge.evaluation.metrics import TrackingScores
+    from edge.evaluation.sequence import SequenceReport
+    from shared.config.site import SiteConfig
 
 # The devkit's eval_*.txt columns: IDF1 IDP IDR Rcll Prcn FAR GT MT PT ML FP FN IDs FM MOTA MOTP MOTAL.
 DEVKIT_COLUMNS = {"mota": 14, "idf1": 0}
@@ -57,6 +59,12 @@ def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--plot", type=Path, default=None, help="PNG of crossings over time, ground truth vs predicted")
     s.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: all cores)")
     s.add_argument("--progress", action="store_true", help="progress bar on stderr")
+    s.add_argument(
+        "--random-shapes",
+        default=None,
+        metavar="LINES,ZONES[,SEED]",
+        help="also judge this many lines and zones thrown at random over the frame (default settings; seed 0)",
+    )
     add_json_option(s)
     s.set_defaults(handler=_sequence)
 
@@ -156,6 +164,16 @@ def _devkit(args: argparse.Namespace) -> int:
     return 0 if agree else 1
 
 
+def _random_shapes(text: str) -> tuple[int, int, int]:
+    try:
+        parts = [int(v) for v in text.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) not in (2, 3) or min(parts) < 0:
+        raise UsageError(f"--random-shapes: expected LINES,ZONES[,SEED] as whole numbers >= 0, got {text!r}")
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else 0
+
+
 def _sequence(args: argparse.Namespace) -> int:
     from rich.table import Table
 
@@ -173,8 +191,12 @@ def _sequence(args: argparse.Namespace) -> int:
     if not fps:
         raise UsageError(f"camera {camera_id!r} has no fps_hint: give the ground truth's frame rate with --fps")
     gt = MotSequence.load(_file(args.gt, "ground truth"))
+    run_site, placed = site, None
+    shapes = None if args.random_shapes is None else _random_shapes(args.random_shapes)
+    if shapes is not None:
+        run_site, placed = _with_random_shapes(site, camera_id, args.video, shapes)
     try:
-        run = run_sequence(site, camera_id, args.video, threads=args.threads, progress=args.progress)
+        run = run_sequence(run_site, camera_id, args.video, threads=args.threads, progress=args.progress)
     except SourceError as exc:
         raise UsageError(str(exc)) from None
     report = evaluate_sequence(run, gt, site, camera_id, fps)
@@ -239,8 +261,53 @@ def _sequence(args: argparse.Namespace) -> int:
     if args.plot is not None:
         plot_counts(counts_over_time(run, gt, site, camera_id, fps), fps, f"{site.site.id} / {camera_id}", args.plot)
         console.print(f"plot: {args.plot}")
-    write_json(args.json, report.as_dict())
+    out = report.as_dict()
+    if placed is not None and shapes is not None:
+        out["random_shapes"] = {"seed": shapes[2]} | _random_shapes_summary(
+            evaluate_sequence(run, gt, placed, camera_id, fps)
+        )
+        console.print(
+            "random shapes (seed {seed}): {lines} lines, {reference_crossings} reference crossings, count accuracy "
+            "{count_accuracy:.3f} (against the geometric crossings: {geometric_count_accuracy:.3f}); {zones} zones, "
+            "{reference_visits} reference visits: person-seconds {person_seconds_pct:+.1f} % (each zone's |error|: "
+            "{person_seconds_abs_pct:.1f} %), visits {visits_pct:+.1f} % ({visits_abs_pct:.1f} %)".format(
+                **{k: (float("nan") if v is None else v) for k, v in out["random_shapes"].items()}
+            )
+        )
+    write_json(args.json, out)
     return 0
+
+
+def _with_random_shapes(
+    site: SiteConfig, camera_id: str, video: str | None, shapes: tuple[int, int, int]
+) -> tuple[SiteConfig, SiteConfig]:
+    from edge.evaluation.placements import with_random_shapes
+    from shared.video_files import camera_frame_size
+
+    size, why = camera_frame_size(site.camera(camera_id), video)
+    if size is None:
+        raise UsageError(f"--random-shapes needs camera {camera_id!r}'s frame size: {why}")
+    lines, zones, seed = shapes
+    try:
+        return with_random_shapes(site, camera_id, size, lines, zones, seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _random_shapes_summary(report: SequenceReport) -> dict[str, Any]:
+    """What the random shapes say, in totals: one line per shape would bury the answer."""
+    return {
+        "lines": len(report.lines),
+        "reference_crossings": sum(sum(line.reference.values()) for line in report.lines),
+        "count_accuracy": report.count_accuracy,
+        "geometric_count_accuracy": report.geometric_count_accuracy,
+        "zones": len(report.zones),
+        "reference_visits": sum(z.reference_visits for z in report.zones),
+        "person_seconds_pct": report.zones_person_seconds_error_pct,
+        "person_seconds_abs_pct": report.zones_person_seconds_abs_error_pct,
+        "visits_pct": report.zones_visits_error_pct,
+        "visits_abs_pct": report.zones_visits_abs_error_pct,
+    }
 
 
 def _gt_tracklets(args: argparse.Namespace) -> int:

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from support.pets09_geometry import lines_config, zones_config
-from support.placements import random_lines, random_zones
 
 from edge.analytics.events import Direction
 from edge.evaluation.count_errors import Cause, count_differences
 from edge.evaluation.mot import MotSequence
+from edge.evaluation.placements import random_lines, random_zones
 from edge.evaluation.sequence import SequenceReport, SequenceRun, evaluate_sequence, run_sequence
 from shared.config import SiteConfig, load_site_config
 
@@ -39,7 +39,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
 # tolerance 0.12: MOTA 89.9, IDF1 91.3, HOTA 63.3, count accuracy 0.966 (9 of 262), zones
 # +2.5 % person-seconds (worst zone +6.1 %), +0.0 % visits (worst +8.3 %); floor error
 # mean 0.18 m, median 0.15 m, p90 0.33 m over 4 265 boxes (0.26 / 0.23 / 0.46 before).
-# 2026-12-07: 200 lines and 100 zones thrown at random over the frame (tests/support/placements.py,
+# 2026-12-07: 200 lines and 100 zones thrown at random over the frame (edge/evaluation/placements.py,
 # seed 0; 3 050 reference crossings, 1 275 visits): count accuracy 0.946 (0.943 against plain
 # geometry); zones +0.5 % person-seconds and -1.3 % visits summed, 2.0 % and 4.2 % summing each
 # zone's absolute error (tracker_sweep.py --placements 200,100 gives the same; seeds 1 and 2: 0.962, 0.955).

@@ -15,7 +15,7 @@ person-seconds and visit errors summed over the zones (in brackets: the sum of e
 absolute error, which cannot cancel, and the worst zone).
 
 `--placements 200,100` judges on 200 lines and 100 zones thrown at random over the frame
-(tests/support/placements.py, seeded) instead of the thirteen hand-drawn lines: most cross
+(edge/evaluation/placements.py, seeded) instead of the thirteen hand-drawn lines: most cross
 no walking path, some run along one, at every angle and length, as an installer might
 draw them. A setting that only suits the hand-drawn lines shows here.
 
@@ -46,12 +46,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from support.pets09_geometry import lines_config, zones_config  # noqa: E402
-from support.placements import random_lines, random_zones  # noqa: E402
 
 from edge.agent.perception import CameraPerception  # noqa: E402
 from edge.agent.video import end_of_video  # noqa: E402
 from edge.analytics.events import Direction, ZoneEventKind  # noqa: E402
 from edge.evaluation.mot import MotSequence  # noqa: E402
+from edge.evaluation.placements import random_lines, random_zones  # noqa: E402
 from edge.evaluation.sequence import SequenceReport, SequenceRun, evaluate_sequence  # noqa: E402
 from edge.frames import Frame  # noqa: E402
 from edge.inference.factory import create_detector, create_embedder  # noqa: E402

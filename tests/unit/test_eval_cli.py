@@ -61,6 +61,13 @@ def test_tracking_scores_a_result_file(metric_fixture: Path, capsys: pytest.Capt
         (["devkit", "/nope"], "/nope has no gt/<sequence>/gt.txt"),
         (["sequence", "--config", "{site}", "--gt", "{gt}", "--camera", "cam-x"], "has no camera 'cam-x'"),
         (["sequence", "--config", "{site}", "--gt", "{gt}", "--video", "/nope.avi"], "/nope.avi"),
+        (
+            ["sequence", "--config", "{site}", "--gt", "{gt}", "--random-shapes", "20,10"],
+            "--random-shapes needs camera 'cam-main''s frame size: a live source",
+        ),
+        (["sequence", "--config", "{site}", "--gt", "{gt}", "--random-shapes", "20"], "expected LINES,ZONES[,SEED]"),
+        (["sequence", "--config", "{site}", "--gt", "{gt}", "--random-shapes", "20,-1"], "expected LINES,ZONES"),
+        (["sequence", "--config", "{site}", "--gt", "{gt}", "--random-shapes", "a,b"], "as whole numbers >= 0"),
     ],
 )
 def test_errors_name_the_problem(
@@ -86,7 +93,20 @@ def test_sequence_on_a_clip(vtest_clip: Path, pets09_gt: Path, tmp_path: Path) -
     site = _site_file(tmp_path, str(vtest_clip))
     assert (
         main(
-            ["eval", "sequence", "--config", str(site), "--gt", str(pets09_gt), "--json", str(out), "--plot", str(plot)]
+            [
+                "eval",
+                "sequence",
+                "--config",
+                str(site),
+                "--gt",
+                str(pets09_gt),
+                "--json",
+                str(out),
+                "--plot",
+                str(plot),
+                "--random-shapes",
+                "30,15,2",
+            ]
         )
         == 0
     )
@@ -103,6 +123,11 @@ def test_sequence_on_a_clip(vtest_clip: Path, pets09_gt: Path, tmp_path: Path) -
     assert {"count_accuracy", "geometric_count_accuracy", "zones_person_seconds_abs_error_pct"} <= set(report)
     assert report["floor"]["matched"] > 180 and report["floor"]["median_m"] < 0.5
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The random shapes ran in the same pass and are judged apart from the site's own.
+    shapes = report["random_shapes"]
+    assert shapes["seed"] == 2 and shapes["lines"] == 30 and shapes["zones"] == 15
+    assert shapes["reference_crossings"] > 0 and shapes["reference_visits"] > 0
+    assert 0.5 <= shapes["geometric_count_accuracy"] <= 1 and shapes["visits_abs_pct"] >= 0
 
 
 def test_stitching_from_ground_truth_tracklets(

@@ -1,13 +1,13 @@
-"""The random lines and zones the tracker sweep judges settings on: valid, inside the frame, repeatable."""
+"""Random lines and zones (`eval sequence --random-shapes`, the tracker sweep): valid, inside the frame, repeatable."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from support.pets09_geometry import lines_config, zones_config
-from support.placements import MIN_LINE_SHARE, random_lines, random_zones
 
-from shared.config.site import Line, Zone
+from edge.evaluation.placements import MIN_LINE_SHARE, random_lines, random_zones, with_random_shapes
+from shared.config.site import Line, SiteConfig, Zone
 
 
 @pytest.mark.parametrize(("width", "height", "seed"), [(768, 576, 0), (768, 576, 7), (1920, 1080, 3), (360, 576, 1)])
@@ -36,3 +36,27 @@ def test_bad_sizes_are_refused(count: int, width: int, height: int) -> None:
         random_lines(count, width, height)
     with pytest.raises(ValueError, match="need count >= 0"):
         random_zones(count, width, height)
+
+
+def _site(line_ids: list[str]) -> SiteConfig:
+    return SiteConfig.model_validate(
+        {
+            "site": {"id": "s"},
+            "floors": [{"id": "f1"}],
+            "cameras": [{"id": "cam", "source": "v.avi", "floor": "f1"}],
+            "lines": [{"id": i, "camera": "cam", "points": ((0, 0), (10, 10))} for i in line_ids],
+        }
+    )
+
+
+def test_random_shapes_join_the_site_and_stand_alone() -> None:
+    both, only = with_random_shapes(_site(["door"]), "cam", (640, 480), lines=4, zones=3, seed=1)
+    assert [line.id for line in both.lines] == ["door", *random_lines(4, 640, 480, 1)]
+    assert [line.id for line in only.lines] == list(random_lines(4, 640, 480, 1))
+    assert [zone.id for zone in both.zones] == [zone.id for zone in only.zones] == list(random_zones(3, 640, 480, 1))
+    assert {shape.camera for shape in (*both.lines, *both.zones)} == {"cam"}
+
+
+def test_random_shapes_never_take_a_sites_name() -> None:
+    with pytest.raises(ValueError, match=r"already has shapes named \['random-line-001'\]"):
+        with_random_shapes(_site(["random-line-001"]), "cam", (640, 480), lines=4, zones=0)
