@@ -1,7 +1,7 @@
 """Tracker and detector-threshold sweep on PETS09-S2L1, one setting changed at a time.
 
     .venv/bin/python tests/bench/tracker_sweep.py [--detector pedestrian] [--input-size H,W] [--canvas SCALE]
-        [--placements LINES,ZONES[,SEED]] [--only NAME ...]
+        [--placements LINES,ZONES[,SEED]] [--stride N] [--only NAME ...]
 
 Each detector profile's boxes (at the lowest score any setting uses) and the OSNet vector
 of every box are computed once and cached; each setting then replays them through the
@@ -13,6 +13,9 @@ zones of tests/support/pets09_geometry.py: MOTA/IDF1 (motmetrics), HOTA (TrackEv
 count accuracy 1 − Σ|error| / Σ truth over every line and direction, and zone
 person-seconds and visit errors summed over the zones (in brackets: the sum of each zone's
 absolute error, which cannot cancel, and the worst zone).
+
+`--stride 3` keeps every third frame (PETS09 at 2.3 fps instead of 7, the ground truth
+thinned alike), as an agent that thins a loaded camera's frames or a slow camera delivers.
 
 `--placements 200,100` judges on 200 lines and 100 zones thrown at random over the frame
 (edge/evaluation/placements.py, seeded) instead of the thirteen hand-drawn lines: most cross
@@ -32,6 +35,7 @@ at half the size. It shows how a setting holds up on footage with smaller people
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import sys
 from dataclasses import dataclass, field
@@ -99,7 +103,7 @@ GRID: list[Row] = [
     *[Row(f"new {v}", {"new_track_thresh": v}) for v in (0.4, 0.5, 0.6, 0.8)],
     *[Row(f"match {v}", {"match_thresh": v}) for v in (0.85, 0.9, 0.99)],
     *[Row(f"appearance {v}", {"appearance_thresh": v}) for v in (0.15, 0.2, 0.3, 0.35)],
-    *[Row(f"proximity {v}", {"proximity_thresh": v}) for v in (0.6, 0.7, 0.9)],
+    *[Row(f"proximity {v}", {"proximity_thresh": v}) for v in (0.6, 0.7, 0.85, 0.9, 0.95, 1.0)],
     *[Row(f"buffer {v}s", {"track_buffer_s": v}) for v in (1.5, 5.0)],
     *[Row(f"settle {v}s", line={"settle_s": v}) for v in (0.0, 0.1, 0.2, 0.4, 0.5, 0.7)],
     *[Row(f"enter {v}s", zone={"enter_s": v}) for v in (0.0, 0.2, 0.3, 0.5)],
@@ -129,6 +133,18 @@ class Cached:
     boxes: list[NDArray[np.float32]]
     embeddings: list[NDArray[np.float32]]
     reid_id: str
+    fps: float = FPS
+
+    def every(self, stride: int) -> Cached:
+        """Every `stride`-th frame from the first, at the rate that leaves: an agent thinning a camera's frames."""
+        pick = slice(None, None, stride)
+        return Cached(self.frames[pick], self.boxes[pick], self.embeddings[pick], self.reid_id, self.fps / stride)
+
+
+def every_nth_frame(gt: MotSequence, stride: int) -> MotSequence:
+    """The ground truth of frames 1, 1 + stride, 1 + 2 stride, ... numbered 1, 2, 3, ..."""
+    kept = gt.select((gt.frame - 1) % stride == 0)
+    return dataclasses.replace(kept, frame=(kept.frame - 1) // stride + 1)
 
 
 def base_site(
@@ -196,11 +212,11 @@ def detect_all(site: SiteConfig, canvas: float = 1.0) -> Cached:
 
 def replay(site: SiteConfig, cached: Cached) -> SequenceRun:
     embedder = PrecomputedEmbedder(cached.reid_id, cached.embeddings[0].shape[1] if cached.embeddings else 512)
-    perception = CameraPerception.from_config(site, CAMERA, FPS, embedder if site.tracking.reid else None)
+    perception = CameraPerception.from_config(site, CAMERA, cached.fps, embedder if site.tracking.reid else None)
     rows: list[list[float]] = []
     crossings: list[tuple[int, str, Direction, int]] = []
     dwell: dict[str, list[float]] = {z.id: [] for z in site.zones}
-    step_ns = round(1e9 / FPS)
+    step_ns = round(1e9 / cached.fps)
     last = None
     for index, (image, boxes, embs) in enumerate(zip(cached.frames, cached.boxes, cached.embeddings, strict=True)):
         frame = Frame(CAMERA, index, index * step_ns, image)
@@ -223,7 +239,7 @@ def replay(site: SiteConfig, cached: Cached) -> SequenceRun:
         crossings=crossings,
         dwell_s=dwell,
         frames=len(cached.frames),
-        fps=FPS,
+        fps=cached.fps,
         wall_s=0.0,
     )
 
@@ -254,7 +270,7 @@ def run_row(base: SiteConfig, cached: Cached, gt: MotSequence, row: Row) -> str:
     raw["zones"] = [zn | row.zone for zn in raw["zones"]]
     raw["cameras"] = [cam | row.camera for cam in raw["cameras"]]
     site = SiteConfig.model_validate(raw)
-    s = summary(evaluate_sequence(replay(site, cached), gt, site, CAMERA, gt_fps=FPS))
+    s = summary(evaluate_sequence(replay(site, cached), gt, site, CAMERA, gt_fps=cached.fps))
     return (
         f"{s['mota']:.1f} | {s['idf1']:.1f} | {s['hota']:.1f} | {s['ids']:.0f} | {s['count']:.3f} ({s['geometric']:.3f}) | "
         f"{s['person_s']:+.1f} % ({s['abs_s']:.1f}, {s['worst_s']:+.1f}) | "
@@ -291,6 +307,9 @@ def main() -> int:
         metavar="LINES,ZONES[,SEED]",
         help="judge on this many lines and zones at random positions instead of PETS09's hand-drawn ones",
     )
+    parser.add_argument(
+        "--stride", type=int, default=1, help="keep every N-th frame (the rate drops N-fold), as a loaded agent does"
+    )
     parser.add_argument("--only", nargs="*", default=None, help="row names to run (default: the whole grid)")
     parser.add_argument(
         "--set", nargs="*", default=[], metavar="KEY=VALUE", help="tracking overrides applied to the base first"
@@ -305,8 +324,10 @@ def main() -> int:
             key, _, value = item.partition("=")
             raw["tracking"][key] = float(value) if value.replace(".", "", 1).isdigit() else value
         base = SiteConfig.model_validate(raw)
-    cached = detect_all(base, args.canvas)
-    gt = MotSequence.load(GT)
+    if args.stride < 1:
+        parser.error(f"--stride must be >= 1, got {args.stride}")
+    cached = detect_all(base, args.canvas).every(args.stride)
+    gt = every_nth_frame(MotSequence.load(GT), args.stride)
     print(f"detector {args.detector} on canvas x{args.canvas}: {base.detector_of(CAMERA).model_dump()}")
     print(f"base tracking: {base.tracking.model_dump()}")
     print(
