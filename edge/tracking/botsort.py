@@ -83,6 +83,7 @@ class BotSortTracker(Tracker):
             frame_rate=max(1, round(self.frame_rate)),
             match_thresh=s.match_thresh,
             proximity_thresh=s.proximity_thresh,
+            second_match_thresh=s.second_match_thresh,
             appearance_thresh=s.appearance_thresh,
             use_cmc=s.cmc_method != "none",
             cmc_method=s.cmc_method if s.cmc_method != "none" else "sof",
