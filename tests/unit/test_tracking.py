@@ -140,6 +140,9 @@ def test_detection_gate_rejects(args: tuple, error: str) -> None:
         ({"track_low_thresh": 0.6, "track_high_thresh": 0.5}, "must not exceed"),
         ({"cmc_method": "magic"}, "cmc_method"),
         ({"track_buffer_s": 0}, "track_buffer_s"),
+        ({"second_match_thresh": 0}, "second_match_thresh"),
+        ({"second_match_thresh": 1.5}, "second_match_thresh"),
+        ({"proximity_thresh": 1.2}, "proximity_thresh"),
     ],
 )
 def test_tracking_config_rejects(fields: dict[str, object], error: str) -> None:
@@ -163,6 +166,17 @@ def test_botsort_keeps_identities_and_schedules_reid() -> None:
         assert tracker.appearance.embedding(tid) is not None
     tracker.forget(set(confirmed[0]))
     assert all(tracker.appearance.embedding(t) is None for t in confirmed[0])
+
+
+@pytest.mark.parametrize("fields", [{}, {"proximity_thresh": 0.5, "second_match_thresh": 0.45, "match_thresh": 0.8}])
+def test_botsort_is_built_with_the_sites_association_gates(fields: dict[str, float]) -> None:
+    settings = Tracking(reid=False, **fields)
+    built = BotSortTracker(settings, frame_rate=7)._tracker
+    assert (built.proximity_thresh, built.second_match_thresh, built.match_thresh) == (
+        settings.proximity_thresh,
+        settings.second_match_thresh,
+        settings.match_thresh,
+    )
 
 
 def test_botsort_needs_an_embedder_for_reid() -> None:
