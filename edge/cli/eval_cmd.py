@@ -263,16 +263,15 @@ def _sequence(args: argparse.Namespace) -> int:
         console.print(f"plot: {args.plot}")
     out = report.as_dict()
     if placed is not None and shapes is not None:
-        out["random_shapes"] = {"seed": shapes[2]} | _random_shapes_summary(
-            evaluate_sequence(run, gt, placed, camera_id, fps)
-        )
+        summary = _random_shapes_summary(evaluate_sequence(run, gt, placed, camera_id, fps, scored=report))
+        out["random_shapes"] = {"seed": shapes[2]} | summary
         console.print(
-            "random shapes (seed {seed}): {lines} lines, {reference_crossings} reference crossings, count accuracy "
-            "{count_accuracy:.3f} (against the geometric crossings: {geometric_count_accuracy:.3f}); {zones} zones, "
-            "{reference_visits} reference visits: person-seconds {person_seconds_pct:+.1f} % (each zone's |error|: "
-            "{person_seconds_abs_pct:.1f} %), visits {visits_pct:+.1f} % ({visits_abs_pct:.1f} %)".format(
-                **{k: (float("nan") if v is None else v) for k, v in out["random_shapes"].items()}
-            )
+            f"random shapes (seed {shapes[2]}): {summary['lines']} lines, {summary['reference_crossings']} reference "
+            f"crossings, count accuracy {_num(summary['count_accuracy'])} (against the geometric crossings: "
+            f"{_num(summary['geometric_count_accuracy'])}); {summary['zones']} zones, {summary['reference_visits']} "
+            f"reference visits: person-seconds {_num(summary['person_seconds_pct'])} % (each zone's |error|: "
+            f"{_num(summary['person_seconds_abs_pct'])} %), visits {_num(summary['visits_pct'])} % "
+            f"({_num(summary['visits_abs_pct'])} %)"
         )
     write_json(args.json, out)
     return 0

@@ -9,6 +9,7 @@ floor-position error against the ground truth's world coordinates where it has t
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
@@ -148,6 +149,12 @@ def _abs_pct(pairs: list[tuple[float, float]]) -> float | None:
     return None if reference == 0 else 100.0 * sum(abs(p - r) for p, r in pairs) / reference
 
 
+def _accuracy(pairs: list[tuple[float, float]]) -> float | None:
+    """1 − Σ |predicted − reference| / Σ reference over (predicted, reference) pairs."""
+    pct = _abs_pct(pairs)
+    return None if pct is None else 1.0 - pct / 100.0
+
+
 @dataclass(frozen=True)
 class FloorAccuracy:
     # Predictions matched to ground truth with world coordinates (IoU >= FLOOR_MATCH_IOU).
@@ -173,9 +180,7 @@ class SequenceReport:
     @property
     def count_accuracy(self) -> float | None:
         """1 − Σ|predicted − reference| / Σ reference over every line and direction."""
-        truth = sum(sum(line.reference.values()) for line in self.lines)
-        error = sum(sum(abs(e) for e in line.error.values()) for line in self.lines)
-        return None if truth == 0 else 1.0 - error / truth
+        return _accuracy([(line.predicted[d], n) for line in self.lines for d, n in line.reference.items()])
 
     @property
     def geometric_count_accuracy(self) -> float | None:
@@ -184,9 +189,7 @@ class SequenceReport:
         No debounce on the yardstick: a line setting that only moved the reference along
         with the prediction gains here nothing.
         """
-        truth = sum(sum(line.geometric.values()) for line in self.lines)
-        error = sum(abs(line.predicted[d] - n) for line in self.lines for d, n in line.geometric.items())
-        return None if truth == 0 else 1.0 - error / truth
+        return _accuracy([(line.predicted[d], n) for line in self.lines for d, n in line.geometric.items()])
 
     @property
     def zones_person_seconds_error_pct(self) -> float | None:
@@ -260,25 +263,34 @@ def _image_space(shapes: list[_Shape], camera_id: str, kind: str, skipped: list[
 
 
 def evaluate_sequence(
-    run: SequenceRun, gt: MotSequence, site: SiteConfig, camera_id: str, gt_fps: float
+    run: SequenceRun,
+    gt: MotSequence,
+    site: SiteConfig,
+    camera_id: str,
+    gt_fps: float,
+    *,
+    scored: SequenceReport | None = None,
 ) -> SequenceReport:
-    """Judge a run over the frames it processed (a shorter run is judged on its part of the ground truth)."""
+    """Judge a run over the frames it processed (a shorter run is judged on its part of the ground truth).
+
+    `scored`: a report of this same run whose tracking and floor scores are taken as they
+    are, so judging another set of the pass's lines and zones costs only their references.
+    """
     gt = gt.select(gt.frame <= run.frames)
-    annotated = gt.select(gt.confidence > 0)
     # Counts and visits are judged on every identity's whole path (see `walked_paths`);
     # boxes and floor points only where the ground truth scores them.
     paths = walked_paths(gt, site.camera(camera_id))
     skipped: list[str] = []
+    counted = Counter((line_id, direction) for _, line_id, direction, _ in run.crossings)
     lines = []
     for line in _image_space(site.lines, camera_id, "line", skipped):
         reference = count_crossings(debounced_crossings(paths, line, gt_fps, run.frames))
         geometric = count_crossings(line_crossings(paths, *line.points))
-        counted = {d.value: sum(1 for _, ln, dd, _ in run.crossings if ln == line.id and dd is d) for d in Direction}
         lines.append(
             LineAccuracy(
                 line.id,
                 {d.value: n for d, n in reference.items()},
-                counted,
+                {d.value: counted[line.id, d] for d in Direction},
                 {d.value: n for d, n in geometric.items()},
             )
         )
@@ -296,10 +308,10 @@ def evaluate_sequence(
         frames=run.frames,
         fps=run.fps,
         wall_s=run.wall_s,
-        tracking=evaluate_tracking(gt, run.mot, num_frames=run.frames),
+        tracking=evaluate_tracking(gt, run.mot, num_frames=run.frames) if scored is None else scored.tracking,
         lines=lines,
         zones=zones,
-        floor=floor_accuracy(annotated, run.mot),
+        floor=floor_accuracy(gt.select(gt.confidence > 0), run.mot) if scored is None else scored.floor,
         skipped=skipped,
     )
 

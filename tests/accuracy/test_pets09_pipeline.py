@@ -17,7 +17,7 @@ from support.pets09_geometry import lines_config, zones_config
 from edge.analytics.events import Direction
 from edge.evaluation.count_errors import Cause, count_differences
 from edge.evaluation.mot import MotSequence
-from edge.evaluation.placements import random_lines, random_zones
+from edge.evaluation.placements import with_random_shapes
 from edge.evaluation.sequence import SequenceReport, SequenceRun, evaluate_sequence, run_sequence
 from shared.config import SiteConfig, load_site_config
 
@@ -66,21 +66,15 @@ def site(vtest_video: Path) -> SiteConfig:
 
 
 @pytest.fixture(scope="module")
-def placed(site: SiteConfig) -> SiteConfig:
-    """The site with lines and zones thrown at random over the frame in place of the hand-drawn ones."""
-    raw = site.model_dump()
-    raw["lines"] = lines_config("cam-main", random_lines(PLACED_LINES, 768, 576), settle_s=0.25)
-    raw["zones"] = zones_config("cam-main", random_zones(PLACED_ZONES, 768, 576), enter_s=0.1)
-    return SiteConfig.model_validate(raw)
+def shapes(site: SiteConfig) -> tuple[SiteConfig, SiteConfig]:
+    """(the site plus lines and zones thrown at random over the frame, the site with only those)."""
+    return with_random_shapes(site, "cam-main", (768, 576), PLACED_LINES, PLACED_ZONES)
 
 
 @pytest.fixture(scope="module")
-def run(site: SiteConfig, placed: SiteConfig) -> SequenceRun:
+def run(shapes: tuple[SiteConfig, SiteConfig]) -> SequenceRun:
     # One pass counts on both sets of shapes; each report judges its own.
-    raw = site.model_dump()
-    raw["lines"] += placed.model_dump()["lines"]
-    raw["zones"] += placed.model_dump()["zones"]
-    return run_sequence(SiteConfig.model_validate(raw), "cam-main")
+    return run_sequence(shapes[0], "cam-main")
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +83,10 @@ def report(run: SequenceRun, pets09_gt: Path, site: SiteConfig) -> SequenceRepor
 
 
 @pytest.fixture(scope="module")
-def placed_report(run: SequenceRun, pets09_gt: Path, placed: SiteConfig) -> SequenceReport:
-    return evaluate_sequence(run, MotSequence.load(pets09_gt), placed, "cam-main", gt_fps=7.0)
+def placed_report(
+    run: SequenceRun, pets09_gt: Path, shapes: tuple[SiteConfig, SiteConfig], report: SequenceReport
+) -> SequenceReport:
+    return evaluate_sequence(run, MotSequence.load(pets09_gt), shapes[1], "cam-main", gt_fps=7.0, scored=report)
 
 
 @pytest.mark.parametrize("metric", sorted(FLOORS))
