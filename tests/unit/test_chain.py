@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 from api_db import READ, make_app
@@ -107,7 +108,10 @@ def test_the_endpoint_pages_sites_by_id(client: TestClient, params: dict[str, in
     assert [s["site_id"] for s in body["items"]] == ids
 
 
-def test_the_endpoint_answers_the_analytics_figures(client: TestClient) -> None:
+def test_the_endpoint_answers_the_analytics_figures(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The endpoint reads the clock; the scene was laid out at NOW_NS, when the module was
+    # collected. A site's local midnight in between (CI crossed New York's) empties its "today".
+    monkeypatch.setattr("cloud.api.routes.chain.time", SimpleNamespace(time_ns=lambda: NOW_NS))
     items = {s["site_id"]: s for s in client.get("/api/v1/chain", headers=READ).json()["items"]}
     for site_id, want in chain_scene.EXPECTED.items():
         got = items[site_id]
