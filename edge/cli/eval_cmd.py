@@ -31,7 +31,18 @@ if TYPE_CHECKING:
 # The devkit's eval_*.txt columns: IDF1 IDP IDR Rcll Prcn FAR GT MT PT ML FP FN IDs FM MOTA MOTP MOTAL.
 DEVKIT_COLUMNS = {"mota": 14, "idf1": 0}
 DEVKIT_TOLERANCE = 0.1
-TRACKING_COLUMNS = ("hota", "mota", "idf1", "motp", "recall", "precision", "id_switches", "false_positives", "misses")
+TRACKING_COLUMNS = (
+    "hota",
+    "mota",
+    "idf1",
+    "motp",
+    "recall",
+    "precision",
+    "id_switches",
+    "false_positives",
+    "false_positives_on_do_not_care",
+    "misses",
+)
 
 
 def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 import motmetrics as mm
 import numpy as np
 from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
 from trackeval.metrics import HOTA
 
 from edge.evaluation.mot import MotSequence
@@ -55,6 +56,9 @@ class TrackingScores:
     mostly_lost: int
     fragmentations: int
     gt_ids: int
+    # Of `false_positives`, those on people the ground truth flags do-not-care (conf 0): the
+    # MOT15 devkit counts them against the tracker, later MOTChallenge rules ignore them.
+    false_positives_on_do_not_care: int = 0
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -77,7 +81,7 @@ def _frames(seq: MotSequence, frame: int) -> tuple[NDArray[np.int64], NDArray[np
     return seq.track_id[lo:hi], seq.xywh[lo:hi]
 
 
-def _clear_and_identity(gt: MotSequence, pred: MotSequence, frames: NDArray[np.int64]) -> dict[str, float]:
+def _clear_and_identity(gt: MotSequence, pred: MotSequence, frames: NDArray[np.int64]) -> mm.MOTAccumulator:
     acc = mm.MOTAccumulator(auto_id=False)
     for f in frames.tolist():
         gt_ids, gt_boxes = _frames(gt, f)
@@ -86,8 +90,32 @@ def _clear_and_identity(gt: MotSequence, pred: MotSequence, frames: NDArray[np.i
         dist = 1.0 - iou_xywh(gt_boxes, pr_boxes)
         dist[dist > 0.5] = np.nan
         acc.update(gt_ids.tolist(), pr_ids.tolist(), dist, frameid=f)
+    return acc
+
+
+def _summary(acc: mm.MOTAccumulator) -> dict[str, float]:
     summary = mm.metrics.create().compute(acc, metrics=list(_MOTMETRICS), name="seq")
     return {name: float(summary[name].iloc[0]) for name in _MOTMETRICS}
+
+
+def _false_positives_on(do_not_care: MotSequence, pred: MotSequence, acc: mm.MOTAccumulator) -> int:
+    """False positives that pair one to one with a do-not-care box at the devkit's IoU >= 0.5."""
+    if not len(do_not_care):
+        return 0
+    events = acc.mot_events
+    false_positives = events[events["Type"] == "FP"]
+    count = 0
+    for f, rows in false_positives.groupby(level="FrameId"):
+        _, flagged = _frames(do_not_care, int(f))
+        if not len(flagged):
+            continue
+        ids, boxes = _frames(pred, int(f))
+        unmatched = boxes[np.isin(ids, rows["HId"].to_numpy(dtype=np.int64))]
+        overlap = iou_xywh(flagged, unmatched)
+        overlap[overlap < 0.5] = 0.0
+        r, c = linear_sum_assignment(overlap, maximize=True)
+        count += int(np.count_nonzero(overlap[r, c] > 0))
+    return count
 
 
 def _hota(gt: MotSequence, pred: MotSequence, frames: NDArray[np.int64]) -> dict[str, float]:
@@ -122,13 +150,16 @@ def _hota(gt: MotSequence, pred: MotSequence, frames: NDArray[np.int64]) -> dict
 def evaluate_tracking(gt: MotSequence, pred: MotSequence, num_frames: int | None = None) -> TrackingScores:
     """Score predicted tracks against ground truth over frames 1..num_frames (default: last GT frame)."""
     # The devkit drops ground-truth rows flagged 0 in the confidence column (do-not-care);
-    # predictions on them count as false positives, as they do there.
+    # predictions on them count as false positives, as they do there, and are counted apart
+    # so a reader sees how many of the false positives are people the annotators left out.
+    do_not_care = gt.select(gt.confidence <= 0)
     gt = gt.select(gt.confidence > 0)
     last = num_frames or int(max(gt.frame.max(initial=0), pred.frame.max(initial=0)))
     if last < 1:
         raise ValueError("nothing to evaluate: ground truth and prediction are both empty")
     frames = np.arange(1, last + 1, dtype=np.int64)
-    clear = _clear_and_identity(gt, pred, frames)
+    acc = _clear_and_identity(gt, pred, frames)
+    clear = _summary(acc)
     hota = _hota(gt, pred, frames)
 
     def pct(name: str) -> float:
@@ -153,4 +184,5 @@ def evaluate_tracking(gt: MotSequence, pred: MotSequence, num_frames: int | None
         mostly_lost=int(clear["mostly_lost"]),
         fragmentations=int(clear["num_fragmentations"]),
         gt_ids=int(clear["num_unique_objects"]),
+        false_positives_on_do_not_care=_false_positives_on(do_not_care, pred, acc),
     )
