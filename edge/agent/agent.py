@@ -338,6 +338,9 @@ class AgentCore(ABC):
                 self.metrics.frames.labels(cam.camera_id).inc()
                 self.metrics.lag.labels(cam.camera_id).observe(cam.lag_ms / 1e3)
                 self.metrics.tracks.labels(cam.camera_id).set(len(facts.detections))
+                gate = cam.perception.tracker.appearance_gate
+                if gate is not None:
+                    self.metrics.appearance_gate.labels(cam.camera_id).set(gate.threshold)
                 self.metrics.fps.labels(cam.camera_id).set(cam.fps())
             if on_frame is not None:
                 on_frame(cam.camera_id, cam.frames, cam.fps(), cam.lag_ms)

@@ -37,6 +37,12 @@ class AgentMetrics:
             registry=registry,
         )
         self.tracks = Gauge("mallflow_edge_tracks", "Tracks in the newest frame", ["camera"], registry=registry)
+        self.appearance_gate = Gauge(
+            "mallflow_edge_appearance_gate",
+            "OSNet distance under which appearance may join a track and a box, as learned on this camera's picture",
+            ["camera"],
+            registry=registry,
+        )
         self.events = Counter(
             "mallflow_edge_events_total", "Envelopes published, by payload type", ["camera", "type"], registry=registry
         )

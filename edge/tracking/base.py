@@ -9,11 +9,14 @@ from numpy.typing import NDArray
 
 from edge.detections import Detections
 from edge.tracking.appearance import TrackAppearance
+from edge.tracking.appearance_gate import AppearanceGate
 
 
 class Tracker(ABC):
     # Quality-weighted embedding per track; empty when the tracker runs without ReID.
     appearance: TrackAppearance
+    # The appearance gate this camera learned; None where the gate is fixed or ReID is off.
+    appearance_gate: AppearanceGate | None = None
 
     @abstractmethod
     def update(self, detections: Detections, image: NDArray[np.uint8], time_ns: int) -> Detections:

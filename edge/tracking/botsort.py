@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from edge.detections import Detections
 from edge.inference.base import Embedder
 from edge.tracking.appearance import TrackAppearance
+from edge.tracking.appearance_gate import AppearanceGate
 from edge.tracking.base import Tracker
 from edge.tracking.reid_schedule import ReidSchedule
 from shared.config.site import Tracking
@@ -66,6 +67,12 @@ class BotSortTracker(Tracker):
         self.embedder = embedder if settings.reid else None
         self.appearance = TrackAppearance()
         self.schedule = ReidSchedule(refresh_frames=settings.reid_refresh_frames)
+        # What the camera taught the gate outlives a reset: the picture is the same after a reconnect.
+        self.appearance_gate = (
+            AppearanceGate(settings.appearance_thresh, settings.appearance_gate_quantile)
+            if settings.reid and settings.appearance_gate_quantile is not None
+            else None
+        )
         self.embeddings_computed = 0
         self._prev_boxes = np.zeros((0, 4), dtype=np.float32)
         self._prev_ids = np.zeros(0, dtype=np.int64)
@@ -136,6 +143,9 @@ class BotSortTracker(Tracker):
         fresh = np.zeros(len(persons), dtype=bool)
         if self.embedder is not None and len(persons):
             embs, fresh = self._embeddings_for(persons, image)
+            if self.appearance_gate is not None:
+                self.appearance_gate.observe(persons.xyxy[fresh], persons.confidence[fresh], embs[fresh])
+                self._tracker.appearance_thresh = self.appearance_gate.threshold
         boxmot_dets = BoxmotDetections(
             geometry=Boxes(torch.from_numpy(np.ascontiguousarray(persons.xyxy, dtype=np.float32))),
             scores=torch.from_numpy(np.clip(persons.confidence, 0, 1).astype(np.float32)),

@@ -279,6 +279,11 @@ class Tracking(_Strict):
     # (7 fps): IDF1 73.2 -> 84.8 at equal MOTA.
     match_thresh: float = Field(default=0.95, gt=0, le=1)
     appearance_thresh: float = Field(default=0.25, gt=0, le=1)
+    # Each camera learns how far apart different people's vectors lie on its own picture
+    # (two confident boxes apart in one frame) and tightens `appearance_thresh` to this
+    # quantile of those distances where it is lower (edge/tracking/appearance_gate.py);
+    # None keeps the gate fixed.
+    appearance_gate_quantile: float | None = Field(default=0.05, gt=0, lt=1)
     # Appearance is weighed only for a track and a box overlapping by IoU >= 1 - this. A
     # loaded agent thinning frames, or a 2-4 fps camera, moves people further between
     # frames than 7 fps does: PETS09 at every third frame (2.3 fps) IDF1 62.9 -> 68.9, ID

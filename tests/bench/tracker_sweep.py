@@ -109,6 +109,8 @@ GRID: list[Row] = [
     *[Row(f"new {v}", {"new_track_thresh": v}) for v in (0.4, 0.5, 0.6, 0.8)],
     *[Row(f"match {v}", {"match_thresh": v}) for v in (0.85, 0.9, 0.99)],
     *[Row(f"appearance {v}", {"appearance_thresh": v}) for v in (0.15, 0.175, 0.2, 0.225, 0.3, 0.35)],
+    *[Row(f"gate quantile {v}", {"appearance_gate_quantile": v}) for v in (0.01, 0.02, 0.1, 0.2)],
+    Row("gate fixed", {"appearance_gate_quantile": None}),
     *[Row(f"proximity {v}", {"proximity_thresh": v}) for v in (0.6, 0.7, 0.8, 0.85, 0.95, 1.0)],
     *[Row(f"second match {v}", {"second_match_thresh": v}) for v in (0.2, 0.4, 0.5, 0.7)],
     *[Row(f"buffer {v}s", {"track_buffer_s": v}) for v in (1.5, 5.0)],

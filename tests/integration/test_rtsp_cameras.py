@@ -274,6 +274,9 @@ def test_an_outage_is_reported_survived_and_shown_with_its_duration(
         labels = {"camera": camera}
         assert (registry.get_sample_value("mallflow_edge_reconnects_total", labels) or 0) >= 1
         assert registry.get_sample_value("mallflow_edge_camera_online", labels) == 1
+        # PETS09's picture keeps different people far apart: the learned gate stays the site's.
+        gate = load_site_config(site).tracking.appearance_thresh
+        assert registry.get_sample_value("mallflow_edge_appearance_gate", labels) == gate
 
     # The cloud's camera health shows the outage and how long it lasted.
     options = DemoOptions(

@@ -143,6 +143,8 @@ def test_detection_gate_rejects(args: tuple, error: str) -> None:
         ({"second_match_thresh": 0}, "second_match_thresh"),
         ({"second_match_thresh": 1.5}, "second_match_thresh"),
         ({"proximity_thresh": 1.2}, "proximity_thresh"),
+        ({"appearance_gate_quantile": 0}, "appearance_gate_quantile"),
+        ({"appearance_gate_quantile": 1}, "appearance_gate_quantile"),
     ],
 )
 def test_tracking_config_rejects(fields: dict[str, object], error: str) -> None:
@@ -177,6 +179,38 @@ def test_botsort_is_built_with_the_sites_association_gates(fields: dict[str, flo
         settings.second_match_thresh,
         settings.match_thresh,
     )
+
+
+class LookAlikeEmbedder:
+    """Every person gets nearly the same vector: the appearance of a very poor picture."""
+
+    model_id = "look-alike"
+    dim = 8
+
+    def __init__(self) -> None:
+        self.rng = np.random.default_rng(0)
+
+    def embed(self, image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
+        vectors = np.ones((len(xyxy), self.dim)) + self.rng.normal(0, 0.1, (len(xyxy), self.dim))
+        return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("quantile", "tightened"),
+    [(0.05, True), (None, False)],
+)
+def test_botsort_hands_the_learned_appearance_gate_to_boxmot(quantile: float | None, tightened: bool) -> None:
+    settings = Tracking(appearance_gate_quantile=quantile, reid_refresh_frames=1)
+    tracker = BotSortTracker(settings, frame_rate=10, embedder=LookAlikeEmbedder())  # type: ignore[arg-type]
+    xyxy = np.array([[x, 100, x + 40, 200] for x in range(0, 1000, 100)], dtype=np.float32)
+    people = Detections(xyxy=xyxy, confidence=np.full(10, 0.9, np.float32), class_id=np.zeros(10, np.int32))
+    image = np.zeros((300, 1100, 3), np.uint8)
+    for frame in range(6):  # 45 pairs a frame, 200 needed
+        tracker.update(people, image, (frame + 1) * 100_000_000)
+    assert (tracker.appearance_gate is not None) == tightened
+    assert (tracker._tracker.appearance_thresh < settings.appearance_thresh) == tightened
+    if tracker.appearance_gate is not None:
+        assert tracker._tracker.appearance_thresh == tracker.appearance_gate.threshold
 
 
 def test_botsort_needs_an_embedder_for_reid() -> None:
