@@ -145,7 +145,9 @@ class BotSortTracker(Tracker):
             embs, fresh = self._embeddings_for(persons, image)
             if self.appearance_gate is not None:
                 self.appearance_gate.observe(persons.xyxy[fresh], persons.confidence[fresh], embs[fresh])
-                self._tracker.appearance_thresh = self.appearance_gate.threshold
+        if self.appearance_gate is not None:
+            self.appearance_gate.tick(time_ns)
+            self._tracker.appearance_thresh = self.appearance_gate.threshold
         boxmot_dets = BoxmotDetections(
             geometry=Boxes(torch.from_numpy(np.ascontiguousarray(persons.xyxy, dtype=np.float32))),
             scores=torch.from_numpy(np.clip(persons.confidence, 0, 1).astype(np.float32)),

@@ -281,8 +281,8 @@ class Tracking(_Strict):
     appearance_thresh: float = Field(default=0.25, gt=0, le=1)
     # Each camera learns how far apart different people's vectors lie on its own picture
     # (two confident boxes apart in one frame) and tightens `appearance_thresh` to this
-    # quantile of those distances where it is lower (edge/tracking/appearance_gate.py);
-    # None keeps the gate fixed.
+    # quantile of those distances where it is lower, while frames come at least 4 a second
+    # (edge/tracking/appearance_gate.py); None keeps the gate fixed.
     appearance_gate_quantile: float | None = Field(default=0.05, gt=0, lt=1)
     # Appearance is weighed only for a track and a box overlapping by IoU >= 1 - this. A
     # loaded agent thinning frames, or a 2-4 fps camera, moves people further between

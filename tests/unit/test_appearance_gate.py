@@ -27,11 +27,14 @@ def vectors_at_distance(n: int, distance: float, rng: np.random.Generator) -> np
     return (s * shared + np.sqrt(1 - s**2) * own).astype(np.float32)
 
 
-def taught(distance: float, frames: int, people: int = 4, **frame: bool | float) -> AppearanceGate:
+def taught(
+    distance: float, frames: int, people: int = 4, interval_s: float = 0.1, **frame: bool | float
+) -> AppearanceGate:
     rng = np.random.default_rng(0)
     gate = AppearanceGate(0.25, quantile=0.05, min_pairs=200, window_pairs=1000)
     xyxy, conf = side_by_side(people, **frame)  # type: ignore[arg-type]
-    for _ in range(frames):
+    for index in range(frames):
+        gate.tick(round(index * interval_s * 1e9))
         gate.observe(xyxy, conf, vectors_at_distance(people, distance, rng))
     return gate
 
@@ -56,6 +59,22 @@ def test_learns_from_people_apart_in_one_frame(
     assert taught(distance, frames, **frame).threshold == expected
 
 
+@pytest.mark.parametrize(
+    ("interval_s", "in_force"),
+    [(0.04, pytest.approx(0.15, abs=0.03)), (0.25, pytest.approx(0.15, abs=0.03)), (0.3, 0.25), (0.5, 0.25)],
+)
+def test_the_tighter_gate_holds_only_while_frames_come_often(interval_s: float, in_force: object) -> None:
+    gate = taught(0.15, 100, interval_s=interval_s)
+    assert gate.learned == pytest.approx(0.15, abs=0.03)
+    assert gate.threshold == in_force
+
+
+def test_the_pace_is_the_frames_actual_one_not_a_gap_now_and_then() -> None:
+    gate = taught(0.15, 100)
+    gate.tick(100 * 100_000_000 + 30_000_000_000)  # one 30 s gap (a reconnect) among 0.1 s steps
+    assert gate.threshold == gate.learned < 0.25
+
+
 def test_follows_a_picture_that_changes() -> None:
     rng = np.random.default_rng(1)
     gate = AppearanceGate(0.25, quantile=0.05, min_pairs=200, window_pairs=600)
@@ -63,7 +82,7 @@ def test_follows_a_picture_that_changes() -> None:
     for distance in (0.15, 0.5):  # dusk, then the lights come on
         for _ in range(200):
             gate.observe(xyxy, conf, vectors_at_distance(4, distance, rng))
-    assert gate.threshold == 0.25
+    assert gate.learned == 0.25
     assert gate.pairs == 600
 
 

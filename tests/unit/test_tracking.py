@@ -196,21 +196,26 @@ class LookAlikeEmbedder:
 
 
 @pytest.mark.parametrize(
-    ("quantile", "tightened"),
-    [(0.05, True), (None, False)],
+    ("quantile", "interval_ns", "tightened"),
+    [(0.05, 100_000_000, True), (0.05, 500_000_000, False), (None, 100_000_000, False)],
 )
-def test_botsort_hands_the_learned_appearance_gate_to_boxmot(quantile: float | None, tightened: bool) -> None:
+def test_botsort_hands_the_learned_appearance_gate_to_boxmot(
+    quantile: float | None, interval_ns: int, tightened: bool
+) -> None:
     settings = Tracking(appearance_gate_quantile=quantile, reid_refresh_frames=1)
     tracker = BotSortTracker(settings, frame_rate=10, embedder=LookAlikeEmbedder())  # type: ignore[arg-type]
     xyxy = np.array([[x, 100, x + 40, 200] for x in range(0, 1000, 100)], dtype=np.float32)
     people = Detections(xyxy=xyxy, confidence=np.full(10, 0.9, np.float32), class_id=np.zeros(10, np.int32))
     image = np.zeros((300, 1100, 3), np.uint8)
     for frame in range(6):  # 45 pairs a frame, 200 needed
-        tracker.update(people, image, (frame + 1) * 100_000_000)
-    assert (tracker.appearance_gate is not None) == tightened
+        tracker.update(people, image, (frame + 1) * interval_ns)
+    gate = tracker.appearance_gate
+    assert (gate is not None) == (quantile is not None)
     assert (tracker._tracker.appearance_thresh < settings.appearance_thresh) == tightened
-    if tracker.appearance_gate is not None:
-        assert tracker._tracker.appearance_thresh == tracker.appearance_gate.threshold
+    if gate is not None:
+        # Learned either way; in force only while frames come often.
+        assert gate.learned < settings.appearance_thresh
+        assert tracker._tracker.appearance_thresh == gate.threshold
 
 
 def test_botsort_needs_an_embedder_for_reid() -> None:
