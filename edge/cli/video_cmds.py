@@ -33,6 +33,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t = sub.add_parser("track", help="track people in one video and write MOTChallenge rows")
     _common(t)
     t.add_argument("--out", required=True, type=Path, help="MOT file to write (frame,id,x,y,w,h,conf,-1,-1,-1)")
+    t.add_argument(
+        "--fill-gaps",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="after the run, fill each track's gaps of at most this long by interpolation, as MOTChallenge "
+        "trackers do offline (default 0: only what the live agent reports)",
+    )
     t.set_defaults(handler=_track)
 
     a = sub.add_parser("analyze", help="count line crossings and zone visits in one video")
@@ -89,6 +97,16 @@ def _fps(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be frames per second, got {text!r}") from None
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be seconds, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be >= 0 seconds, got {text!r}")
     return value
 
 
@@ -213,16 +231,19 @@ def _until_source_fails(steps: Iterator[VideoStep]) -> Iterator[VideoStep]:
 
 
 def _track(args: argparse.Namespace) -> int:
+    from edge.evaluation.mot_writer import MotWriter
+
     site = _video_site(args, [], [])
     source, _, steps = _steps(args, site)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with source, args.out.open("w") as out:
-        for step in steps:
-            det = step.facts.detections
-            for (x1, y1, x2, y2), conf, tid in zip(det.xyxy, det.confidence, det.tracker_id, strict=True):
-                out.write(
-                    f"{step.frame.index + 1},{tid},{x1:.2f},{y1:.2f},{x2 - x1:.2f},{y2 - y1:.2f},{conf:.4f},-1,-1,-1\n"
-                )
+        writer = MotWriter(out, max_missing=int(args.fill_gaps * source.fps + 1e-9))
+        try:
+            for step in steps:
+                writer.write(step.frame.index + 1, step.facts.detections)
+        finally:
+            # What was tracked before a source failed (or the run was stopped) is kept.
+            writer.close()
     return 0
 
 
