@@ -21,6 +21,21 @@ def frame_size(path: str) -> tuple[int, int] | None:
     return size if min(size) > 0 else None
 
 
+def stated_frame_count(path: str) -> int | None:
+    """How many frames the video file at `path` says it holds; None if it says none.
+
+    Containers that store a duration rather than an index (Matroska, WebM) give an estimate.
+    """
+    import cv2
+
+    capture = cv2.VideoCapture(path)
+    try:
+        count = capture.get(cv2.CAP_PROP_FRAME_COUNT) if capture.isOpened() else 0.0
+    finally:
+        capture.release()
+    return int(count) if count > 0 else None
+
+
 def camera_frame_size(camera: Camera, source: str | None = None) -> tuple[tuple[int, int] | None, str]:
     """(width, height) of the camera's frames, or None and why it is unknown.
 

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from types import TracebackType
 
-import cv2
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from edge.sources.base import SourceSpec
 from shared.config.site import SiteConfig
+from shared.video_files import stated_frame_count
 
 
 def _frame_count(uri: str) -> int | None:
     """Frames in a video file (from its container), None for live sources."""
-    if SourceSpec("probe", uri).is_live:
-        return None
-    cap = cv2.VideoCapture(uri)
-    try:
-        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-    finally:
-        cap.release()
-    return n or None
+    spec = SourceSpec("probe", uri)
+    return None if spec.is_live else stated_frame_count(spec.path)
 
 
 class AgentProgress:

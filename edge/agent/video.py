@@ -21,10 +21,14 @@ class VideoStep:
 
 
 def run_video(
-    source: FrameSource, detector: Detector, perception: CameraPerception, progress: bool = False
+    source: FrameSource,
+    detector: Detector,
+    perception: CameraPerception,
+    progress: bool = False,
+    total: int | None = None,
 ) -> Iterator[VideoStep]:
-    """Detect, track and analyse every frame in order (no frame is skipped on files)."""
-    total = getattr(source, "frame_count", None)
+    """Detect, track and analyse every frame in order (no frame is skipped on files); `total`:
+    the frames the progress bar expects."""
     with tqdm(total=total, unit="frame", disable=not progress, desc=perception.camera_id, leave=False) as bar:
         for frame in source:
             boxes = detector.detect([frame.image])[0]

@@ -202,6 +202,7 @@ def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, Cam
     from edge.inference.factory import create_detector, create_embedder
     from edge.sources.base import SourceError, SourceSpec
     from edge.sources.factory import open_source
+    from shared.video_files import stated_frame_count
 
     try:
         source = open_source(SourceSpec(CAMERA_ID, args.video, fps_hint=args.fps), args.source_backend)
@@ -214,11 +215,15 @@ def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, Cam
     detector = plan.load(lambda p: create_detector(profile=p, threads=args.threads))
     embedder = create_embedder(threads=args.threads) if site.tracking.reid else None
     perception = CameraPerception.from_config(site, CAMERA_ID, source.fps, embedder)
-    return source, perception, _until_source_fails(run_video(source, detector, perception, progress=args.progress))
+    spec = SourceSpec(CAMERA_ID, args.video)
+    stated = None if spec.is_live else stated_frame_count(spec.path)
+    steps = run_video(source, detector, perception, progress=args.progress, total=stated)
+    return source, perception, _until_source_fails(steps, args.video, stated)
 
 
-def _until_source_fails(steps: Iterator[VideoStep]) -> Iterator[VideoStep]:
-    """`steps`, with a source that fails or a live stream that ends on the way made a clear error."""
+def _until_source_fails(steps: Iterator[VideoStep], video: str, stated: int | None) -> Iterator[VideoStep]:
+    """`steps`, with a source that fails or a live stream that ends on the way made a clear error,
+    and a file that ends well before the frames its header states named in a warning."""
     from edge.sources.base import SourceError
 
     frames = 0
@@ -228,6 +233,13 @@ def _until_source_fails(steps: Iterator[VideoStep]) -> Iterator[VideoStep]:
             yield step
     except SourceError as exc:
         raise UsageError(f"{exc}, after {frames} frames") from None
+    if stated is not None and stated - frames > max(2, stated // 50):
+        # Still a result: what was readable is real footage; the user learns the rest is missing.
+        print(
+            f"warning: {video} ended after {frames} frames, its header states {stated}: "
+            "the file may be truncated or damaged",
+            file=sys.stderr,
+        )
 
 
 def _track(args: argparse.Namespace) -> int:

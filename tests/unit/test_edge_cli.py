@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,7 @@ def test_default_backend_takes_the_rate_from_the_container(short_clip: Path, tmp
     extra = ["--out", str(out)] if command == "track" else ["--json"]
     result = run(command, str(short_clip), "--no-reid", *extra)
     assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr
     if command == "track":
         mot = MotSequence.load(out)
         assert mot.frame.min() >= 1 and mot.frame.max() <= 8
@@ -86,6 +88,26 @@ def test_default_backend_takes_the_rate_from_the_container(short_clip: Path, tmp
     else:
         report = json.loads(result.stdout)
         assert report["frames"] == 8 and report["fps"] == 7.0
+
+
+@pytest.mark.parametrize("command", ["track", "analyze"])
+def test_a_file_cut_short_gives_what_it_holds_and_a_warning(short_clip: Path, tmp_path: Path, command: str) -> None:
+    cut = tmp_path / "cut.avi"
+    data = short_clip.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])  # the header still states 8 frames
+    out = tmp_path / "pred.txt"
+    extra = ["--out", str(out)] if command == "track" else ["--json"]
+    result = run(command, str(cut), "--no-reid", *extra)
+    assert result.returncode == 0, result.stderr
+    warning = re.search(
+        r"warning: (\S+) ended after (\d) frames, its header states 8: the file may be truncated", result.stderr
+    )
+    assert warning and warning[1] == str(cut), result.stderr
+    read = int(warning[2])
+    if command == "track":
+        assert 1 <= MotSequence.load(out).frame.max() <= read
+    else:
+        assert json.loads(result.stdout)["frames"] == read
 
 
 @pytest.mark.skipif(not gstreamer_available(), reason="python gi with GStreamer 1.0 not importable")
