@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -64,16 +63,6 @@ def enabled_cameras(site: SiteConfig, wanted: list[str], where: object) -> list[
     return wanted or known
 
 
-def detect_workers_for(detectors: list[Detector]) -> int:
-    """Two frames in detection at once where every detector allows it, else one.
-
-    On CPU the detector is the agent's bottleneck and a second frame in flight uses the
-    core time tracking leaves idle (PETS09, 2 cores, pedestrian profile: 36 -> 39 fps;
-    tests/bench/edge_fps.py). TensorRT engines keep one execution context: one at a time.
-    """
-    return 2 if detectors and all(d.concurrent_calls for d in detectors) else 1
-
-
 def assemble_agent(
     site: SiteConfig, cameras: list[str], sink: EventSink, options: AgentOptions, metrics: AgentMetrics | None = None
 ) -> AgentCore:
@@ -90,13 +79,11 @@ def assemble_agent(
         return build_deepstream_agent(site, cameras, sink, settings, metrics)
     # Imported here: the engines load onnxruntime (or TensorRT) and the sources GStreamer.
     from edge.agent.detector_profile import detector_plan
-    from edge.inference.factory import create_detector, create_embedder
+    from edge.inference.factory import create_detector, create_embedder, detect_workers_for, overlapped_threads
     from edge.sources.factory import open_source
 
-    # Detection of the next frame runs while the current one is tracked (and embedded):
-    # giving each model half the cores avoids oversubscription. On PETS09, 2 cores:
-    # 1+1 threads 45 fps, 2+2 threads 23 fps (tests/bench/edge_fps.py).
-    threads = options.threads or max(1, (os.cpu_count() or 2) // 2)
+    # Detection of the next frame runs while the current one is tracked (and embedded).
+    threads = overlapped_threads(options.threads)
 
     def load(profile: DetectorProfile) -> Detector:
         return create_detector(options.engine, profile, threads=threads)

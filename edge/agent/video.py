@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
 from tqdm import tqdm
 
 from edge.agent.perception import CameraPerception
@@ -26,14 +30,63 @@ def run_video(
     perception: CameraPerception,
     progress: bool = False,
     total: int | None = None,
+    detect_ahead: int = 0,
 ) -> Iterator[VideoStep]:
     """Detect, track and analyse every frame in order (no frame is skipped on files); `total`:
-    the frames the progress bar expects."""
+    the frames the progress bar expects.
+
+    With `detect_ahead` > 0, that many later frames are in detection on worker threads while
+    the caller's thread tracks the current one, as the agent overlaps them; the steps and their
+    order are the same. More than one needs a detector that allows concurrent calls.
+    """
+    if detect_ahead < 0:
+        raise ValueError(f"detect_ahead must be >= 0 frames, got {detect_ahead}")
+    if detect_ahead > 1 and not detector.concurrent_calls:
+        raise ValueError(f"{type(detector).__name__} takes one call at a time: detect_ahead must be 0 or 1")
+    detected = _detected_ahead(source, detector, detect_ahead) if detect_ahead else _detected(source, detector)
+    return _tracked(detected, perception, progress, total)
+
+
+def _tracked(
+    detected: Iterator[tuple[Frame, NDArray[np.float32]]],
+    perception: CameraPerception,
+    progress: bool,
+    total: int | None,
+) -> Iterator[VideoStep]:
     with tqdm(total=total, unit="frame", disable=not progress, desc=perception.camera_id, leave=False) as bar:
-        for frame in source:
-            boxes = detector.detect([frame.image])[0]
+        for frame, boxes in detected:
             yield VideoStep(frame, perception.step(frame, boxes))
             bar.update(1)
+
+
+def _detected(source: FrameSource, detector: Detector) -> Iterator[tuple[Frame, NDArray[np.float32]]]:
+    for frame in source:
+        yield frame, detector.detect([frame.image])[0]
+
+
+def _detected_ahead(source: FrameSource, detector: Detector, ahead: int) -> Iterator[tuple[Frame, NDArray[np.float32]]]:
+    pending: deque[tuple[Frame, Future[list[NDArray[np.float32]]]]] = deque()
+    failure: Exception | None = None
+    with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="detect") as pool:
+        frames = iter(source)
+        while True:
+            try:
+                frame = next(frames, None)
+            except Exception as exc:
+                # The frames read before a source failed are still tracked; then the failure.
+                failure = exc
+                break
+            if frame is None:
+                break
+            pending.append((frame, pool.submit(detector.detect, [frame.image])))
+            if len(pending) > ahead:
+                done, future = pending.popleft()
+                yield done, future.result()[0]
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()[0]
+    if failure is not None:
+        raise failure
 
 
 def end_of_video(perception: CameraPerception, last: Frame | None) -> StreamEndFacts:

@@ -68,7 +68,9 @@ def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--video", default=None, help="video file or image pattern (default: the camera's source)")
     s.add_argument("--fps", type=float, default=None, help="ground-truth frame rate (default: the camera's fps_hint)")
     s.add_argument("--plot", type=Path, default=None, help="PNG of crossings over time, ground truth vs predicted")
-    s.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: all cores)")
+    s.add_argument(
+        "--threads", type=int, default=None, help="ONNX Runtime threads per model (default: half the cores each)"
+    )
     s.add_argument("--progress", action="store_true", help="progress bar on stderr")
     s.add_argument(
         "--random-shapes",

@@ -86,7 +86,13 @@ def _common(p: argparse.ArgumentParser) -> None:
         "but left out (default: the whole frame)",
     )
     p.add_argument("--no-reid", action="store_true", help="track without OSNet appearance (faster, more ID switches)")
-    p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: all cores)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="ONNX Runtime threads per model (default: half the cores each: detection of the next frames runs "
+        "beside tracking)",
+    )
     p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
 
 
@@ -199,7 +205,7 @@ def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, Cam
     from edge.agent.detector_profile import detector_plan
     from edge.agent.perception import CameraPerception
     from edge.agent.video import run_video
-    from edge.inference.factory import create_detector, create_embedder
+    from edge.inference.factory import create_detector, create_embedder, detect_workers_for, overlapped_threads
     from edge.sources.base import SourceError, SourceSpec
     from edge.sources.factory import open_source
     from shared.video_files import stated_frame_count
@@ -212,12 +218,14 @@ def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, Cam
     if plan.profile.input_size != site.detector_of(CAMERA_ID).input_size:
         h, w = plan.profile.input_size
         print(f"detector input {h}x{w}, fitted to the video's frame (--input-size sets it)", file=sys.stderr)
-    detector = plan.load(lambda p: create_detector(profile=p, threads=args.threads))
-    embedder = create_embedder(threads=args.threads) if site.tracking.reid else None
+    threads = overlapped_threads(args.threads)
+    detector = plan.load(lambda p: create_detector(profile=p, threads=threads))
+    embedder = create_embedder(threads=threads) if site.tracking.reid else None
     perception = CameraPerception.from_config(site, CAMERA_ID, source.fps, embedder)
     spec = SourceSpec(CAMERA_ID, args.video)
     stated = None if spec.is_live else stated_frame_count(spec.path)
-    steps = run_video(source, detector, perception, progress=args.progress, total=stated)
+    ahead = detect_workers_for([detector])
+    steps = run_video(source, detector, perception, progress=args.progress, total=stated, detect_ahead=ahead)
     return source, perception, _until_source_fails(steps, args.video, stated)
 
 

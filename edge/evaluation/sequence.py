@@ -30,7 +30,7 @@ from edge.evaluation.reference_counts import (
     monitored_visits,
     walked_paths,
 )
-from edge.inference.factory import create_detector, create_embedder
+from edge.inference.factory import create_detector, create_embedder, detect_workers_for, overlapped_threads
 from edge.sources.base import SourceSpec
 from edge.sources.factory import open_source
 from shared.config.site import Line, SiteConfig, Space, Zone
@@ -62,6 +62,7 @@ def run_sequence(
         camera.id, source or camera.source, crop=camera.crop, fps_hint=camera.fps_hint, stream=camera.stream
     )
     frame_source = open_source(spec, "opencv")
+    threads = overlapped_threads(threads)
     embedder = create_embedder(threads=threads) if site.tracking.reid else None
     perception = CameraPerception.from_config(site, camera.id, frame_source.fps, embedder)
     rows: list[list[float]] = []
@@ -73,7 +74,8 @@ def run_sequence(
     with frame_source:
         plan = detector_plan(site, camera.id, source=source)
         detector = plan.load(lambda p: create_detector(profile=p, threads=threads))
-        for step in run_video(frame_source, detector, perception, progress=progress):
+        ahead = detect_workers_for([detector])
+        for step in run_video(frame_source, detector, perception, progress=progress, detect_ahead=ahead):
             frames += 1
             last = step.frame
             number = step.frame.index + 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -30,6 +31,23 @@ _TENSORRT_STACK = ("tensorrt", "pycuda")
 _DEEPSTREAM_BACKEND = "edge.deepstream.runtime"
 # What DeepStream's Python side needs: PyGObject (python3-gi) and NVIDIA's bindings.
 _DEEPSTREAM_STACK = ("gi", "pyds")
+
+
+def overlapped_threads(requested: int | None) -> int:
+    """ONNX Runtime threads per model where detection runs beside tracking: as requested,
+    else half the cores each, so the two do not oversubscribe them (PETS09, 2 cores: 1+1
+    threads 45 fps, 2+2 threads 23 fps; tests/bench/edge_fps.py)."""
+    return requested or max(1, (os.cpu_count() or 2) // 2)
+
+
+def detect_workers_for(detectors: list[Detector]) -> int:
+    """Two frames in detection at once where every detector allows it, else one.
+
+    On CPU the detector is the agent's bottleneck and a second frame in flight uses the
+    core time tracking leaves idle (PETS09, 2 cores, pedestrian profile: 36 -> 39 fps;
+    tests/bench/edge_fps.py). TensorRT engines keep one execution context: one at a time.
+    """
+    return 2 if detectors and all(d.concurrent_calls for d in detectors) else 1
 
 
 def resolve_model(model: str | Path) -> tuple[Path, str]:

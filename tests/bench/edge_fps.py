@@ -24,12 +24,11 @@ import time
 from pathlib import Path
 
 from edge.agent.agent import AgentSettings, EdgeAgent
-from edge.agent.assemble import detect_workers_for
 from edge.agent.perception import CameraPerception
 from edge.agent.video import run_video
 from edge.evaluation.mot import MotSequence
 from edge.evaluation.sequence import evaluate_sequence, run_sequence
-from edge.inference.factory import create_detector, create_embedder
+from edge.inference.factory import create_detector, create_embedder, detect_workers_for
 from edge.publish import InProcessSink
 from edge.sources.base import SourceSpec
 from edge.sources.factory import open_source

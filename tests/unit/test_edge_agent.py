@@ -15,9 +15,9 @@ import yaml
 from numpy.typing import NDArray
 
 from edge.agent.agent import AgentSettings, EdgeAgent
-from edge.agent.assemble import AgentOptions, detect_workers_for
+from edge.agent.assemble import AgentOptions
 from edge.inference.base import Detector
-from edge.inference.factory import create_detector, create_embedder
+from edge.inference.factory import create_detector, create_embedder, detect_workers_for
 from edge.publish import InProcessSink
 from edge.sources.factory import open_source
 from edge.sources.reconnect import Backoff
