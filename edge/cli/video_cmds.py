@@ -251,9 +251,10 @@ def _until_source_fails(steps: Iterator[VideoStep], video: str, stated: int | No
 
 
 def _track(args: argparse.Namespace) -> int:
+    site = _video_site(args, [], [])
+
     from edge.evaluation.mot_writer import MotWriter
 
-    site = _video_site(args, [], [])
     source, _, steps = _steps(args, site)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with source, args.out.open("w") as out:
@@ -268,12 +269,14 @@ def _track(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    # Lines and zones are checked before the models' libraries load: a typo is told at once.
+    site = _video_site(args, args.line, args.zone)
+
     import numpy as np
 
     from edge.agent.video import end_of_video
     from edge.analytics.events import Direction, ZoneEventKind
 
-    site = _video_site(args, args.line, args.zone)
     source, perception, steps = _steps(args, site)
     counts = {line.id: {d.value: 0 for d in Direction} for line in site.lines}
     dwell: dict[str, list[float]] = {zone.id: [] for zone in site.zones}
