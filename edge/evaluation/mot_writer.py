@@ -53,16 +53,16 @@ class MotWriter:
         self._flush(before=None)
 
     def _flush(self, before: int | None) -> None:
+        """Write the rows of frames before `before` (None: all); forget tracks no gap can reach now."""
         ready = [r for r in self._pending if before is None or r.frame < before]
-        if not ready:
-            return
         self._pending = [r for r in self._pending if before is not None and r.frame >= before]
         for r in sorted(ready, key=lambda r: (r.frame, r.track_id)):
             x, y, w, h = r.xywh
             self._out.write(f"{r.frame},{r.track_id},{x:.2f},{y:.2f},{w:.2f},{h:.2f},{r.confidence:.4f},-1,-1,-1\n")
-        stale = [tid for tid, r in self._last.items() if before is not None and r.frame < before - 1]
-        for track_id in stale:
-            del self._last[track_id]
+        if before is None:
+            self._last.clear()
+        else:
+            self._last = {tid: r for tid, r in self._last.items() if r.frame >= before - 1}
 
 
 def _between(a: _Row, b: _Row) -> list[_Row]:
