@@ -96,21 +96,22 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
 
 
-def _fps(text: str) -> float:
+def _float(text: str, what: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be frames per second, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+
+
+def _fps(text: str) -> float:
+    value = _float(text, "frames per second")
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
     return value
 
 
 def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be seconds, got {text!r}") from None
+    value = _float(text, "seconds")
     if not 0 <= value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be >= 0 seconds, got {text!r}")
     return value
@@ -210,8 +211,9 @@ def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, Cam
     from edge.sources.factory import open_source
     from shared.video_files import stated_frame_count
 
+    spec = SourceSpec(CAMERA_ID, args.video, fps_hint=args.fps)
     try:
-        source = open_source(SourceSpec(CAMERA_ID, args.video, fps_hint=args.fps), args.source_backend)
+        source = open_source(spec, args.source_backend)
     except SourceError as exc:
         raise UsageError(str(exc)) from None
     plan = detector_plan(site, CAMERA_ID)
@@ -222,7 +224,6 @@ def _steps(args: argparse.Namespace, site: SiteConfig) -> tuple[FrameSource, Cam
     detector = plan.load(lambda p: create_detector(profile=p, threads=threads))
     embedder = create_embedder(threads=threads) if site.tracking.reid else None
     perception = CameraPerception.from_config(site, CAMERA_ID, source.fps, embedder)
-    spec = SourceSpec(CAMERA_ID, args.video)
     stated = None if spec.is_live else stated_frame_count(spec.path)
     ahead = detect_workers_for([detector])
     steps = run_video(source, detector, perception, progress=args.progress, total=stated, detect_ahead=ahead)
