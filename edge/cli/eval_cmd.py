@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.cli.errors import UsageError
+from shared.cli.numbers import frame_rate
 from shared.cli.plugins import add_json_option, write_json
 from shared.config import load_site_config
 
@@ -66,7 +67,12 @@ def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--camera", default=None, help="camera id (default: the site's first camera)")
     s.add_argument("--gt", required=True, type=Path, help="ground truth gt.txt (world coordinates in columns 8-9)")
     s.add_argument("--video", default=None, help="video file or image pattern (default: the camera's source)")
-    s.add_argument("--fps", type=float, default=None, help="ground-truth frame rate (default: the camera's fps_hint)")
+    s.add_argument(
+        "--fps",
+        type=frame_rate,
+        default=None,
+        help="the sequence's frame rate, video and ground truth alike (default: the camera's fps_hint or the file's)",
+    )
     s.add_argument("--plot", type=Path, default=None, help="PNG of crossings over time, ground truth vs predicted")
     s.add_argument(
         "--threads", type=int, default=None, help="ONNX Runtime threads per model (default: half the cores each)"
@@ -89,7 +95,7 @@ def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument("--gt", required=True, type=Path, help="ground truth gt.txt of the full view")
     g.add_argument("--video", default=None, help="the full view's video (default: the first camera's source)")
     g.add_argument(
-        "--fps", type=float, default=None, help="ground-truth frame rate (default: the first camera's fps_hint)"
+        "--fps", type=frame_rate, default=None, help="ground-truth frame rate (default: the first camera's fps_hint)"
     )
     g.add_argument("--gap", type=float, default=1.0, help="seconds unseen that end a tracklet")
     g.add_argument("--out", required=True, type=Path, help="labelled tracklets JSON to write")
@@ -199,19 +205,17 @@ def _sequence(args: argparse.Namespace) -> int:
     camera_id = args.camera or site.cameras[0].id
     if camera_id not in {c.id for c in site.cameras}:
         raise UsageError(f"site {site.site.id!r} has no camera {camera_id!r}")
-    camera = site.camera(camera_id)
-    fps = args.fps or camera.fps_hint
-    if not fps:
-        raise UsageError(f"camera {camera_id!r} has no fps_hint: give the ground truth's frame rate with --fps")
     gt = MotSequence.load(_file(args.gt, "ground truth"))
     run_site, placed = site, None
     shapes = None if args.random_shapes is None else _random_shapes(args.random_shapes)
     if shapes is not None:
         run_site, placed = _with_random_shapes(site, camera_id, args.video, shapes)
     try:
-        run = run_sequence(run_site, camera_id, args.video, threads=args.threads, progress=args.progress)
+        run = run_sequence(run_site, camera_id, args.video, fps=args.fps, threads=args.threads, progress=args.progress)
     except SourceError as exc:
         raise UsageError(str(exc)) from None
+    # The ground truth is matched to the video frame by frame: both run at the source's rate.
+    fps = run.fps
     report = evaluate_sequence(run, gt, site, camera_id, fps)
 
     console = _console(args)

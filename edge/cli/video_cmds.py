@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.cli.errors import UsageError
+from shared.cli.numbers import frame_rate, seconds
 from shared.config.detector import DEFAULT_PRESET, INPUT_STRIDE, PRESETS
 from shared.config.site import SiteConfig
 
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t.add_argument("--out", required=True, type=Path, help="MOT file to write (frame,id,x,y,w,h,conf,-1,-1,-1)")
     t.add_argument(
         "--fill-gaps",
-        type=_seconds,
+        type=seconds,
         default=0.0,
         metavar="SECONDS",
         help="after the run, fill each track's gaps of at most this long by interpolation, as MOTChallenge "
@@ -59,7 +60,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("video", help="video file (or any source URI)")
     p.add_argument(
         "--fps",
-        type=_fps,
+        type=frame_rate,
         default=None,
         help="true frame rate (default: the one the video states; needed when it states none or a wrong one)",
     )
@@ -94,27 +95,6 @@ def _common(p: argparse.ArgumentParser) -> None:
         "beside tracking)",
     )
     p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
-
-
-def _float(text: str, what: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
-
-
-def _fps(text: str) -> float:
-    value = _float(text, "frames per second")
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    value = _float(text, "seconds")
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be >= 0 seconds, got {text!r}")
-    return value
 
 
 def _input_size(text: str) -> tuple[int, int]:

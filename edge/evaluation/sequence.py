@@ -54,12 +54,22 @@ class SequenceRun:
 
 
 def run_sequence(
-    site: SiteConfig, camera_id: str, source: str | None = None, *, threads: int | None = None, progress: bool = False
+    site: SiteConfig,
+    camera_id: str,
+    source: str | None = None,
+    *,
+    fps: float | None = None,
+    threads: int | None = None,
+    progress: bool = False,
 ) -> SequenceRun:
-    """Run one camera's perception (detector, tracker, analytics) over every frame of `source`."""
+    """Run one camera's perception (detector, tracker, analytics) over every frame of `source`.
+
+    `fps` is the sequence's real rate where the camera's `fps_hint` is not (another recording
+    of the same view): the tracker's lifetimes and every dwell time are counted in it.
+    """
     camera = site.camera(camera_id)
     spec = SourceSpec(
-        camera.id, source or camera.source, crop=camera.crop, fps_hint=camera.fps_hint, stream=camera.stream
+        camera.id, source or camera.source, crop=camera.crop, fps_hint=fps or camera.fps_hint, stream=camera.stream
     )
     frame_source = open_source(spec, "opencv")
     threads = overlapped_threads(threads)

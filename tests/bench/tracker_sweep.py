@@ -1,7 +1,8 @@
 """Tracker and detector-threshold sweep on PETS09-S2L1, one setting changed at a time.
 
     .venv/bin/python tests/bench/tracker_sweep.py [--detector pedestrian] [--input-size H,W] [--canvas SCALE]
-        [--degrade dim|blur|jpeg|all] [--placements LINES,ZONES[,SEED]] [--stride N] [--only NAME ...]
+        [--degrade dim|blur|jpeg|all] [--placements LINES,ZONES[,SEED]] [--stride N] [--rate-up N]
+        [--only NAME ...]
 
 Each detector profile's boxes (at the lowest score any setting uses) and the OSNet vector
 of every box are computed once and cached; each setting then replays them through the
@@ -16,6 +17,10 @@ absolute error, which cannot cancel, and the worst zone).
 
 `--stride 3` keeps every third frame (PETS09 at 2.3 fps instead of 7, the ground truth
 thinned alike), as an agent that thins a loaded camera's frames or a slow camera delivers.
+
+`--rate-up 4` replays PETS09 motion-interpolated to 28 fps (tests/bench/frame_rate_up.py, made
+once into the cache), as a mall camera streams: people move a quarter as far between frames,
+and every setting counted in frames meets four times as many of them.
 
 `--placements 200,100` judges on 200 lines and 100 zones thrown at random over the frame
 (edge/evaluation/placements.py, seeded) instead of the thirteen hand-drawn lines: most cross
@@ -54,7 +59,9 @@ from numpy.typing import NDArray
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "bench"))
 
+from frame_rate_up import rate_up  # noqa: E402
 from support.pets09_geometry import lines_config, zones_config  # noqa: E402
 
 from edge.agent.perception import CameraPerception  # noqa: E402
@@ -193,13 +200,15 @@ def base_site(
     input_size: tuple[int, int] | None = None,
     nms_iou: float | None = None,
     placements: tuple[int, int, int] | None = None,
+    fps: float = FPS,
 ) -> SiteConfig:
-    """The example site with the sweep's lines and zones: PETS09's hand-drawn ones, or
-    `placements` = (lines, zones, seed) thrown at random over the frame."""
+    """The example site on `video` at `fps` with the sweep's lines and zones: PETS09's hand-drawn
+    ones, or `placements` = (lines, zones, seed) thrown at random over the frame."""
     import os
 
     os.environ.setdefault("MALLFLOW_DATA_DIR", str(video.parent))
     raw = load_site_config(ROOT / "deploy/examples/pets09.yaml").model_dump()
+    raw["cameras"][0] |= {"source": str(video), "fps_hint": fps}
     lines, zones = None, None
     if placements is not None:
         n_lines, n_zones, seed = placements
@@ -224,11 +233,16 @@ def on_canvas(image: NDArray[np.uint8], scale: float) -> NDArray[np.uint8]:
 
 
 def detect_all(site: SiteConfig, canvas: float = 1.0, degrade: str = "none") -> Cached:
-    """Boxes at LOWEST_SCORE and an embedding per box for every frame, cached per profile, canvas and degradation."""
+    """Boxes at LOWEST_SCORE and an embedding per box for every frame, cached per profile, canvas,
+    degradation and frame rate."""
     profile = site.detector_of(CAMERA).model_copy(update={"score_threshold": LOWEST_SCORE})
-    variant = f"{'' if canvas == 1.0 else f' canvas {canvas}'}{'' if degrade == 'none' else f' degrade {degrade}'}"
-    key = hashlib.sha256(f"{profile.key}{variant}".encode()).hexdigest()[:12]
     camera = site.camera(CAMERA)
+    fps = camera.fps_hint or FPS
+    variant = (
+        f"{'' if canvas == 1.0 else f' canvas {canvas}'}{'' if degrade == 'none' else f' degrade {degrade}'}"
+        f"{'' if fps == FPS else f' fps {fps:g}'}"
+    )
+    key = hashlib.sha256(f"{profile.key}{variant}".encode()).hexdigest()[:12]
     source = open_source(SourceSpec(CAMERA, camera.source, fps_hint=camera.fps_hint), "opencv")
     with source:
         frames = [on_canvas(DEGRADATIONS[degrade](frame.image), canvas) for frame in source]
@@ -237,7 +251,8 @@ def detect_all(site: SiteConfig, canvas: float = 1.0, degrade: str = "none") -> 
     if path.is_file():
         data = np.load(path, allow_pickle=False)
         n = len(frames)
-        return Cached(frames, [data[f"b{i}"] for i in range(n)], [data[f"e{i}"] for i in range(n)], embedder.model_id)
+        boxes = [data[f"b{i}"] for i in range(n)]
+        return Cached(frames, boxes, [data[f"e{i}"] for i in range(n)], embedder.model_id, fps)
     detector = create_detector(profile=profile)
     boxes, embs = [], []
     for image in frames:
@@ -248,7 +263,7 @@ def detect_all(site: SiteConfig, canvas: float = 1.0, degrade: str = "none") -> 
     # Typed as Any: numpy's stub reads the keyword arrays as savez's `allow_pickle` flag.
     arrays: dict[str, Any] = {f"b{i}": b for i, b in enumerate(boxes)} | {f"e{i}": e for i, e in enumerate(embs)}
     np.savez(path, **arrays)
-    return Cached(frames, boxes, embs, embedder.model_id)
+    return Cached(frames, boxes, embs, embedder.model_id, fps)
 
 
 def replay(site: SiteConfig, cached: Cached) -> SequenceRun:
@@ -354,6 +369,13 @@ def main() -> int:
     parser.add_argument(
         "--stride", type=int, default=1, help="keep every N-th frame (the rate drops N-fold), as a loaded agent does"
     )
+    parser.add_argument(
+        "--rate-up",
+        type=int,
+        default=1,
+        metavar="N",
+        help="PETS09 motion-interpolated to N times its 7 fps (tests/bench/frame_rate_up.py), as a mall camera streams",
+    )
     parser.add_argument("--only", nargs="*", default=None, help="row names to run (default: the whole grid)")
     parser.add_argument(
         "--set", nargs="*", default=[], metavar="KEY=VALUE", help="tracking overrides applied to the base first"
@@ -361,7 +383,12 @@ def main() -> int:
     args = parser.parse_args()
     if args.canvas < 1.0:
         parser.error(f"--canvas must be >= 1, got {args.canvas}")
-    base = base_site(fetch_vtest(), args.detector, args.input_size, args.nms_iou, args.placements)
+    if args.rate_up < 1:
+        parser.error(f"--rate-up must be >= 1, got {args.rate_up}")
+    video, truth = fetch_vtest(), GT
+    if args.rate_up > 1:
+        video, truth = rate_up(args.rate_up, cache_dir() / "bench" / f"pets09-x{args.rate_up}")
+    base = base_site(video, args.detector, args.input_size, args.nms_iou, args.placements, FPS * args.rate_up)
     if args.set:
         raw = base.model_dump()
         for item in args.set:
@@ -371,7 +398,7 @@ def main() -> int:
     if args.stride < 1:
         parser.error(f"--stride must be >= 1, got {args.stride}")
     cached = detect_all(base, args.canvas, args.degrade).every(args.stride)
-    gt = every_nth_frame(MotSequence.load(GT), args.stride)
+    gt = every_nth_frame(MotSequence.load(truth), args.stride)
     print(
         f"detector {args.detector} on canvas x{args.canvas}, degraded {args.degrade}: "
         f"{base.detector_of(CAMERA).model_dump()}"

@@ -79,9 +79,22 @@ def test_errors_name_the_problem(
     assert message in capsys.readouterr().err
 
 
-def _site_file(tmp_path: Path, video: str) -> Path:
+@pytest.mark.parametrize("command", ["sequence", "gt-tracklets"])
+def test_a_bad_frame_rate_is_refused_before_anything_runs(
+    pets09_gt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    site = _site_file(tmp_path, "/dev/null")
+    extra = ["--out", str(tmp_path / "t.json")] if command == "gt-tracklets" else []
+    with pytest.raises(SystemExit) as exited:
+        main(["eval", command, "--config", str(site), "--gt", str(pets09_gt), "--fps", "-7", *extra])
+    assert exited.value.code == 2
+    assert "argument --fps: must be > 0, got '-7'" in capsys.readouterr().err
+
+
+def _site_file(tmp_path: Path, video: str, fps_hint: float | None = 7.0) -> Path:
     raw = yaml.safe_load((EXAMPLES / "pets09.yaml").read_text())
     raw["cameras"][0]["source"] = video
+    raw["cameras"][0]["fps_hint"] = fps_hint
     path = tmp_path / "pets09.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
@@ -128,6 +141,27 @@ def test_sequence_on_a_clip(vtest_clip: Path, pets09_gt: Path, tmp_path: Path) -
     assert shapes["seed"] == 2 and shapes["lines"] == 30 and shapes["zones"] == 15
     assert shapes["reference_crossings"] > 0 and shapes["reference_visits"] > 0
     assert 0.5 <= shapes["geometric_count_accuracy"] <= 1 and shapes["visits_abs_pct"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("fps_hint", "flag", "rate"),
+    [
+        (None, [], 7.0),  # the clip's header
+        (7.0, ["--fps", "14"], 14.0),  # another recording of the camera's view: the flag wins
+    ],
+)
+def test_sequence_judges_both_sides_at_the_sequences_rate(
+    vtest_clip: Path, pets09_gt: Path, tmp_path: Path, fps_hint: float | None, flag: list[str], rate: float
+) -> None:
+    """Dwell and settle times of the pipeline and of the ground truth are counted on one clock."""
+    out = tmp_path / "report.json"
+    site = _site_file(tmp_path, str(vtest_clip), fps_hint)
+    assert main(["eval", "sequence", "--config", str(site), "--gt", str(pets09_gt), *flag, "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["fps"] == rate
+    (zone,) = report["zones"]
+    # Two clocks would put the predicted person-seconds at twice or half the reference's.
+    assert abs(zone["person_seconds_error_pct"]) < 25, zone
 
 
 def test_stitching_from_ground_truth_tracklets(
