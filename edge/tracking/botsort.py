@@ -22,6 +22,7 @@ from edge.detections import Detections
 from edge.inference.base import Embedder
 from edge.tracking.appearance import TrackAppearance
 from edge.tracking.appearance_gate import AppearanceGate
+from edge.tracking.association_rate import AssociationPacer, CarriedTracks, corner_velocity
 from edge.tracking.base import Tracker
 from edge.tracking.reid_schedule import ReidSchedule
 from shared.config.site import Tracking
@@ -64,6 +65,9 @@ class BotSortTracker(Tracker):
             raise ValueError(f"frame_rate must be > 0, got {frame_rate}")
         self.settings = settings
         self.frame_rate = frame_rate
+        self.pacer = AssociationPacer(settings.max_association_fps)
+        self._carried = CarriedTracks()
+        self._associated_ns: int | None = None
         self.embedder = embedder if settings.reid else None
         self.appearance = TrackAppearance()
         self.schedule = ReidSchedule(refresh_frames=settings.reid_refresh_frames)
@@ -87,7 +91,7 @@ class BotSortTracker(Tracker):
             new_track_thresh=s.new_track_thresh,
             # boxmot scales track_buffer by frame_rate / 30 to get frames.
             track_buffer=max(1, round(s.track_buffer_s * 30)),
-            frame_rate=max(1, round(self.frame_rate)),
+            frame_rate=max(1, round(self.pacer.rate(self.frame_rate))),
             match_thresh=s.match_thresh,
             proximity_thresh=s.proximity_thresh,
             second_match_thresh=s.second_match_thresh,
@@ -99,6 +103,9 @@ class BotSortTracker(Tracker):
 
     def reset(self) -> None:
         self._tracker = self._new_tracker()
+        self.pacer.reset()
+        self._carried.reset()
+        self._associated_ns = None
         self.appearance.reset()
         self.schedule.reset()
         self._last_embedding.clear()
@@ -138,6 +145,8 @@ class BotSortTracker(Tracker):
         return embs, fresh
 
     def update(self, detections: Detections, image: NDArray[np.uint8], time_ns: int) -> Detections:
+        if not self.pacer.due(time_ns):
+            return self._carried.at(time_ns)
         persons = detections
         embs: NDArray[np.float32] | None = None
         fresh = np.zeros(len(persons), dtype=bool)
@@ -173,13 +182,26 @@ class BotSortTracker(Tracker):
                 self.appearance.add(tid, out_embs[k], q)
             self.schedule.mark_fresh(fresh_ids)
         self._prev_boxes, self._prev_ids = xyxy, ids
-        return Detections(
+        out = Detections(
             xyxy=xyxy,
             confidence=tracks.scores.numpy().astype(np.float32),
             class_id=tracks.class_ids.numpy().astype(np.int32),
             tracker_id=ids,
             embeddings=out_embs,
         )
+        self._carried.hold(out, self._velocity_per_s(ids, time_ns), time_ns)
+        self._associated_ns = time_ns
+        return out
+
+    def _velocity_per_s(self, ids: NDArray[np.int64], time_ns: int) -> NDArray[np.float32]:
+        """(N, 4) corner velocities of the output tracks from boxmot's Kalman state (per association step)."""
+        step_ns = None if self._associated_ns is None else time_ns - self._associated_ns
+        if not step_ns or step_ns <= 0:
+            return np.zeros((len(ids), 4), dtype=np.float32)
+        # boxmot's Kalman state: centre x, y, width, height, then their velocities per update.
+        state = {t.id: t.mean[4:8] for t in self._tracker.active_tracks if t.mean is not None}
+        per_step = np.array([state.get(int(i), np.zeros(4)) for i in ids], dtype=np.float64).reshape(-1, 4)
+        return corner_velocity(per_step) / np.float32(step_ns / 1e9)
 
     def forget(self, track_ids: set[int]) -> None:
         """Release per-track memory for tracks the caller has closed."""
