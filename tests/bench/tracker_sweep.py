@@ -130,6 +130,8 @@ GRID: list[Row] = [
     ],
     *[Row(f"foot margin {v}", detector={"foot_margin": v}) for v in (0.0, 0.01, 0.02, 0.04, 0.05)],
     Row("cmc none", {"cmc_method": "none"}),
+    *[Row(f"association {v} fps", {"max_association_fps": v}) for v in (5.0, 10.0, 30.0)],
+    Row("association 30.0 fps, coverage none", {"max_association_fps": 30.0}, camera={"coverage": None}),
     Row("no reid", {"reid": False}),
     *[Row(f"reid refresh {v}", {"reid_refresh_frames": v}) for v in (1, 3, 8, 10, 15)],
     *[Row(f"grace {v}s", zone={"exit_grace_s": v}) for v in (1.0, 1.5, 2.0, 2.5, 4.0, 5.0)],
