@@ -16,6 +16,10 @@ from edge.analytics.camera import CameraFacts, StreamEndFacts
 from edge.frames import Frame
 from edge.inference.base import Detector
 from edge.sources.base import FrameSource
+from edge.tracking.association_rate import AssociationPacer
+
+# What a frame the tracker carries rather than associates is given: it reads no boxes there.
+_NOT_DETECTED = np.zeros((0, 6), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,8 @@ def run_video(
     detect_ahead: int = 0,
 ) -> Iterator[VideoStep]:
     """Detect, track and analyse every frame in order (no frame is skipped on files); `total`:
-    the frames the progress bar expects.
+    the frames the progress bar expects. Frames the tracker will carry rather than associate
+    (a camera faster than `tracking.max_association_fps`) are not detected: it reads no boxes there.
 
     With `detect_ahead` > 0, that many later frames are in detection on worker threads while
     the caller's thread tracks the current one, as the agent overlaps them; the steps and their
@@ -43,7 +48,10 @@ def run_video(
         raise ValueError(f"detect_ahead must be >= 0 frames, got {detect_ahead}")
     if detect_ahead > 1 and not detector.concurrent_calls:
         raise ValueError(f"{type(detector).__name__} takes one call at a time: detect_ahead must be 0 or 1")
-    detected = _detected_ahead(source, detector, detect_ahead) if detect_ahead else _detected(source, detector)
+    pacer = perception.tracker.detection_pacer()
+    detected = (
+        _detected_ahead(source, detector, detect_ahead, pacer) if detect_ahead else _detected(source, detector, pacer)
+    )
     return _tracked(detected, perception, progress, total)
 
 
@@ -59,13 +67,17 @@ def _tracked(
             bar.update(1)
 
 
-def _detected(source: FrameSource, detector: Detector) -> Iterator[tuple[Frame, NDArray[np.float32]]]:
+def _detected(
+    source: FrameSource, detector: Detector, pacer: AssociationPacer
+) -> Iterator[tuple[Frame, NDArray[np.float32]]]:
     for frame in source:
-        yield frame, detector.detect([frame.image])[0]
+        yield frame, detector.detect([frame.image])[0] if pacer.due(frame.capture_time_ns) else _NOT_DETECTED
 
 
-def _detected_ahead(source: FrameSource, detector: Detector, ahead: int) -> Iterator[tuple[Frame, NDArray[np.float32]]]:
-    pending: deque[tuple[Frame, Future[list[NDArray[np.float32]]]]] = deque()
+def _detected_ahead(
+    source: FrameSource, detector: Detector, ahead: int, pacer: AssociationPacer
+) -> Iterator[tuple[Frame, NDArray[np.float32]]]:
+    pending: deque[tuple[Frame, Future[list[NDArray[np.float32]]] | None]] = deque()
     failure: Exception | None = None
     with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="detect") as pool:
         frames = iter(source)
@@ -78,15 +90,18 @@ def _detected_ahead(source: FrameSource, detector: Detector, ahead: int) -> Iter
                 break
             if frame is None:
                 break
-            pending.append((frame, pool.submit(detector.detect, [frame.image])))
+            due = pacer.due(frame.capture_time_ns)
+            pending.append((frame, pool.submit(detector.detect, [frame.image]) if due else None))
             if len(pending) > ahead:
-                done, future = pending.popleft()
-                yield done, future.result()[0]
+                yield _boxes(*pending.popleft())
         while pending:
-            done, future = pending.popleft()
-            yield done, future.result()[0]
+            yield _boxes(*pending.popleft())
     if failure is not None:
         raise failure
+
+
+def _boxes(frame: Frame, future: Future[list[NDArray[np.float32]]] | None) -> tuple[Frame, NDArray[np.float32]]:
+    return frame, _NOT_DETECTED if future is None else future.result()[0]
 
 
 def end_of_video(perception: CameraPerception, last: Frame | None) -> StreamEndFacts:

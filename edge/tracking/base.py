@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from edge.detections import Detections
 from edge.tracking.appearance import TrackAppearance
 from edge.tracking.appearance_gate import AppearanceGate
+from edge.tracking.association_rate import AssociationPacer
 
 
 class Tracker(ABC):
@@ -25,6 +26,12 @@ class Tracker(ABC):
         Returns the tracked boxes with `tracker_id` set (>= 1) and, where a fresh ReID
         embedding was computed this frame, `embeddings` rows (zero rows elsewhere).
         """
+
+    def detection_pacer(self) -> AssociationPacer:
+        """A fresh pacer that picks, from the same timestamps in the same order, the frames this
+        tracker will associate: a stage running ahead of it (detection) may skip the others,
+        whose boxes the tracker would not read. Every frame unless the tracker caps its rate."""
+        return AssociationPacer(None)
 
     @abstractmethod
     def reset(self) -> None:

@@ -101,6 +101,9 @@ class BotSortTracker(Tracker):
             use_embeddings=s.reid,
         )
 
+    def detection_pacer(self) -> AssociationPacer:
+        return AssociationPacer(self.settings.max_association_fps)
+
     def reset(self) -> None:
         self._tracker = self._new_tracker()
         self.pacer.reset()

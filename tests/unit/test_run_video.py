@@ -15,6 +15,7 @@ from edge.agent.video import run_video
 from edge.frames import Frame
 from edge.inference.base import Detector
 from edge.sources.base import FrameSource, SourceError, SourceSpec
+from edge.tracking.association_rate import AssociationPacer
 
 
 class NumberedFrames(FrameSource):
@@ -55,21 +56,34 @@ class PixelReader(Detector):
         return [np.array([[0, 0, 4, 4, value / 100, 0]], dtype=np.float32)]
 
 
+class CappedTracker:
+    """A tracker that associates at most `max_fps` frames a second."""
+
+    def __init__(self, max_fps: float | None) -> None:
+        self.max_fps = max_fps
+
+    def detection_pacer(self) -> AssociationPacer:
+        return AssociationPacer(self.max_fps)
+
+
 class Recorder:
-    """Stands in for CameraPerception: what it was asked to track, in order."""
+    """Stands in for CameraPerception: what it was asked to track, in order (None: no boxes)."""
 
     camera_id = "cam"
 
-    def __init__(self) -> None:
-        self.tracked: list[tuple[int, float]] = []
+    def __init__(self, max_fps: float | None = None) -> None:
+        self.tracker = CappedTracker(max_fps)
+        self.tracked: list[tuple[int, float | None]] = []
 
     def step(self, frame: Frame, boxes: NDArray[np.float32]) -> str:
-        self.tracked.append((frame.index, round(float(boxes[0, 4]) * 100)))
+        self.tracked.append((frame.index, round(float(boxes[0, 4]) * 100) if len(boxes) else None))
         return f"facts {frame.index}"
 
 
-def run(source: FrameSource, detector: Detector, ahead: int) -> tuple[list[int], Recorder]:
-    recorder = Recorder()
+def run(
+    source: FrameSource, detector: Detector, ahead: int, max_fps: float | None = None
+) -> tuple[list[int], Recorder]:
+    recorder = Recorder(max_fps)
     steps = run_video(source, detector, cast(CameraPerception, recorder), detect_ahead=ahead)
     return [step.frame.index for step in steps], recorder
 
@@ -83,6 +97,17 @@ def test_every_frame_is_tracked_once_in_order_with_its_own_boxes(ahead: int, con
     if ahead >= 2:
         # Detection really ran side by side: a slow call was overtaken.
         assert detector.finished != sorted(detector.finished)
+
+
+@pytest.mark.parametrize("ahead", [0, 1, 2])
+@pytest.mark.parametrize(("max_fps", "detected"), [(5.0, range(0, 12, 2)), (4.0, range(0, 12, 3)), (10.0, range(12))])
+def test_only_frames_the_tracker_associates_are_detected(ahead: int, max_fps: float, detected: range) -> None:
+    """A 10 fps file under the tracker's cap: the frames it carries are tracked without boxes, undetected."""
+    detector = PixelReader(True)
+    indices, recorder = run(NumberedFrames(12), detector, ahead, max_fps)
+    assert indices == list(range(12))
+    assert sorted(detector.finished) == list(detected)
+    assert recorder.tracked == [(i, i if i in detected else None) for i in range(12)]
 
 
 @pytest.mark.parametrize("ahead", [0, 1, 2])
