@@ -62,6 +62,11 @@ class CarriedTracks:
         self._velocity: NDArray[np.float32] = np.zeros((0, 4), dtype=np.float32)
         self._time_ns = 0
 
+    @property
+    def time_ns(self) -> int | None:
+        """When the held tracks were associated; None before the first association."""
+        return None if self._tracks is None else self._time_ns
+
     def hold(self, tracks: Detections, velocity_per_s: NDArray[np.float32], time_ns: int) -> None:
         """Keep `tracks` as associated at `time_ns`; `velocity_per_s` (N, 4) moves their xyxy corners."""
         if velocity_per_s.shape != (len(tracks), 4):
@@ -80,7 +85,6 @@ class CarriedTracks:
 
     def reset(self) -> None:
         self._tracks = None
-        self._velocity = np.zeros((0, 4), dtype=np.float32)
 
 
 def corner_velocity(mean_xywh_velocity: NDArray[np.float64]) -> NDArray[np.float32]:

@@ -67,7 +67,6 @@ class BotSortTracker(Tracker):
         self.frame_rate = frame_rate
         self.pacer = AssociationPacer(settings.max_association_fps)
         self._carried = CarriedTracks()
-        self._associated_ns: int | None = None
         self.embedder = embedder if settings.reid else None
         self.appearance = TrackAppearance()
         self.schedule = ReidSchedule(refresh_frames=settings.reid_refresh_frames)
@@ -108,7 +107,6 @@ class BotSortTracker(Tracker):
         self._tracker = self._new_tracker()
         self.pacer.reset()
         self._carried.reset()
-        self._associated_ns = None
         self.appearance.reset()
         self.schedule.reset()
         self._last_embedding.clear()
@@ -193,13 +191,13 @@ class BotSortTracker(Tracker):
             embeddings=out_embs,
         )
         self._carried.hold(out, self._velocity_per_s(ids, time_ns), time_ns)
-        self._associated_ns = time_ns
         return out
 
     def _velocity_per_s(self, ids: NDArray[np.int64], time_ns: int) -> NDArray[np.float32]:
         """(N, 4) corner velocities of the output tracks from boxmot's Kalman state (per association step)."""
-        step_ns = None if self._associated_ns is None else time_ns - self._associated_ns
-        if not step_ns or step_ns <= 0:
+        previous = self._carried.time_ns
+        step_ns = None if previous is None else time_ns - previous
+        if step_ns is None or step_ns <= 0:
             return np.zeros((len(ids), 4), dtype=np.float32)
         # boxmot's Kalman state: centre x, y, width, height, then their velocities per update.
         state = {t.id: t.mean[4:8] for t in self._tracker.active_tracks if t.mean is not None}

@@ -49,9 +49,9 @@ def in_between_flows(flow_01: np.ndarray, flow_10: np.ndarray, t: float) -> tupl
     return flow_t0, flow_t1
 
 
-def warp(frame: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    height, width = flow.shape[:2]
-    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+def warp(frame: np.ndarray, flow: np.ndarray, grid: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """`frame` sampled where `flow` points from each pixel of `grid` (its x and y coordinates)."""
+    grid_x, grid_y = grid
     return cv2.remap(
         frame,
         grid_x + flow[..., 0],
@@ -66,11 +66,15 @@ def in_between_frames(first: np.ndarray, second: np.ndarray, factor: int, dis: c
     grey_second = cv2.cvtColor(second, cv2.COLOR_BGR2GRAY)
     flow_01 = dis.calc(grey_first, grey_second, None)
     flow_10 = dis.calc(grey_second, grey_first, None)
+    height, width = grey_first.shape
+    grid = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
     frames = []
     for step in range(1, factor):
         t = step / factor
         flow_t0, flow_t1 = in_between_flows(flow_01, flow_10, t)
-        blended = (1.0 - t) * warp(first, flow_t0).astype(np.float32) + t * warp(second, flow_t1).astype(np.float32)
+        blended = (1.0 - t) * warp(first, flow_t0, grid).astype(np.float32) + t * warp(second, flow_t1, grid).astype(
+            np.float32
+        )
         frames.append(np.clip(blended + 0.5, 0, 255).astype(np.uint8))
     return frames
 
