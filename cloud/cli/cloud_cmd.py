@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from cloud.cli import report_cmd
 from cloud.consumer.settings import ConsumerSettings
+from shared.cli.numbers import seconds
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument("--max-batch", type=int, default=ConsumerSettings.max_batch, help="records per transaction at most")
     r.add_argument("--session-timeout-ms", type=int, default=10_000, help="how soon a dead consumer is replaced")
     r.add_argument("--metrics-port", type=int, default=9109, help="Prometheus /metrics port (0: off)")
-    r.add_argument("--idle-exit", type=float, default=None, help="stop after this many seconds without events")
+    r.add_argument("--idle-exit", type=seconds, default=None, help="stop after this many seconds without events")
     r.add_argument("--alerts-topic", default=None, help="VIP and capacity alerts topic (default: mallflow.alerts.v1)")
     r.set_defaults(handler=_run)
     report_cmd.add_parser(csub)

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.consumer.dead_letter import DeadLetter, DeadLetterWriter
+from cloud.consumer.idle import IdleWatch
 from cloud.consumer.metrics import ConsumerMetrics
 from cloud.consumer.settings import ConsumerSettings
 from cloud.consumer.validation import check_batch
@@ -110,22 +111,18 @@ class ConsumerService:
                 )
         consumer.subscribe([s.topic], listener=_ResetOnRebalance(self.hooks))
         dead_letters = DeadLetterWriter(self.kafka, s.dead_letter_topic, s.dead_letter_transaction_timeout_ms)
-        last_record = time.monotonic()
+        idle = IdleWatch(idle_exit_s) if idle_exit_s is not None else None
         try:
             while not self.stop.is_set():
                 polled = consumer.poll(timeout_ms=s.max_latency_ms, max_records=s.max_batch)
                 if not any(polled.values()):
-                    # Idle means "holding partitions and nothing arrives": a group rebalance
-                    # (e.g. waiting out a killed member's session) is not idleness.
-                    if not consumer.assignment():
-                        last_record = time.monotonic()
-                    elif idle_exit_s is not None and time.monotonic() - last_record > idle_exit_s:
+                    if idle is not None and idle.expired(consumer.assignment()):
                         return
                     continue
                 self._process(consumer, dead_letters, polled)
-                # Idle time counts from the end of the last batch: one that took longer than
-                # idle_exit_s to write (a slow first transaction) is not idleness.
-                last_record = time.monotonic()
+                # A batch that took longer than idle_exit_s to write (a slow first transaction) is not idleness.
+                if idle is not None:
+                    idle.busy()
         finally:
             dead_letters.close()
             consumer.close(autocommit=False)
