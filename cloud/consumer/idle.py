@@ -10,11 +10,13 @@ from kafka import TopicPartition
 
 
 class IdleWatch:
-    """Idle means: holding the same partitions and nothing arrived for `idle_s` seconds.
+    """Idle means: holding the same partitions, each fetched from at least once, and nothing
+    arrived for `idle_s` seconds.
 
-    The clock restarts whenever the assignment changes, not only while there is none: the poll
-    that joins the group can itself block for seconds on a loaded broker, and counting that
-    time as idleness let a run stop on the very poll that handed it its partitions.
+    The clock restarts whenever the assignment changes, not only while there is none, and runs
+    only once every partition has answered a fetch: on a loaded broker, joining the group and
+    resolving the start offsets can take seconds, and counting that as idleness let a run stop
+    before it had read its partitions at all.
     """
 
     def __init__(self, idle_s: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -29,10 +31,13 @@ class IdleWatch:
         """A batch was just processed: idleness counts from its end."""
         self._since = self._clock()
 
-    def expired(self, assignment: Set[TopicPartition]) -> bool:
-        """After a poll that returned nothing: is it time to stop?"""
+    def expired(self, assignment: Set[TopicPartition], all_fetched: bool) -> bool:
+        """After a poll that returned nothing: is it time to stop?
+
+        all_fetched: every assigned partition has answered a fetch (its high watermark is known).
+        """
         held = frozenset(assignment)
-        if not held or held != self._held:
+        if not held or held != self._held or not all_fetched:
             self._held = held
             self._since = self._clock()
             return False

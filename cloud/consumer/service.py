@@ -63,6 +63,11 @@ class _ResetOnRebalance(ConsumerRebalanceListener):
                 reset()
 
 
+def _idle_expired(idle: IdleWatch, consumer: KafkaConsumer) -> bool:
+    assignment = consumer.assignment()
+    return idle.expired(assignment, all(consumer.highwater(tp) is not None for tp in assignment))
+
+
 class ConsumerService:
     def __init__(
         self,
@@ -116,7 +121,7 @@ class ConsumerService:
             while not self.stop.is_set():
                 polled = consumer.poll(timeout_ms=s.max_latency_ms, max_records=s.max_batch)
                 if not any(polled.values()):
-                    if idle is not None and idle.expired(consumer.assignment()):
+                    if idle is not None and _idle_expired(idle, consumer):
                         return
                     continue
                 self._process(consumer, dead_letters, polled)

@@ -20,8 +20,8 @@ class _Clock:
         return self.now
 
 
-# Each step: seconds the poll took, what it did ("empty" or "batch"), the assignment after it, and whether
-# the run may stop then.
+# Each step: seconds the poll took, what it did ("empty", "unfetched": empty with a partition not yet
+# fetched from, or "batch"), the assignment after it, and whether the run may stop then.
 @pytest.mark.parametrize(
     ("steps", "stops"),
     [
@@ -31,6 +31,11 @@ class _Clock:
         ([(5.0, "empty", {P0}), (1.0, "empty", {P0}), (2.1, "empty", {P0})], [False, False, True]),
         # Waiting for an assignment (a rebalance) is never idleness.
         ([(4.0, "empty", set()), (4.0, "empty", set()), (0.2, "empty", {P0})], [False, False, False]),
+        # Resolving the start offsets took 4 s: the clock starts once every partition was fetched from.
+        (
+            [(0.2, "unfetched", {P0}), (4.0, "unfetched", {P0}), (0.2, "empty", {P0}), (2.9, "empty", {P0})],
+            [False, False, False, True],
+        ),
         # A rebalance that hands over more partitions restarts the clock.
         ([(2.9, "empty", {P0}), (2.9, "empty", {P0, P1}), (2.9, "empty", {P0, P1})], [False, False, False]),
         # A batch that took longer than idle_s to write is not idleness.
@@ -52,7 +57,7 @@ def test_idle_watch_stops_after_quiet_time_holding_the_same_partitions(
             watch.busy()
             seen.append(None)
         else:
-            seen.append(watch.expired(assignment))
+            seen.append(watch.expired(assignment, all_fetched=what != "unfetched"))
     assert seen == stops
 
 
