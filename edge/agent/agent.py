@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,15 +44,16 @@ from edge.publish.sink import EventSink
 from edge.publish.update_rate import UpdateThrottle
 from edge.sources.base import FrameSource, SourceSpec
 from edge.sources.reconnect import Backoff, SourceEvent, SourceState
+from edge.tracking.association_rate import AssociationPacer
 from shared.config.site import SiteConfig
 
 log = logging.getLogger(__name__)
 
 # (camera id, frames processed, fps, lag ms) after each frame, for progress displays.
 FrameCallback = Callable[[str, int, float, float], None]
-# Per frame of a batch: its (N, 6) detections and, where the engine computed them, (N, D)
-# ReID embeddings of those boxes.
-Boxes = NDArray[np.float32]
+# Per frame of a batch: its (N, 6) detections, None where the frame was not detected (its tracks
+# are carried), and, where the engine computed them, (N, D) ReID embeddings of those boxes.
+Boxes = NDArray[np.float32] | None
 Embeddings = NDArray[np.float32] | None
 
 
@@ -450,6 +451,10 @@ class EdgeAgent(AgentCore):
         self.embedder = embedder
         self._opener = opener
         self._readers: dict[str, CameraReader] = {}
+        # A camera faster than tracking.max_association_fps is associated at about that rate
+        # (CameraPerception's BotSortTracker): the frames it carries are not detected. A reset
+        # tracker (a reconnect) follows this pace again from its next detected frame.
+        self._detection_pacers: dict[str, AssociationPacer] = {}
         super().__init__(
             site,
             camera_ids,
@@ -472,6 +477,7 @@ class EdgeAgent(AgentCore):
             self.site.load_shedding,
         )
         self._readers[spec.camera_id] = reader
+        self._detection_pacers[spec.camera_id] = AssociationPacer(self.site.tracking.max_association_fps)
         return reader
 
     def _perception(self, camera_id: str, frame_rate: float) -> CameraPerception:
@@ -479,7 +485,7 @@ class EdgeAgent(AgentCore):
 
     def _detect_loop(self) -> None:
         """Batch the cameras' newest frames through the detector, overlapping the tracking of the previous batch."""
-        order = _TakeOrder()
+        order: _TakeOrder[_TakenFrame] = _TakeOrder()
         extra = [
             threading.Thread(target=self._detect_worker, args=(order,), name=f"detector-{i}", daemon=True)
             for i in range(1, self.settings.detect_workers)
@@ -494,18 +500,19 @@ class EdgeAgent(AgentCore):
         if order.error is not None:
             raise order.error
 
-    def _detect_worker(self, order: _TakeOrder) -> None:
+    def _detect_worker(self, order: _TakeOrder[_TakenFrame]) -> None:
         try:
             # Frames are taken when their batch can be handed on, not before: the newest
             # frames then, not ones that would wait behind a full queue.
             while self._await_room():
-                ticket, batch = order.take(self._take_frames)
-                if not batch:
+                ticket, taken = order.take(self._take_frames)
+                if not taken:
                     if all(cam.reader.exhausted() for cam in self._cameras):
                         return
                     time.sleep(0.002)
                     continue
-                boxes = self._detect(batch)
+                boxes = self._detect(taken)
+                batch = [(cam, frame) for cam, frame, _ in taken]
                 if not order.hand_on(ticket, partial(self._deliver, batch, boxes, [None] * len(batch)), self.stop):
                     return
         except Exception as exc:
@@ -513,21 +520,33 @@ class EdgeAgent(AgentCore):
             order.fail(exc)
             self.stop.set()
 
-    def _detect(self, batch: list[CameraFrame]) -> list[NDArray[np.float32]]:
-        """One detector call per loaded model, for the frames of the cameras it serves."""
-        return detect_grouped([frame.image for _, frame in batch], lambda i: self.detectors[batch[i][0].camera_id])
+    def _detect(self, taken: list[_TakenFrame]) -> list[Boxes]:
+        """One detector call per loaded model, for the due frames of the cameras it serves; None for the others."""
+        due = [i for i, (_, _, is_due) in enumerate(taken) if is_due]
+        found = detect_grouped([taken[i][1].image for i in due], lambda k: self.detectors[taken[due[k]][0].camera_id])
+        boxes: list[Boxes] = [None] * len(taken)
+        for i, cam_boxes in zip(due, found, strict=True):
+            boxes[i] = cam_boxes
+        return boxes
 
-    def _take_frames(self) -> list[CameraFrame]:
-        batch = []
+    def _take_frames(self) -> list[_TakenFrame]:
+        # Under the take lock, so each camera's pacer sees its frames in the order they are tracked.
+        taken = []
         for cam in self._cameras:
             try:
-                batch.append((cam, self._readers[cam.camera_id].frames.get_nowait()))
+                frame = self._readers[cam.camera_id].frames.get_nowait()
             except queue.Empty:
                 continue
-        return batch
+            taken.append((cam, frame, self._detection_pacers[cam.camera_id].due(frame.capture_time_ns)))
+        return taken
 
 
-class _TakeOrder:
+# A camera's frame as taken for detection, and whether it is due for it.
+_TakenFrame = tuple[AgentCamera, Frame, bool]
+_Taken = TypeVar("_Taken")
+
+
+class _TakeOrder(Generic[_Taken]):
     """Hands detected batches on in the order their frames were taken, whichever worker finishes first."""
 
     def __init__(self) -> None:
@@ -537,7 +556,7 @@ class _TakeOrder:
         self._handed = 0
         self.error: Exception | None = None
 
-    def take(self, take_frames: Callable[[], list[CameraFrame]]) -> tuple[int, list[CameraFrame]]:
+    def take(self, take_frames: Callable[[], list[_Taken]]) -> tuple[int, list[_Taken]]:
         """A batch of frames and its place in the hand-on order (counted only when not empty)."""
         with self._take_lock:
             batch = take_frames()

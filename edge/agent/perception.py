@@ -47,16 +47,19 @@ class CameraPerception:
         return cls(camera_id, gate, tracker, CameraAnalytics.from_config(site, camera_id))
 
     def step(
-        self, frame: Frame, boxes: NDArray[np.float32], embeddings: NDArray[np.float32] | None = None
+        self, frame: Frame, boxes: NDArray[np.float32] | None, embeddings: NDArray[np.float32] | None = None
     ) -> CameraFacts:
         """Track one frame's (N, 6) detector output and run the camera's analytics on it.
 
-        `embeddings`: (N, D) ReID vectors of those boxes where the engine computed them
-        alongside detection (DeepStream's secondary nvinfer); the tracker then takes them
-        instead of asking its embedder.
+        `boxes` None: the frame was not detected (the tracker's `detection_pacer` skipped it); its
+        tracks are carried along their motion. `embeddings`: (N, D) ReID vectors of those boxes
+        where the engine computed them alongside detection (DeepStream's secondary nvinfer); the
+        tracker then takes them instead of asking its embedder.
         """
         if frame.camera_id != self.camera_id:
             raise ValueError(f"frame of camera {frame.camera_id!r} given to perception of {self.camera_id!r}")
+        if boxes is None:
+            return self.analytics.update(self.tracker.carry(frame.capture_time_ns), frame.capture_time_ns)
         detections = Detections.from_array(boxes)
         if embeddings is not None:
             detections = replace(detections, embeddings=np.asarray(embeddings, dtype=np.float32))

@@ -18,9 +18,6 @@ from edge.inference.base import Detector
 from edge.sources.base import FrameSource
 from edge.tracking.association_rate import AssociationPacer
 
-# What a frame the tracker carries rather than associates is given: it reads no boxes there.
-_NOT_DETECTED = np.zeros((0, 6), dtype=np.float32)
-
 
 @dataclass(frozen=True)
 class VideoStep:
@@ -56,7 +53,7 @@ def run_video(
 
 
 def _tracked(
-    detected: Iterator[tuple[Frame, NDArray[np.float32]]],
+    detected: Iterator[tuple[Frame, NDArray[np.float32] | None]],
     perception: CameraPerception,
     progress: bool,
     total: int | None,
@@ -69,14 +66,14 @@ def _tracked(
 
 def _detected(
     source: FrameSource, detector: Detector, pacer: AssociationPacer
-) -> Iterator[tuple[Frame, NDArray[np.float32]]]:
+) -> Iterator[tuple[Frame, NDArray[np.float32] | None]]:
     for frame in source:
-        yield frame, detector.detect([frame.image])[0] if pacer.due(frame.capture_time_ns) else _NOT_DETECTED
+        yield frame, detector.detect([frame.image])[0] if pacer.due(frame.capture_time_ns) else None
 
 
 def _detected_ahead(
     source: FrameSource, detector: Detector, ahead: int, pacer: AssociationPacer
-) -> Iterator[tuple[Frame, NDArray[np.float32]]]:
+) -> Iterator[tuple[Frame, NDArray[np.float32] | None]]:
     pending: deque[tuple[Frame, Future[list[NDArray[np.float32]]] | None]] = deque()
     failure: Exception | None = None
     with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="detect") as pool:
@@ -100,8 +97,8 @@ def _detected_ahead(
         raise failure
 
 
-def _boxes(frame: Frame, future: Future[list[NDArray[np.float32]]] | None) -> tuple[Frame, NDArray[np.float32]]:
-    return frame, _NOT_DETECTED if future is None else future.result()[0]
+def _boxes(frame: Frame, future: Future[list[NDArray[np.float32]]] | None) -> tuple[Frame, NDArray[np.float32] | None]:
+    return frame, None if future is None else future.result()[0]
 
 
 def end_of_video(perception: CameraPerception, last: Frame | None) -> StreamEndFacts:

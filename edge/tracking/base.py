@@ -27,6 +27,11 @@ class Tracker(ABC):
         embedding was computed this frame, `embeddings` rows (zero rows elsewhere).
         """
 
+    @abstractmethod
+    def carry(self, time_ns: int) -> Detections:
+        """The tracks where their motion puts them at `time_ns`, for a frame that was not detected
+        (one `detection_pacer` skipped); no fresh embeddings. Empty before the first association."""
+
     def detection_pacer(self) -> AssociationPacer:
         """A fresh pacer that picks, from the same timestamps in the same order, the frames this
         tracker will associate: a stage running ahead of it (detection) may skip the others,

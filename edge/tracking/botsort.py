@@ -146,6 +146,9 @@ class BotSortTracker(Tracker):
         return embs, fresh
 
     def update(self, detections: Detections, image: NDArray[np.uint8], time_ns: int) -> Detections:
+        # A detected frame the tracker's own pace skips (a caller that detects every frame) is carried
+        # too. Where detection was paced ahead, every detected frame is due here: this pacer's last
+        # frame is that one's last, or none after a reset.
         if not self.pacer.due(time_ns):
             return self._carried.at(time_ns)
         persons = detections
@@ -192,6 +195,9 @@ class BotSortTracker(Tracker):
         )
         self._carried.hold(out, self._velocity_per_s(ids, time_ns), time_ns)
         return out
+
+    def carry(self, time_ns: int) -> Detections:
+        return self._carried.at(time_ns)
 
     def _velocity_per_s(self, ids: NDArray[np.int64], time_ns: int) -> NDArray[np.float32]:
         """(N, 4) corner velocities of the output tracks from boxmot's Kalman state (per association step)."""

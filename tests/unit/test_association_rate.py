@@ -115,3 +115,43 @@ def test_botsort_associates_at_the_cap_and_reports_every_frame(max_fps: float | 
         left = out.xyxy[np.argsort(out.xyxy[:, 0])]
         expected = people.xyxy[np.argsort(people.xyxy[:, 0])]
         np.testing.assert_allclose(left, expected, atol=6)
+
+
+@pytest.mark.parametrize("reset_before", [None, 7, 8])
+def test_botsort_associates_every_frame_detected_on_its_pacers_pace_even_after_a_reset(
+    reset_before: int | None,
+) -> None:
+    """The agent detects only the frames its own pacer finds due, and carries the rest: the tracker
+    associates exactly those frames, also after a reconnect reset it between two of them."""
+    tracker = BotSortTracker(Tracking(reid=False, max_association_fps=15.0), frame_rate=30)
+    upstream = tracker.detection_pacer()
+    calls = 0
+
+    def count_calls() -> None:
+        update = tracker._tracker.update
+
+        def counted(*args: object) -> object:
+            nonlocal calls
+            calls += 1
+            return update(*args)
+
+        tracker._tracker.update = counted  # type: ignore[method-assign]
+
+    count_calls()
+    detected = 0
+    for frame in range(24):
+        if frame == reset_before:
+            tracker.reset()
+            count_calls()
+        image, people = crossing_people(frame // 2)
+        time_ns = round(frame * SECOND / 30)
+        if upstream.due(time_ns):
+            detected += 1
+            out = tracker.update(people, image, time_ns)
+        else:
+            out = tracker.carry(time_ns)
+            assert out.embeddings is None or not out.embeddings.any()
+        if frame >= 4 and (reset_before is None or frame >= reset_before + 4):
+            assert len(out) == 2, f"frame {frame}: {len(out)} tracks"
+    assert detected == 12
+    assert calls == 12

@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -310,3 +311,66 @@ def test_detect_workers_below_one_are_refused(workers: int, tmp_path: Path) -> N
         AgentOptions(edge_id="e", state_dir=tmp_path, detect_workers=workers)
     with pytest.raises(ValueError, match="detect_workers must be >= 1"):
         AgentSettings(edge_id="e", state_dir=tmp_path, detect_workers=workers)
+
+
+class DetectsEveryFrame(EdgeAgent):
+    """The agent as it was before detection followed the tracker's pace: every frame detected."""
+
+    def _take_frames(self) -> list[tuple[Any, Any, bool]]:
+        return [(cam, frame, True) for cam, frame, _ in super()._take_frames()]
+
+
+def _story(events: list[pb.Envelope], camera: str) -> list[str]:
+    """A camera's events without what differs between runs: track ids (as first-seen ranks) and clock times."""
+    ranks: dict[int, int] = {}
+    story = []
+    for env in events:
+        kind = env.WhichOneof("payload")
+        if env.camera_id != camera or kind == "camera_status":
+            continue
+        payload = getattr(env, kind)
+        copy = type(payload)()
+        copy.CopyFrom(payload)
+        for field in copy.DESCRIPTOR.fields:
+            if field.name == "track_id":
+                copy.track_id = ranks.setdefault(copy.track_id, len(ranks))
+            elif field.name.endswith("_ns"):
+                copy.ClearField(field.name)
+        story.append(f"{kind} {copy}")
+    return story
+
+
+def test_frames_the_tracker_carries_are_not_detected_and_the_events_are_the_same(
+    tmp_path: Path, vtest_clip: Path, detector: CountingDetector
+) -> None:
+    """Tracking capped at half the clip's 7 fps: every second frame is detected, and the cameras
+    publish what they did when every frame was detected and the tracker skipped the same ones."""
+    raw = yaml.safe_load(split_site(tmp_path, vtest_clip, broken=False).read_text())
+    raw.setdefault("tracking", {})["max_association_fps"] = 3.5
+    site_path = tmp_path / "capped.yaml"
+    site_path.write_text(yaml.safe_dump(raw))
+    site = load_site_config(site_path)
+    runs = {}
+    for agent_type in (EdgeAgent, DetectsEveryFrame):
+        counting = CountingDetector(detector.inner)
+        received: list[pb.Envelope] = []
+        sink = InProcessSink(lambda env, out=received: out.append(decode_envelope(env.SerializeToString())))
+        reports = agent_type(
+            site,
+            [c.id for c in site.cameras],
+            counting,
+            create_embedder(),
+            sink,
+            AgentSettings(
+                edge_id="edge-test", state_dir=tmp_path / agent_type.__name__, backoff=Backoff(initial_s=0.01)
+            ),
+            opener=lambda spec: open_source(spec, "opencv"),
+        ).run()
+        assert [(r.frames, r.error) for r in reports] == [(60, None), (60, None)]
+        runs[agent_type] = (sum(counting.batch_sizes), received)
+    (paced, paced_events), (every, every_events) = runs[EdgeAgent], runs[DetectsEveryFrame]
+    assert (paced, every) == (60, 120)
+    for camera in ("cam-left", "cam-right"):
+        story = _story(paced_events, camera)
+        assert any(line.startswith("track_closed") for line in story)
+        assert story == _story(every_events, camera)

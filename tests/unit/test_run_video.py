@@ -67,7 +67,7 @@ class CappedTracker:
 
 
 class Recorder:
-    """Stands in for CameraPerception: what it was asked to track, in order (None: no boxes)."""
+    """Stands in for CameraPerception: what it was asked to track, in order (None: not detected)."""
 
     camera_id = "cam"
 
@@ -75,8 +75,8 @@ class Recorder:
         self.tracker = CappedTracker(max_fps)
         self.tracked: list[tuple[int, float | None]] = []
 
-    def step(self, frame: Frame, boxes: NDArray[np.float32]) -> str:
-        self.tracked.append((frame.index, round(float(boxes[0, 4]) * 100) if len(boxes) else None))
+    def step(self, frame: Frame, boxes: NDArray[np.float32] | None) -> str:
+        self.tracked.append((frame.index, None if boxes is None else round(float(boxes[0, 4]) * 100)))
         return f"facts {frame.index}"
 
 
