@@ -85,27 +85,37 @@ def test_corner_velocity_from_centre_and_size() -> None:
     np.testing.assert_allclose(corner_velocity(np.array([[4.0, 0.0, 2.0, 6.0]])), [[3.0, -3.0, 5.0, 3.0]])
 
 
+class BoxmotCalls:
+    """Counts the associations a BotSortTracker hands to boxmot."""
+
+    def __init__(self, tracker: BotSortTracker) -> None:
+        self.calls = 0
+        self.watch(tracker)
+
+    def watch(self, tracker: BotSortTracker) -> None:
+        """Count on the tracker's current boxmot instance (a reset makes a new one)."""
+        update = tracker._tracker.update
+
+        def counted(*args: object) -> object:
+            self.calls += 1
+            return update(*args)
+
+        tracker._tracker.update = counted  # type: ignore[method-assign]
+
+
 @pytest.mark.parametrize(("max_fps", "associations"), [(None, 24), (15.0, 12)])
 def test_botsort_associates_at_the_cap_and_reports_every_frame(max_fps: float | None, associations: int) -> None:
     """Two people walking past each other at 30 fps: every frame has both, with steady ids."""
     tracker = BotSortTracker(Tracking(reid=False, max_association_fps=max_fps), frame_rate=30)
     # A lost track lives track_buffer_s (3 s) in associations, not in camera frames.
     assert tracker._tracker.max_time_lost == round(3 * tracker.pacer.rate(30))
-    calls = 0
-    update = tracker._tracker.update
-
-    def counted(*args: object) -> object:
-        nonlocal calls
-        calls += 1
-        return update(*args)
-
-    tracker._tracker.update = counted  # type: ignore[method-assign]
+    boxmot = BoxmotCalls(tracker)
     seen = []
     for frame in range(24):
         image, people = crossing_people(frame // 2)  # the scene's steps halved: 30 fps walking
         out = tracker.update(people, image, round(frame * SECOND / 30))
         seen.append(out)
-    assert calls == associations
+    assert boxmot.calls == associations
     confirmed = [out for out in seen[4:] if len(out) == 2]
     assert len(confirmed) == 20
     assert all(sorted(out.tracker_id.tolist()) == sorted(confirmed[0].tracker_id.tolist()) for out in confirmed)
@@ -125,24 +135,12 @@ def test_botsort_associates_every_frame_detected_on_its_pacers_pace_even_after_a
     associates exactly those frames, also after a reconnect reset it between two of them."""
     tracker = BotSortTracker(Tracking(reid=False, max_association_fps=15.0), frame_rate=30)
     upstream = tracker.detection_pacer()
-    calls = 0
-
-    def count_calls() -> None:
-        update = tracker._tracker.update
-
-        def counted(*args: object) -> object:
-            nonlocal calls
-            calls += 1
-            return update(*args)
-
-        tracker._tracker.update = counted  # type: ignore[method-assign]
-
-    count_calls()
+    boxmot = BoxmotCalls(tracker)
     detected = 0
     for frame in range(24):
         if frame == reset_before:
             tracker.reset()
-            count_calls()
+            boxmot.watch(tracker)
         image, people = crossing_people(frame // 2)
         time_ns = round(frame * SECOND / 30)
         if upstream.due(time_ns):
@@ -154,4 +152,4 @@ def test_botsort_associates_every_frame_detected_on_its_pacers_pace_even_after_a
         if frame >= 4 and (reset_before is None or frame >= reset_before + 4):
             assert len(out) == 2, f"frame {frame}: {len(out)} tracks"
     assert detected == 12
-    assert calls == 12
+    assert boxmot.calls == 12
