@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edge.agent.camera_reader import CameraReader
+from edge.agent.handoff import BatchHandOff
 from edge.agent.metrics import AgentMetrics
 from edge.agent.perception import CameraPerception
 from edge.agent.watchdog import SystemdNotifier
@@ -187,12 +188,7 @@ class AgentCore(ABC):
         self.notifier = notifier or SystemdNotifier.from_env()
         self.stop = threading.Event()
         self._events: queue.Queue[SourceEvent] = queue.Queue()
-        # One detected batch waits while another is tracked (and detect_workers more are in
-        # detection): detection overlaps tracking, and no deeper queue makes a live camera's
-        # frames older by the time they are tracked.
-        self._detected: queue.Queue[DetectedBatch] = queue.Queue(1)
-        # Set by the main loop as it takes a batch: wakes a feed waiting for room at once.
-        self._batch_taken = threading.Event()
+        self._handoff: BatchHandOff[DetectedBatch] = BatchHandOff()
         self._detector_error: Exception | None = None
         # Reported in camera status, so the cloud knows which models made the numbers.
         reid = {"reid": reid_model_id} if reid_model_id else {}
@@ -248,11 +244,9 @@ class AgentCore(ABC):
                 # Every turn of this loop, frames or not: a hung loop is what the watchdog catches.
                 self.notifier.alive()
                 self._handle_source_events()
-                try:
-                    item = self._detected.get(timeout=0.05)
-                    self._batch_taken.set()
-                except queue.Empty:
-                    if not detection.is_alive() and self._detected.empty():
+                item = self._handoff.take(timeout_s=0.05)
+                if item is None:
+                    if not detection.is_alive() and self._handoff.empty():
                         break
                     continue
                 self._process(*item, on_frame)
@@ -282,24 +276,9 @@ class AgentCore(ABC):
             self.stop.set()
 
     def _deliver(self, batch: list[CameraFrame], boxes: list[Boxes], embeddings: list[Embeddings]) -> bool:
-        """Hand one detected batch to the main loop, waiting for room; False once stopping."""
-        while not self.stop.is_set():
-            try:
-                self._detected.put((batch, boxes, embeddings), timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _await_room(self) -> bool:
-        """Wait until a batch detected now would be handed on at once; False once stopping."""
-        while self._detected.full():
-            if self.stop.is_set():
-                return False
-            # Woken by the take itself: a polling sleep here cost each frame ~2 ms of detector time.
-            self._batch_taken.wait(0.1)
-            self._batch_taken.clear()
-        return not self.stop.is_set()
+        """Hand one batch to the main loop, waiting for room; False once stopping."""
+        detected = any(cam_boxes is not None for cam_boxes in boxes)
+        return self._handoff.put((batch, boxes, embeddings), detected, self.stop)
 
     def _process(
         self,
@@ -504,7 +483,7 @@ class EdgeAgent(AgentCore):
         try:
             # Frames are taken when their batch can be handed on, not before: the newest
             # frames then, not ones that would wait behind a full queue.
-            while self._await_room():
+            while self._handoff.await_room(self.stop):
                 ticket, taken = order.take(self._take_frames)
                 if not taken:
                     if all(cam.reader.exhausted() for cam in self._cameras):

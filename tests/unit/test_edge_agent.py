@@ -65,7 +65,7 @@ class QueueWatchingDetector(CountingDetector):
 
     def _detect(self, images: list[NDArray[np.uint8]]) -> list[NDArray[np.float32]]:
         assert self.agent is not None
-        self.waiting.append(self.agent._detected.full())
+        self.waiting.append(self.agent._handoff.detected_waiting)
         return super()._detect(images)
 
 
@@ -111,27 +111,9 @@ def test_frames_are_detected_only_when_their_batch_can_be_handed_on(
     watching.agent = agent
     reports = agent.run()
     assert [r.frames for r in reports] == [60, 60]
-    # Never a detection while a batch still waits: its frames would be stale when tracked.
+    # Never a detection while a detected batch still waits: its frames would be stale when tracked.
     assert sum(watching.batch_sizes) == 120 and len(watching.waiting) == len(watching.batch_sizes)
     assert not any(watching.waiting)
-
-
-@pytest.mark.parametrize("then", ["taken", "stopped"])
-def test_waiting_for_room_ends_when_the_batch_is_taken_or_the_agent_stops(
-    tmp_path: Path, vtest_clip: Path, detector: CountingDetector, then: str
-) -> None:
-    agent = build_agent(split_site(tmp_path, vtest_clip, broken=False), tmp_path, detector)
-    agent._detected.put(([], [], []))
-
-    def main_loop() -> None:
-        if then == "taken":
-            agent._detected.get()
-            agent._batch_taken.set()
-        else:
-            agent.stop.set()
-
-    threading.Timer(0.05, main_loop).start()
-    assert agent._await_room() is (then == "taken")
 
 
 def test_cameras_share_detector_batches_and_a_broken_one_is_isolated(
