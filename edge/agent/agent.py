@@ -430,9 +430,9 @@ class EdgeAgent(AgentCore):
         self.embedder = embedder
         self._opener = opener
         self._readers: dict[str, CameraReader] = {}
-        # A camera faster than tracking.max_association_fps is associated at about that rate
-        # (CameraPerception's BotSortTracker): the frames it carries are not detected. A reset
-        # tracker (a reconnect) follows this pace again from its next detected frame.
+        # A camera faster than tracking.max_association_fps is associated at about that rate: the
+        # frames its tracker carries are not detected. A reset tracker (a reconnect) follows this
+        # pace again from its next detected frame.
         self._detection_pacers: dict[str, AssociationPacer] = {}
         super().__init__(
             site,
@@ -456,7 +456,7 @@ class EdgeAgent(AgentCore):
             self.site.load_shedding,
         )
         self._readers[spec.camera_id] = reader
-        self._detection_pacers[spec.camera_id] = AssociationPacer(self.site.tracking.max_association_fps)
+        self._detection_pacers[spec.camera_id] = CameraPerception.detection_pacer(self.site)
         return reader
 
     def _perception(self, camera_id: str, frame_rate: float) -> CameraPerception:

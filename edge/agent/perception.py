@@ -15,6 +15,7 @@ from edge.analytics.camera import CameraAnalytics, CameraFacts
 from edge.detections import Detections
 from edge.frames import Frame
 from edge.inference.base import Embedder
+from edge.tracking.association_rate import AssociationPacer
 from edge.tracking.base import Tracker
 from edge.tracking.botsort import BotSortTracker
 from edge.tracking.gate import DetectionGate
@@ -45,6 +46,12 @@ class CameraPerception:
         tracking = site.tracking if motion_compensation else site.tracking.model_copy(update={"cmc_method": "none"})
         tracker = BotSortTracker(tracking, frame_rate, embedder if tracking.reid else None)
         return cls(camera_id, gate, tracker, CameraAnalytics.from_config(site, camera_id))
+
+    @staticmethod
+    def detection_pacer(site: SiteConfig) -> AssociationPacer:
+        """The frames `from_config`'s tracker will associate, for a stage that must pick them before
+        the perception exists (the agent's detection, ahead of a camera's first frame)."""
+        return BotSortTracker.paced(site.tracking)
 
     def step(
         self, frame: Frame, boxes: NDArray[np.float32] | None, embeddings: NDArray[np.float32] | None = None

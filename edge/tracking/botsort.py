@@ -65,7 +65,7 @@ class BotSortTracker(Tracker):
             raise ValueError(f"frame_rate must be > 0, got {frame_rate}")
         self.settings = settings
         self.frame_rate = frame_rate
-        self.pacer = AssociationPacer(settings.max_association_fps)
+        self.pacer = self.paced(settings)
         self._carried = CarriedTracks()
         self.embedder = embedder if settings.reid else None
         self.appearance = TrackAppearance()
@@ -100,8 +100,13 @@ class BotSortTracker(Tracker):
             use_embeddings=s.reid,
         )
 
+    @staticmethod
+    def paced(settings: Tracking) -> AssociationPacer:
+        """A fresh pacer of the frames a tracker with `settings` associates."""
+        return AssociationPacer(settings.max_association_fps)
+
     def detection_pacer(self) -> AssociationPacer:
-        return AssociationPacer(self.settings.max_association_fps)
+        return self.paced(self.settings)
 
     def reset(self) -> None:
         self._tracker = self._new_tracker()
@@ -150,7 +155,7 @@ class BotSortTracker(Tracker):
         # too. Where detection was paced ahead, every detected frame is due here: this pacer's last
         # frame is that one's last, or none after a reset.
         if not self.pacer.due(time_ns):
-            return self._carried.at(time_ns)
+            return self.carry(time_ns)
         persons = detections
         embs: NDArray[np.float32] | None = None
         fresh = np.zeros(len(persons), dtype=bool)
