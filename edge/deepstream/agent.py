@@ -39,6 +39,7 @@ from edge.deepstream.pipeline import (
     build_plan,
     camera_of,
     crop_to_camera,
+    detector_interval_for,
     order_batch,
 )
 from edge.frames import Frame
@@ -173,6 +174,12 @@ class DeepStreamAgent(AgentCore):
                 f"but the cameras' detector profile runs at {detector.input_size[0]}x{detector.input_size[1]}"
             )
         self.options = options or DeepStreamSettings()
+        self._detector_interval = detector_interval_for(site, camera_ids, self.options)
+        log.info(
+            "nvinfer interval %d: each camera is detected on 1 frame in %d",
+            self._detector_interval,
+            self._detector_interval + 1,
+        )
         self._runner = runner
         self._start_ns = time.time_ns()
         self._inputs: dict[str, DeepStreamCamera] = {}
@@ -205,7 +212,7 @@ class DeepStreamAgent(AgentCore):
         )
 
     def _camera_input(self, spec: SourceSpec) -> DeepStreamCamera:
-        camera = DeepStreamCamera(spec, self._start_ns, self.options.detector_interval)
+        camera = DeepStreamCamera(spec, self._start_ns, self._detector_interval)
         self._inputs[spec.camera_id] = camera
         return camera
 

@@ -29,6 +29,7 @@ from edge.deepstream.nvinfer_config import detector_convention
 from edge.inference.engine_cache import PRECISIONS
 from edge.sources.base import SourceKind, SourceSpec
 from edge.sources.reconnect import Backoff, SourceEvent, SourceState
+from edge.tracking.association_rate import AssociationPacer
 from shared.config.detector import DetectorProfile
 from shared.config.site import SiteConfig
 from shared.config.stream import RtspTransport, StreamSettings, has_userinfo, redact_text, redact_uri
@@ -64,8 +65,9 @@ class DeepStreamSettings:
     # one frame of latency to the others.
     batched_push_timeout_us: int | None = None
     # Frames the detector skips between inferences (nvinfer `interval`); the agent tracks
-    # only the inferred ones, at the correspondingly lower rate.
-    detector_interval: int = 0
+    # only the inferred ones, at the correspondingly lower rate. None: from the site's
+    # `tracking.max_association_fps` and the cameras' fps hints (detector_interval_for).
+    detector_interval: int | None = None
     # TensorRT precision of both engines. FP16/FP32 engines are built at the first start;
     # INT8 ones must be built before with `mallflow models build-engine --precision int8`
     # (it calibrates on the site's frames; see edge/deepstream/runtime.py for the batch sizes).
@@ -84,7 +86,7 @@ class DeepStreamSettings:
             raise ValueError(f"muxer_size must be positive (height, width), got {self.muxer_size}")
         if self.batched_push_timeout_us is not None and self.batched_push_timeout_us <= 0:
             raise ValueError(f"batched_push_timeout_us must be > 0, got {self.batched_push_timeout_us}")
-        if self.detector_interval < 0:
+        if self.detector_interval is not None and self.detector_interval < 0:
             raise ValueError(f"detector_interval must be >= 0, got {self.detector_interval}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
@@ -546,6 +548,25 @@ def agent_detector(site: SiteConfig, camera_ids: Sequence[str]) -> DetectorProfi
         "the deepstream engine runs one detector profile for all cameras of an agent, but they differ "
         f"({described}): give them one profile, run them as separate agents (--camera), or use --engine tensorrt"
     )
+
+
+def detector_interval_for(site: SiteConfig, camera_ids: Sequence[str], settings: DeepStreamSettings) -> int:
+    """nvinfer's `interval`: the settings' own, else one that detects at the pace the trackers associate.
+
+    The CPU agent does not detect the frames its tracker only carries (edge/agent); here
+    nvinfer skips them. Its interval counts muxer batches, so one value serves every camera:
+    the slowest camera's stride under `tracking.max_association_fps`, so that no camera is
+    detected below that pace. A camera without an `fps_hint` has an unknown pace until its
+    stream is open, and the nvinfer config is written before: every frame is then detected
+    and the tracker skips the extra ones itself.
+    """
+    if settings.detector_interval is not None:
+        return settings.detector_interval
+    pacer = AssociationPacer(site.tracking.max_association_fps)
+    rates = [site.camera(camera_id).fps_hint for camera_id in camera_ids]
+    if not rates or any(rate is None for rate in rates):
+        return 0
+    return min(pacer.stride(rate) for rate in rates if rate is not None) - 1
 
 
 @dataclass(frozen=True)

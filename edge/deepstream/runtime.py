@@ -41,6 +41,7 @@ from edge.deepstream.pipeline import (
     SourceHealth,
     agent_detector,
     describe,
+    detector_interval_for,
 )
 from edge.inference.decoders import Decoder
 from edge.sources.reconnect import SourceEvent
@@ -119,7 +120,8 @@ def prepare_models(site: SiteConfig, camera_ids: list[str], options: DeepStreamS
     detector_spec = EngineSpec(options.precision, max(1, cameras // 2), cameras)
     detector, detector_id = model(profile.model, detector_spec, profile.input_size)
     detector_file = config_dir / "detector.txt"
-    write_atomically(detector_file, detector_config(detector, profile, interval=options.detector_interval).encode())
+    interval = detector_interval_for(site, camera_ids, options)
+    write_atomically(detector_file, detector_config(detector, profile, interval=interval).encode())
     if not site.tracking.reid:
         return DeepStreamModels(detector_id, detector_file, profile.input_size)
     reid, reid_id = model(REID_MODEL, EngineSpec(options.precision, *REID_BATCH), REID_INPUT_SIZE)

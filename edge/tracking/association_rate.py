@@ -35,11 +35,15 @@ class AssociationPacer:
         self._min_gap_ns = None if max_fps is None else (1.0 - _EARLY_SHARE) * 1e9 / max_fps
         self._last_ns: int | None = None
 
-    def rate(self, frame_rate: float) -> float:
-        """The association rate a camera at `frame_rate` gets: every frame, every 2nd, 3rd..."""
+    def stride(self, frame_rate: float) -> int:
+        """Which frames a camera at `frame_rate` has associated: every 1st, 2nd, 3rd..."""
         if self._min_gap_ns is None:
-            return frame_rate
-        return frame_rate / max(1, math.ceil(self._min_gap_ns / 1e9 * frame_rate))
+            return 1
+        return max(1, math.ceil(self._min_gap_ns / 1e9 * frame_rate))
+
+    def rate(self, frame_rate: float) -> float:
+        """The association rate a camera at `frame_rate` gets."""
+        return frame_rate / self.stride(frame_rate)
 
     def due(self, time_ns: int) -> bool:
         """True when this frame is to be associated (and is then counted as the last one)."""

@@ -51,6 +51,7 @@ from edge.deepstream.pipeline import (
     child_properties,
     crop_to_camera,
     describe,
+    detector_interval_for,
     element_graph,
     muxer_properties,
     order_batch,
@@ -390,6 +391,63 @@ def test_redact_uri(uri: str, expected: str) -> None:
 def test_settings_reject(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         DeepStreamSettings(**kwargs)  # type: ignore[arg-type]
+
+
+def _paced_site(cap: float | None, fps_hints: list[float | None]) -> SiteConfig:
+    return SiteConfig.model_validate(
+        {
+            "site": {"id": "ds-pace"},
+            "floors": [{"id": "ground"}],
+            "cameras": [
+                {"id": f"cam-{i}", "source": f"rtsp://cam-{i}/main", "floor": "ground", "fps_hint": fps}
+                for i, fps in enumerate(fps_hints)
+            ],
+            "tracking": {"max_association_fps": cap},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("cap", "fps_hints", "interval", "expected"),
+    [
+        # The tracker associates 30 and 25 fps cameras every 2nd frame under the default cap of 15.
+        (15.0, [30.0, 30.0], None, 1),
+        (15.0, [25.0], None, 1),
+        (15.0, [60.0], None, 3),
+        # At or below the cap every frame is associated, so every frame is detected.
+        (15.0, [15.0], None, 0),
+        (15.0, [7.0, 10.0], None, 0),
+        # One interval for the whole batch: the slowest camera's pace, never below the cap.
+        (15.0, [60.0, 30.0], None, 1),
+        (15.0, [30.0, 12.0], None, 0),
+        (10.0, [30.0], None, 2),
+        # No cap: the tracker associates every frame.
+        (None, [30.0], None, 0),
+        # A camera whose rate is known only once its stream is open: detect everything.
+        (15.0, [30.0, None], None, 0),
+        # An interval set for the box wins.
+        (15.0, [30.0], 4, 4),
+        (15.0, [30.0], 0, 0),
+    ],
+)
+def test_detector_interval_follows_the_association_pace(
+    cap: float | None, fps_hints: list[float | None], interval: int | None, expected: int
+) -> None:
+    site = _paced_site(cap, fps_hints)
+    cameras = [c.id for c in site.cameras]
+    assert detector_interval_for(site, cameras, DeepStreamSettings(detector_interval=interval)) == expected
+
+
+def test_the_agents_cameras_are_tracked_at_the_detected_pace(tmp_path: Path) -> None:
+    """30 fps cameras under the 15 fps cap: nvinfer detects every 2nd frame and the tracker sees those."""
+    agent = DeepStreamAgent(
+        _paced_site(15.0, [30.0, 30.0]),
+        ["cam-0", "cam-1"],
+        InProcessSink(lambda env: None),
+        AgentSettings("e", tmp_path),
+        MODELS,
+    )
+    assert [camera.fps for camera in agent._inputs.values()] == [15.0, 15.0]
 
 
 # Per frame: which camera, where its boxes lie, when it was captured
