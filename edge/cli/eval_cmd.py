@@ -66,7 +66,7 @@ def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--config", required=True, type=Path, help="site YAML (lines, zones, calibration)")
     s.add_argument("--camera", default=None, help="camera id (default: the site's first camera)")
     s.add_argument("--gt", required=True, type=Path, help="ground truth gt.txt (world coordinates in columns 8-9)")
-    s.add_argument("--video", default=None, help="video file or image pattern (default: the camera's source)")
+    s.add_argument("--video", default=None, help="video file or folder of images (default: the camera's source)")
     s.add_argument(
         "--fps",
         type=frame_rate,

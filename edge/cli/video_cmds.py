@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("video", help="video file (or any source URI)")
+    p.add_argument("video", help="video file, folder of images (MOTChallenge: SEQ or SEQ/img1) or any source URI")
     p.add_argument(
         "--fps",
         type=frame_rate,

@@ -7,7 +7,6 @@ coordinates in metres in wx, wy, tracker output writes −1 there.
 
 from __future__ import annotations
 
-import configparser
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,41 +19,6 @@ from edge.detections import Detections
 
 # MOT15 annotates people only; COCO's person class is what the detector emits for them.
 PERSON_CLASS = 0
-
-
-@dataclass(frozen=True)
-class SequenceInfo:
-    """The ``[Sequence]`` section of a MOTChallenge seqinfo.ini."""
-
-    name: str
-    fps: float
-    length: int
-    width: int
-    height: int
-
-    @classmethod
-    def load(cls, path: Path | str) -> SequenceInfo:
-        path = Path(path)
-        parser = configparser.ConfigParser()
-        if not parser.read(path):
-            raise ValueError(f"cannot read sequence info {path}")
-        try:
-            seq = parser["Sequence"]
-            return cls(
-                name=seq["name"],
-                fps=float(seq["frameRate"]),
-                length=int(seq["seqLength"]),
-                width=int(seq["imWidth"]),
-                height=int(seq["imHeight"]),
-            )
-        except (KeyError, ValueError) as exc:
-            raise ValueError(
-                f"{path}: [Sequence] needs name, frameRate, seqLength, imWidth and imHeight ({exc})"
-            ) from None
-
-    def time_ns(self, frame: int) -> int:
-        """Timestamp of a 1-based frame number, the first frame at 0."""
-        return round((frame - 1) * 1e9 / self.fps)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""Open the right source for a camera: GStreamer when available, OpenCV otherwise."""
+"""Open the right source for a camera: a folder of images as such; GStreamer when available, OpenCV otherwise."""
 
 from __future__ import annotations
 
-from edge.sources.base import FrameSource, SourceSpec
+import os
+
+from edge.sources.base import FrameSource, SourceKind, SourceSpec
 
 BACKENDS = ("auto", "gstreamer", "opencv")
 
@@ -10,6 +12,10 @@ BACKENDS = ("auto", "gstreamer", "opencv")
 def open_source(spec: SourceSpec, backend: str = "auto") -> FrameSource:
     if backend not in BACKENDS:
         raise ValueError(f"unknown source backend {backend!r}; choose one of {BACKENDS}")
+    if spec.kind is SourceKind.FILE and os.path.isdir(spec.path):
+        from edge.sources.images import ImageFolderSource
+
+        return ImageFolderSource(spec)
     if backend in ("auto", "gstreamer"):
         from edge.sources.gstreamer import GStreamerSource, gstreamer_available
 

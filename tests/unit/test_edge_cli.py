@@ -90,6 +90,42 @@ def test_default_backend_takes_the_rate_from_the_container(short_clip: Path, tmp
         assert report["frames"] == 8 and report["fps"] == 7.0
 
 
+@pytest.fixture(scope="module")
+def short_sequence(short_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same eight frames as a MOTChallenge sequence: SEQ/img1/000001.jpg..., SEQ/seqinfo.ini at 7 fps."""
+    import cv2
+
+    seq = tmp_path_factory.mktemp("mot") / "PETS09-8"
+    (seq / "img1").mkdir(parents=True)
+    cap = cv2.VideoCapture(str(short_clip))
+    for i in range(1, 9):
+        ok, frame = cap.read()
+        assert ok
+        cv2.imwrite(str(seq / "img1" / f"{i:06d}.jpg"), frame)
+    cap.release()
+    (seq / "seqinfo.ini").write_text(
+        "[Sequence]\nname=PETS09-8\nimDir=img1\nframeRate=7\nseqLength=8\nimWidth=768\nimHeight=576\nimExt=.jpg\n"
+    )
+    return seq
+
+
+@pytest.mark.parametrize("command", ["track", "analyze"])
+def test_a_motchallenge_sequence_is_a_video(short_sequence: Path, tmp_path: Path, command: str) -> None:
+    """No --fps: the rate comes from seqinfo.ini; frame numbers are the images' own."""
+    out = tmp_path / "pred.txt"
+    extra = ["--out", str(out)] if command == "track" else ["--json"]
+    result = run(command, str(short_sequence), "--no-reid", *extra)
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr
+    if command == "track":
+        mot = MotSequence.load(out)
+        assert mot.frame.min() >= 1 and mot.frame.max() <= 8
+        assert len(np.unique(mot.frame)) >= 5
+    else:
+        report = json.loads(result.stdout)
+        assert report["frames"] == 8 and report["fps"] == 7.0
+
+
 @pytest.mark.parametrize("command", ["track", "analyze"])
 def test_a_file_cut_short_gives_what_it_holds_and_a_warning(short_clip: Path, tmp_path: Path, command: str) -> None:
     cut = tmp_path / "cut.avi"

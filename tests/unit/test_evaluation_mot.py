@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.evaluation.mot import MotSequence, SequenceInfo
+from edge.evaluation.mot import MotSequence
+from shared.image_sequences import SequenceInfo
 
 
 def test_pets09_gt(pets09_gt: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from support.soles import boxes_at_the_soles
 
 from edge.analytics import CameraAnalytics, Direction, LineCounter, ZoneEvent, ZoneEventKind, ZoneMonitor
-from edge.evaluation.mot import MotSequence, SequenceInfo
+from edge.evaluation.mot import MotSequence
 from edge.evaluation.reference_counts import (
     ReferenceCrossing,
     ReferenceVisit,
@@ -24,6 +24,7 @@ from edge.evaluation.reference_counts import (
     zone_visits,
 )
 from shared.config import Line, Zone, load_site_config
+from shared.image_sequences import SequenceInfo
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
 
