@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from edge.evaluation.mot import MotSequence
 from edge.inference.base import Embedder
+from edge.sources.base import SourceError, SourceSpec
+from edge.sources.factory import open_source
 from shared.config.site import SiteConfig
 from shared.evaluation.labelled_tracklets import LabelledTracklet, LabelledTracklets
+from shared.video_files import frame_size
 
 NS = 1_000_000_000
 
@@ -42,10 +44,10 @@ def label_tracklets(
     if not fps > 0:
         raise ValueError(f"fps must be positive, got {fps}")
     gt = gt.select(gt.confidence > 0)
-    cap = cv2.VideoCapture(str(video))
-    if not cap.isOpened():
+    size = frame_size(str(video))
+    if size is None:
         raise ValueError(f"cannot open video {video}")
-    width, height = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    width, height = size
     feet = gt.foot_points()
     # (camera, identity) → row indices in frame order, then cut into runs.
     runs: list[tuple[str, int, list[int]]] = []
@@ -69,15 +71,19 @@ def label_tracklets(
         for k in np.linspace(0, len(rows) - 1, min(crops_per_tracklet, len(rows))).astype(int):
             wanted[int(gt.frame[rows[k]])].append((n, rows[k]))
     vectors: dict[int, list[NDArray[np.float32]]] = defaultdict(list)
-    for frame_no in range(1, max(wanted, default=0) + 1):
-        ok, image = cap.read()
-        if not ok:
-            raise ValueError(f"{video} ends at frame {frame_no - 1}; the ground truth goes on to {max(wanted)}")
-        for n, row in wanted.get(frame_no, []):
-            x, y, w, h = gt.xywh[row]
-            frame = np.asarray(image, dtype=np.uint8)
-            vectors[n].append(embedder.embed(frame, np.array([[x, y, x + w, y + h]], dtype=np.float32))[0])
-    cap.release()
+    try:
+        with open_source(SourceSpec("ground-truth", str(video), fps_hint=fps), "opencv") as source:
+            frames = iter(source)
+            for frame_no in range(1, max(wanted, default=0) + 1):
+                frame = next(frames, None)
+                if frame is None:
+                    raise ValueError(f"{video} ends at frame {frame_no - 1}; the ground truth goes on to {max(wanted)}")
+                for n, row in wanted.get(frame_no, []):
+                    x, y, w, h = gt.xywh[row]
+                    box = np.array([[x, y, x + w, y + h]], dtype=np.float32)
+                    vectors[n].append(embedder.embed(frame.image, box)[0])
+    except SourceError as exc:
+        raise ValueError(str(exc)) from None
     tracklets = []
     for n, (camera_id, identity, rows) in enumerate(runs):
         x0, y0, _, _ = _view(site, camera_id, width, height)
