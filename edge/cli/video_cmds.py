@@ -52,6 +52,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument(
         "--zone", action="append", default=[], metavar="NAME=x1,y1,x2,y2,x3,y3,...", help="zone polygon; repeatable"
     )
+    a.add_argument(
+        "--still",
+        type=seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="name tracks that stay within a quarter of their height of one spot this long: a person waiting, or "
+        "an object the detector takes for one, to leave out with --coverage (default 60; 0: off)",
+    )
     a.add_argument("--json", action="store_true", help="print one JSON object (default: a readable summary)")
     a.set_defaults(handler=_analyze)
 
@@ -257,8 +265,11 @@ def _analyze(args: argparse.Namespace) -> int:
 
     from edge.agent.video import end_of_video
     from edge.analytics.events import Direction, ZoneEventKind
+    from edge.analytics.still import StillTracks
 
     source, perception, steps = _steps(args, site)
+    still = StillTracks(args.still) if args.still > 0 else None
+    first_ns: int | None = None
     counts = {line.id: {d.value: 0 for d in Direction} for line in site.lines}
     dwell: dict[str, list[float]] = {zone.id: [] for zone in site.zones}
     track_ids: set[int] = set()
@@ -271,7 +282,10 @@ def _analyze(args: argparse.Namespace) -> int:
             for step in steps:
                 frames += 1
                 last = step.frame
+                first_ns = step.frame.capture_time_ns if first_ns is None else first_ns
                 track_ids.update(int(t) for t in step.facts.detections.tracker_id)
+                if still is not None:
+                    still.update(step.facts.detections, step.frame.capture_time_ns)
                 for crossing in step.facts.line_events:
                     counts[crossing.line_id][crossing.direction.value] += 1
                 for event in step.facts.zone_events:
@@ -285,12 +299,22 @@ def _analyze(args: argparse.Namespace) -> int:
         for event in end.zone_events:
             if event.dwell_s is not None:
                 dwell[event.zone_id].append(round(event.dwell_s, 3))
+    spells = still.spells() if still is not None else []
     result = {
         "frames": frames,
         "fps": float(source.fps),
         "tracks": len(track_ids),
         "lines": counts,
         "zones": {zone: {"visits": len(values), "dwell_seconds": values} for zone, values in dwell.items()},
+        "still": [
+            {
+                "track_id": spell.track_id,
+                "from_s": round((spell.start_ns - (first_ns or 0)) / 1e9, 3),
+                "seconds": round(spell.seconds, 3),
+                "at": [round(v, 1) for v in spell.spot],
+            }
+            for spell in spells
+        ],
     }
     if args.json:
         json.dump(result, sys.stdout)
@@ -302,6 +326,13 @@ def _analyze(args: argparse.Namespace) -> int:
         for name, values in dwell.items():
             mean = float(np.mean(values)) if values else 0.0
             print(f"zone {name}: {len(values)} visits, mean dwell {mean:.1f} s")
+        for spell in spells:
+            x, y = spell.spot
+            print(
+                f"still: track {spell.track_id} stayed at ({x:.0f}, {y:.0f}) for {spell.seconds:.1f} s from "
+                f"{(spell.start_ns - (first_ns or 0)) / 1e9:.1f} s: a person waiting, or an object taken for one "
+                "(leave it out with --coverage)"
+            )
     if stopped is not None:
         raise stopped
     return 0

@@ -163,12 +163,41 @@ def test_analyze_prints_the_documented_json(vtest_clip: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert set(report) == {"frames", "fps", "tracks", "lines", "zones"}
+    assert set(report) == {"frames", "fps", "tracks", "lines", "zones", "still"}
+    # Nobody in the clip's 8.6 s stands still for the default 60 s.
+    assert report["still"] == []
     assert report["frames"] == 60 and report["fps"] == 7.0
     assert set(report["lines"]["mid"]) == {"in", "out"}
     zone = report["zones"]["centre"]
     assert zone["visits"] == len(zone["dwell_seconds"]) >= 1
     assert all(0 <= d <= 60 / 7 for d in zone["dwell_seconds"])
+
+
+def test_analyze_names_tracks_that_stay_on_one_spot(short_clip: Path, tmp_path: Path) -> None:
+    """A frozen picture at 1 fps: everyone PETS09's first frame shows stays put for the 35 s."""
+    import cv2
+
+    frozen = tmp_path / "frozen.avi"
+    cap = cv2.VideoCapture(str(short_clip))
+    ok, frame = cap.read()
+    cap.release()
+    assert ok
+    writer = cv2.VideoWriter(str(frozen), cv2.VideoWriter.fourcc(*"MJPG"), 1.0, (768, 576))
+    for _ in range(35):
+        writer.write(frame)
+    writer.release()
+    result = run("analyze", str(frozen), "--no-reid", "--still", "30")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("still: ")]
+    # PETS09's first frame shows 4-7 people; each is named once, with where and for how long.
+    assert 3 <= len(lines) <= 8, result.stdout
+    for line in lines:
+        assert re.fullmatch(
+            r"still: track \d+ stayed at \(\d+, \d+\) for 3[0-4]\.\d s from [0-4]\.\d s: a person waiting, "
+            r"or an object taken for one \(leave it out with --coverage\)",
+            line,
+        ), line
+    assert "still" not in run("analyze", str(frozen), "--no-reid", "--still", "0").stdout
 
 
 @pytest.mark.parametrize(
@@ -189,6 +218,7 @@ def test_analyze_prints_the_documented_json(vtest_clip: Path) -> None:
         (["analyze", "VIDEO", "--input-size", "a,b"], "argument --input-size: must be HEIGHT,WIDTH"),
         (["track", "VIDEO", "--fill-gaps", "-1", "--out", "x.txt"], "argument --fill-gaps: must be >= 0 seconds"),
         (["track", "VIDEO", "--fill-gaps", "one", "--out", "x.txt"], "--fill-gaps: must be seconds, got 'one'"),
+        (["analyze", "VIDEO", "--still", "-5"], "argument --still: must be >= 0 seconds, got '-5'"),
     ],
 )
 def test_bad_arguments_give_one_clear_error(vtest_clip: Path, args: list[str], message: str) -> None:
