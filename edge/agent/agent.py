@@ -13,6 +13,7 @@ feeds it from reader threads and a Detector, the DeepStream agent
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -33,6 +34,7 @@ from edge.agent.metrics import AgentMetrics
 from edge.agent.perception import CameraPerception
 from edge.agent.watchdog import SystemdNotifier
 from edge.analytics.camera import track_end_s
+from edge.analytics.still import StillTracks
 from edge.frames import Frame
 from edge.inference.base import Detector, Embedder
 from edge.inference.frame_fitted import detect_grouped
@@ -73,6 +75,10 @@ class AgentSettings:
     # Batches in detection at once, each on a thread of its own, handed on in the order
     # their frames were taken; more than one needs detectors that allow concurrent calls.
     detect_workers: int = 1
+    # A track that stays within a quarter of its height of one spot this long is logged and
+    # counted (mallflow_edge_still_tracks): a mannequin or a bollard taken for a person is a
+    # visitor who never leaves, and an installer leaves it out of the camera's coverage.
+    still_warning_s: float = 600.0
 
     def __post_init__(self) -> None:
         if not self.edge_id:
@@ -81,6 +87,8 @@ class AgentSettings:
             raise ValueError(f"status_interval_s must be > 0, got {self.status_interval_s}")
         if self.detect_workers < 1:
             raise ValueError(f"detect_workers must be >= 1, got {self.detect_workers}")
+        if not (math.isfinite(self.still_warning_s) and self.still_warning_s > 0):
+            raise ValueError(f"still_warning_s must be a positive number of seconds, got {self.still_warning_s}")
 
 
 @dataclass
@@ -125,10 +133,11 @@ class CameraInput(Protocol):
 class AgentCamera:
     """Runtime state of one camera inside the agent."""
 
-    def __init__(self, camera_id: str, reader: CameraInput, publisher: CameraPublisher) -> None:
+    def __init__(self, camera_id: str, reader: CameraInput, publisher: CameraPublisher, still: StillTracks) -> None:
         self.camera_id = camera_id
         self.reader = reader
         self.publisher = publisher
+        self.still = still
         self.perception: CameraPerception | None = None
         self.frames = 0
         # Until the source reports that it opened: a camera that never did is not ONLINE,
@@ -230,7 +239,7 @@ class AgentCore(ABC):
             close_after_s=track_end_s(site, camera_id),
             track_id_base=_track_id_base(),
         )
-        return AgentCamera(camera_id, reader, publisher)
+        return AgentCamera(camera_id, reader, publisher, StillTracks(self.settings.still_warning_s))
 
     def run(self, on_frame: FrameCallback | None = None) -> list[CameraReport]:
         """Process until every camera has ended or failed, or `stop` is set; then flush."""
@@ -303,6 +312,18 @@ class AgentCore(ABC):
                 cam.message = f"processing failed: {exc}"
                 continue
             cam.perception.tracker.forget(closed)
+            for spell in cam.still.update(facts.detections, frame.capture_time_ns):
+                x, y = spell.spot
+                log.warning(
+                    "camera %s: track %d has stayed at (%.0f, %.0f) for %.0f s: a person waiting, or an object taken "
+                    "for one (if so, leave it out of the camera's coverage)",
+                    cam.camera_id,
+                    spell.track_id,
+                    x,
+                    y,
+                    spell.seconds,
+                )
+            cam.still.forget(closed)
             self._maybe_snapshot(cam, frame, facts.detections.xyxy)
             cam.frames += 1
             cam.last_frame = frame
@@ -318,6 +339,7 @@ class AgentCore(ABC):
                 self.metrics.frames.labels(cam.camera_id).inc()
                 self.metrics.lag.labels(cam.camera_id).observe(cam.lag_ms / 1e3)
                 self.metrics.tracks.labels(cam.camera_id).set(len(facts.detections))
+                self.metrics.still_tracks.labels(cam.camera_id).set(cam.still.still_now())
                 gate = cam.perception.tracker.appearance_gate
                 if gate is not None:
                     self.metrics.appearance_gate.labels(cam.camera_id).set(gate.threshold)
@@ -364,6 +386,7 @@ class AgentCore(ABC):
         end = cam.perception.analytics.close(cam.last_frame.capture_time_ns) if cam.last_frame else None
         closed = cam.publisher.close_all(end)
         cam.perception.tracker.forget(closed)
+        cam.still.forget(closed)
         cam.perception.reset()
         cam.publisher.track_id_base = _track_id_base()
 

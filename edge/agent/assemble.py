@@ -46,6 +46,7 @@ class AgentOptions:
     # Frames in detection at once; None: `detect_workers_for` the loaded detectors.
     detect_workers: int | None = None
     status_interval_s: float = 10.0
+    still_warning_s: float = 600.0
     # Replays of recorded footage: the first frame's event time (None: when it is read).
     replay_start_ns: int | None = None
 
@@ -71,6 +72,7 @@ def assemble_agent(
         state_dir=options.state_dir,
         status_interval_s=options.status_interval_s,
         snapshot_dir=options.snapshot_dir,
+        still_warning_s=options.still_warning_s,
     )
     if options.engine == "deepstream":
         # Imported here: it loads DeepStream's GStreamer and pyds (ImportError, saying what is missing, elsewhere).

@@ -37,6 +37,12 @@ class AgentMetrics:
             registry=registry,
         )
         self.tracks = Gauge("mallflow_edge_tracks", "Tracks in the newest frame", ["camera"], registry=registry)
+        self.still_tracks = Gauge(
+            "mallflow_edge_still_tracks",
+            "Tracks on one spot for still_warning_s or longer: a person waiting, or an object taken for one",
+            ["camera"],
+            registry=registry,
+        )
         self.appearance_gate = Gauge(
             "mallflow_edge_appearance_gate",
             "OSNet distance under which appearance may join a track and a box, as learned on this camera's picture",

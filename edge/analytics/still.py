@@ -44,22 +44,36 @@ class StillTracks:
         self._current: dict[int, StillSpell] = {}
         self._longest: dict[int, StillSpell] = {}
 
-    def update(self, detections: Detections, time_ns: int) -> None:
-        """One frame's tracks; untracked boxes (id -1) are not followed."""
+    def update(self, detections: Detections, time_ns: int) -> list[StillSpell]:
+        """One frame's tracks (untracked boxes, id -1, are not followed); the spells that reached `min_s` with it."""
+        reached: list[StillSpell] = []
         tracked = detections.tracker_id >= 0
         boxes = detections.xyxy[tracked].astype(np.float64)
         centres = (boxes[:, :2] + boxes[:, 2:]) / 2
         heights = boxes[:, 3] - boxes[:, 1]
         for track_id, (x, y), height in zip(detections.tracker_id[tracked].tolist(), centres, heights, strict=True):
-            spell = self._current.get(track_id)
-            if spell is not None and math.dist(spell.spot, (x, y)) <= self.reach * height:
-                spell = StillSpell(track_id, spell.start_ns, time_ns, spell.spot)
+            before = self._current.get(track_id)
+            if before is not None and math.dist(before.spot, (x, y)) <= self.reach * height:
+                spell = StillSpell(track_id, before.start_ns, time_ns, before.spot)
+                if before.seconds < self.min_s <= spell.seconds:
+                    reached.append(spell)
             else:
                 spell = StillSpell(track_id, time_ns, time_ns, (float(x), float(y)))
             self._current[track_id] = spell
             longest = self._longest.get(track_id)
             if longest is None or spell.seconds > longest.seconds:
                 self._longest[track_id] = spell
+        return reached
+
+    def still_now(self) -> int:
+        """Tracks in a spell of at least `min_s` at their latest sighting."""
+        return sum(spell.seconds >= self.min_s for spell in self._current.values())
+
+    def forget(self, track_ids: set[int]) -> None:
+        """Ended tracks: a long-running camera does not keep every id it ever saw."""
+        for track_id in track_ids:
+            self._current.pop(track_id, None)
+            self._longest.pop(track_id, None)
 
     def spells(self) -> list[StillSpell]:
         """Each track's longest spell of at least `min_s` so far, the longest first."""

@@ -11,6 +11,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from shared.cli.errors import UsageError
+from shared.cli.numbers import positive_seconds
 
 if TYPE_CHECKING:
     from edge.agent.agent import CameraReport
@@ -40,6 +41,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     r.add_argument("--metrics-port", type=int, default=9108, help="Prometheus /metrics port (0: off)")
     r.add_argument("--status-interval", type=float, default=10.0, help="seconds between camera-status events")
+    r.add_argument(
+        "--still-warning",
+        type=positive_seconds,
+        default=600.0,
+        metavar="SECONDS",
+        help="log and count (mallflow_edge_still_tracks) tracks that stay on one spot this long: a person waiting, "
+        "or an object taken for one, to leave out of the camera's coverage (default 600)",
+    )
     r.add_argument("--engine", choices=ENGINES, default="onnxruntime")
     r.add_argument("--source-backend", choices=SOURCE_BACKENDS, default="auto")
     r.add_argument(
@@ -91,6 +100,7 @@ def _run(args: argparse.Namespace) -> int:
             threads=args.threads,
             detect_workers=args.detect_workers,
             status_interval_s=args.status_interval,
+            still_warning_s=args.still_warning,
         ),
         metrics,
     )

@@ -30,3 +30,11 @@ def seconds(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0 seconds, got {text!r}")
     return value
+
+
+def positive_seconds(text: str) -> float:
+    """A duration in seconds, > 0."""
+    value = _number(text, "seconds")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0 seconds, got {text!r}")
+    return value

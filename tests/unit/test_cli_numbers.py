@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from shared.cli.numbers import frame_rate, seconds
+from shared.cli.numbers import frame_rate, positive_seconds, seconds
 
 
 @pytest.mark.parametrize(
@@ -15,6 +15,8 @@ from shared.cli.numbers import frame_rate, seconds
         (frame_rate, "29.97", 29.97),
         (seconds, "0", 0.0),
         (seconds, "1.5", 1.5),
+        (positive_seconds, "600", 600.0),
+        (positive_seconds, "0.5", 0.5),
     ],
 )
 def test_numbers_read(parse: Callable[[str], float], text: str, expected: float) -> None:
@@ -32,6 +34,8 @@ def test_numbers_read(parse: Callable[[str], float], text: str, expected: float)
         (seconds, "-1", "must be >= 0 seconds, got '-1'"),
         (seconds, "inf", "must be a finite number of seconds, got 'inf'"),
         (seconds, "one", "must be seconds, got 'one'"),
+        (positive_seconds, "0", "must be > 0 seconds, got '0'"),
+        (positive_seconds, "nan", "must be a finite number of seconds, got 'nan'"),
     ],
 )
 def test_bad_numbers_name_what_is_wrong(parse: Callable[[str], float], text: str, message: str) -> None:

@@ -100,3 +100,17 @@ def test_spell_seconds() -> None:
 def test_bad_settings(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         StillTracks(**kwargs)
+
+
+def test_a_spell_is_reported_once_when_it_reaches_the_threshold_and_forgotten_with_its_track() -> None:
+    still = StillTracks(2.0)
+    reached = []
+    for k in range(6 * FPS):
+        # Track 4 stands 3 s, walks away, stands 3 s again; track 5 keeps walking.
+        x = 100.0 if k < 3 * FPS else 400.0
+        reached += [(k, s.track_id) for s in still.update(_frame({4: (x, 100.0), 5: (20.0 * k, 300.0)}), k * S // FPS)]
+    # Once per spell, at its frame that reaches 2 s: frame 10 (0 → 2 s) and frame 25 (3 → 5 s).
+    assert reached == [(2 * FPS, 4), (5 * FPS, 4)]
+    assert still.still_now() == 1
+    still.forget({4, 99})
+    assert still.still_now() == 0 and still.spells() == []
