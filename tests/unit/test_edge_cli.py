@@ -219,6 +219,7 @@ def test_analyze_names_tracks_that_stay_on_one_spot(short_clip: Path, tmp_path: 
         (["track", "VIDEO", "--fill-gaps", "-1", "--out", "x.txt"], "argument --fill-gaps: must be >= 0 seconds"),
         (["track", "VIDEO", "--fill-gaps", "one", "--out", "x.txt"], "--fill-gaps: must be seconds, got 'one'"),
         (["analyze", "VIDEO", "--still", "-5"], "argument --still: must be >= 0 seconds, got '-5'"),
+        (["edge", "run", "--config", "VIDEO", "--still-warning", "0"], "--still-warning: must be > 0 seconds, got '0'"),
     ],
 )
 def test_bad_arguments_give_one_clear_error(vtest_clip: Path, args: list[str], message: str) -> None:
