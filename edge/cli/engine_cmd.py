@@ -51,7 +51,12 @@ def register(msub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--max-batch", type=int, default=8, help="detectors' largest batch (8; deepstream: the agent's cameras)"
     )
     b.add_argument("--reid-max-batch", type=int, default=32, help="ReID's largest batch of person crops")
-    b.add_argument("--calibration-video", type=Path, default=None, help="INT8: a recording of the site's cameras")
+    b.add_argument(
+        "--calibration-video",
+        type=Path,
+        default=None,
+        help="INT8: a recording of the site's cameras (video file or folder of images)",
+    )
     b.add_argument("--calibration-frames", type=int, default=256, help="INT8: frames sampled from it")
     b.set_defaults(handler=_build)
 
@@ -158,21 +163,26 @@ def check_calibratable(targets: Sequence[EngineTarget]) -> None:
 
 
 def read_frames(video: Path, frames: int) -> list[NDArray[np.uint8]]:
-    """`frames` frames spread evenly over the video."""
-    import cv2
+    """`frames` frames spread evenly over the video (or folder of images)."""
     import numpy as np
 
-    cap = cv2.VideoCapture(str(video))
-    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or frames
+    from edge.sources.base import SourceError, SourceSpec
+    from edge.sources.factory import open_source
+    from shared.video_files import stated_frame_count
+
+    total = stated_frame_count(str(video)) or frames
     wanted = set(np.linspace(0, total - 1, min(frames, total)).astype(int).tolist())
-    images = []
-    for index in range(total):
-        ok, image = cap.read()
-        if not ok:
-            break
-        if index in wanted:
-            images.append(np.asarray(image, dtype=np.uint8))
-    cap.release()
+    images: list[NDArray[np.uint8]] = []
+    try:
+        # Which frames, not when: a rate stands in where the file states none.
+        with open_source(SourceSpec("calibration", str(video), fps_hint=25.0), "opencv") as source:
+            for frame in source:
+                if frame.index >= total:
+                    break
+                if frame.index in wanted:
+                    images.append(frame.image)
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
     if not images:
         raise UsageError(f"no frames could be read from {video}")
     return images

@@ -23,7 +23,7 @@ import onnx
 import pytest
 import yaml
 
-from edge.cli.engine_cmd import EngineTarget, calibration_batches, check_calibratable, engine_targets
+from edge.cli.engine_cmd import EngineTarget, calibration_batches, check_calibratable, engine_targets, read_frames
 from edge.evaluation.metrics import iou_xywh
 from edge.inference.decoders import anchor_count
 from edge.inference.engine_cache import EngineSpec
@@ -114,6 +114,30 @@ def test_fp16_embeddings_match_onnxruntime(vtest_video: Path) -> None:
 def test_build_engine_without_the_nvidia_stack_says_what_is_needed(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "build-engine"]) == 2
     assert "needs NVIDIA hardware" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("layout", ["video", "folder"])
+def test_calibration_frames_are_spread_over_the_recording(tmp_path: Path, layout: str) -> None:
+    """Ten frames whose grey level is their number; three wanted: the first, the middle, the last."""
+    images = [np.full((48, 64, 3), 20 * k, np.uint8) for k in range(10)]
+    if layout == "video":
+        recording = tmp_path / "site.avi"
+        writer = cv2.VideoWriter(str(recording), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (64, 48))
+        for image in images:
+            writer.write(image)
+        writer.release()
+    else:
+        recording = tmp_path / "frames"
+        recording.mkdir()
+        for k, image in enumerate(images):
+            cv2.imwrite(str(recording / f"{k + 1}.png"), image)
+    picked = read_frames(recording, 3)
+    assert [round(float(image.mean()) / 20) for image in picked] == [0, 4, 9]
+
+
+def test_calibration_frames_from_nothing_say_so(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"video file .*missing\.avi does not exist"):
+        read_frames(tmp_path / "missing.avi", 8)
 
 
 def test_int8_needs_calibration_frames(capsys: pytest.CaptureFixture[str]) -> None:
