@@ -299,7 +299,10 @@ def _analyze(args: argparse.Namespace) -> int:
         for event in end.zone_events:
             if event.dwell_s is not None:
                 dwell[event.zone_id].append(round(event.dwell_s, 3))
-    spells = still.spells() if still is not None else []
+    # (spell, seconds from the video's first frame to its start)
+    still_found = [
+        (spell, (spell.start_ns - (first_ns or 0)) / 1e9) for spell in (still.spells() if still is not None else [])
+    ]
     result = {
         "frames": frames,
         "fps": float(source.fps),
@@ -309,11 +312,11 @@ def _analyze(args: argparse.Namespace) -> int:
         "still": [
             {
                 "track_id": spell.track_id,
-                "from_s": round((spell.start_ns - (first_ns or 0)) / 1e9, 3),
+                "from_s": round(from_s, 3),
                 "seconds": round(spell.seconds, 3),
                 "at": [round(v, 1) for v in spell.spot],
             }
-            for spell in spells
+            for spell, from_s in still_found
         ],
     }
     if args.json:
@@ -326,12 +329,11 @@ def _analyze(args: argparse.Namespace) -> int:
         for name, values in dwell.items():
             mean = float(np.mean(values)) if values else 0.0
             print(f"zone {name}: {len(values)} visits, mean dwell {mean:.1f} s")
-        for spell in spells:
+        for spell, from_s in still_found:
             x, y = spell.spot
             print(
                 f"still: track {spell.track_id} stayed at ({x:.0f}, {y:.0f}) for {spell.seconds:.1f} s from "
-                f"{(spell.start_ns - (first_ns or 0)) / 1e9:.1f} s: a person waiting, or an object taken for one "
-                "(leave it out with --coverage)"
+                f"{from_s:.1f} s: a person waiting, or an object taken for one (leave it out with --coverage)"
             )
     if stopped is not None:
         raise stopped
