@@ -20,7 +20,7 @@ from scipy.optimize import linear_sum_assignment
 from edge.analytics.events import Direction
 from edge.evaluation.metrics import iou_xywh
 from edge.evaluation.mot import MotSequence
-from edge.evaluation.reference_counts import debounced_crossings, walked_paths
+from edge.evaluation.reference_counts import WalkedFrames, debounced_crossings, walked_paths
 from edge.evaluation.sequence import SequenceRun
 from shared.config.site import Camera, Line
 
@@ -59,7 +59,7 @@ def count_differences(
 ) -> list[CountDifference]:
     """The unpaired crossings of `line` between `run` and the ground truth's walked paths (in `camera`'s coverage)."""
     annotated = walked_paths(gt, camera)
-    reference = debounced_crossings(annotated, line, fps, run.frames)
+    reference = debounced_crossings(WalkedFrames.of(annotated, run.frames), line, fps)
     window = window_s * fps
     out = []
     for direction in Direction:

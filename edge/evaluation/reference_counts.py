@@ -20,6 +20,7 @@ import numpy as np
 
 from edge.analytics.coverage import CoverageArea
 from edge.analytics.events import Direction, ZoneEventKind
+from edge.analytics.frame import FramePoints
 from edge.analytics.lines import LineCounter
 from edge.analytics.zones import ZoneMonitor
 from edge.evaluation.mot import MotSequence
@@ -119,24 +120,40 @@ def _frame_ns(frame: int, fps: float) -> int:
     return round((frame - 1) * 1e9 / fps)
 
 
-def debounced_crossings(gt: MotSequence, line: Line, fps: float, frames: int) -> list[ReferenceCrossing]:
-    """Crossings `LineCounter` confirms on the ground-truth tracks of frames 1..`frames` (image space)."""
+@dataclass(frozen=True)
+class WalkedFrames:
+    """Ground-truth tracks of frames 1..`count`, prepared once for every line and zone replayed over them.
+
+    Each frame's points are what `LineCounter` and `ZoneMonitor` would derive from its boxes
+    themselves; done per shape, that derivation was most of judging 300 shapes.
+    """
+
+    frames: list[tuple[int, FramePoints]]
+    count: int
+
+    @classmethod
+    def of(cls, gt: MotSequence, count: int) -> WalkedFrames:
+        return cls([(frame, FramePoints.of(detections)) for frame, detections in gt.detections(1, count)], count)
+
+
+def debounced_crossings(walked: WalkedFrames, line: Line, fps: float) -> list[ReferenceCrossing]:
+    """Crossings `LineCounter` confirms on the ground-truth tracks (image space)."""
     # Ground-truth identities never switch: nothing for the handover to repair, so it is off.
     counter = LineCounter(line, handover_distance=0.0)
     events = []
-    for frame, detections in gt.detections(1, frames):
-        events += counter.trigger(detections, _frame_ns(frame, fps))
+    for frame, points in walked.frames:
+        events += counter.trigger_frame(points, _frame_ns(frame, fps))
     events += counter.close_all()
     return [ReferenceCrossing(e.track_id, round(e.time_ns * fps / 1e9) + 1, e.direction) for e in events]
 
 
-def monitored_visits(gt: MotSequence, zone: Zone, fps: float, frames: int) -> list[ReferenceVisit]:
-    """Visits `ZoneMonitor` reports on the ground-truth tracks of frames 1..`frames`, closed at the end."""
+def monitored_visits(walked: WalkedFrames, zone: Zone, fps: float) -> list[ReferenceVisit]:
+    """Visits `ZoneMonitor` reports on the ground-truth tracks, closed at the last frame."""
     monitor = ZoneMonitor(zone, handover_distance=0.0)
     events = []
-    for frame, detections in gt.detections(1, frames):
-        events += monitor.trigger(detections, _frame_ns(frame, fps))
-    events += monitor.close_all(_frame_ns(frames, fps))
+    for frame, points in walked.frames:
+        events += monitor.trigger_frame(points, _frame_ns(frame, fps))
+    events += monitor.close_all(_frame_ns(walked.count, fps))
     visits = []
     for event in events:
         if event.kind is ZoneEventKind.EXIT and event.entered_time_ns is not None and event.dwell_s is not None:

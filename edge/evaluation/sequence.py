@@ -24,6 +24,7 @@ from edge.analytics.events import Direction, ZoneEventKind
 from edge.evaluation.metrics import TrackingScores, evaluate_tracking, iou_xywh
 from edge.evaluation.mot import MotSequence
 from edge.evaluation.reference_counts import (
+    WalkedFrames,
     count_crossings,
     debounced_crossings,
     line_crossings,
@@ -292,11 +293,12 @@ def evaluate_sequence(
     # Counts and visits are judged on every identity's whole path (see `walked_paths`);
     # boxes and floor points only where the ground truth scores them.
     paths = walked_paths(gt, site.camera(camera_id))
+    walked = WalkedFrames.of(paths, run.frames)
     skipped: list[str] = []
     counted = Counter((line_id, direction) for _, line_id, direction, _ in run.crossings)
     lines = []
     for line in _image_space(site.lines, camera_id, "line", skipped):
-        reference = count_crossings(debounced_crossings(paths, line, gt_fps, run.frames))
+        reference = count_crossings(debounced_crossings(walked, line, gt_fps))
         geometric = count_crossings(line_crossings(paths, *line.points))
         lines.append(
             LineAccuracy(
@@ -308,7 +310,7 @@ def evaluate_sequence(
         )
     zones = []
     for zone in _image_space(site.zones, camera_id, "zone", skipped):
-        visits = [v.dwell_s for v in monitored_visits(paths, zone, gt_fps, run.frames)]
+        visits = [v.dwell_s for v in monitored_visits(walked, zone, gt_fps)]
         dwelt = run.dwell_s.get(zone.id, [])
         zones.append(
             ZoneAccuracy(
@@ -333,10 +335,10 @@ def counts_over_time(
 ) -> dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]]:
     """Per image-space line: cumulative crossings (both directions) per frame, reference and predicted."""
     frames = np.arange(1, run.frames + 1)
-    paths = walked_paths(gt.select(gt.frame <= run.frames), site.camera(camera_id))
+    walked = WalkedFrames.of(walked_paths(gt.select(gt.frame <= run.frames), site.camera(camera_id)), run.frames)
     out = {}
     for line in _image_space(site.lines, camera_id, "line", []):
-        ref = np.array([c.frame for c in debounced_crossings(paths, line, gt_fps, run.frames)], dtype=np.int64)
+        ref = np.array([c.frame for c in debounced_crossings(walked, line, gt_fps)], dtype=np.int64)
         pred = np.array([f for f, ln, _, _ in run.crossings if ln == line.id], dtype=np.int64)
         out[line.id] = (
             np.searchsorted(np.sort(ref), frames, side="right"),
