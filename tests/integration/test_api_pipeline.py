@@ -8,8 +8,6 @@ the API serves is checked against what the edge published.
 from __future__ import annotations
 
 import re
-import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -24,7 +22,8 @@ from fastapi.testclient import TestClient
 from selenium.webdriver.remote.webdriver import WebDriver
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from support.split_site import free_port, split_site_on
+from support.browser import chromium, served, wait_for
+from support.split_site import split_site_on
 
 from cloud.api.app import create_app
 from cloud.api.auth import KeyRing
@@ -199,60 +198,14 @@ def test_rebase_on_postgres(client: TestClient) -> None:
 
 @pytest.fixture(scope="module")
 def server(pipeline: Pipeline) -> Iterator[str]:
-    import uvicorn
-
-    port = free_port()
-    config = uvicorn.Config(_app(pipeline.db_url), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(_app(pipeline.db_url)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    chromium, driver_path = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-    if not (chromium.exists() and driver_path.exists()):
-        pytest.fail("Debian's chromium and chromium-driver are needed (deploy/local/setup.sh installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(chromium)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1700",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(str(driver_path)), options=options)
-    try:
+    with chromium(str(TZ)) as driver:
         yield driver
-    finally:
-        driver.quit()
-
-
-def _wait_renders(driver: WebDriver, n: int) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    def rendered(d: WebDriver) -> bool:
-        value = d.execute_script("return document.body.dataset.renders || '0'")
-        error = d.execute_script(
-            "return document.getElementById('error').hidden ? '' : document.getElementById('error').textContent"
-        )
-        assert not error, f"dashboard error: {error}"
-        return int(value) >= n
-
-    WebDriverWait(driver, 60).until(rendered)
 
 
 def test_dashboard_renders_the_pipeline_numbers_and_follows_the_date_picker(
@@ -260,7 +213,7 @@ def test_dashboard_renders_the_pipeline_numbers_and_follows_the_date_picker(
 ) -> None:
     driver = browser
     driver.get(f"{server}/#site=pets09-split&key={READ_KEY}")
-    _wait_renders(driver, 1)
+    wait_for(driver, "renders", 1)
     js = driver.execute_script
     today = datetime.now(TZ).date()
     expected = client.get(
@@ -294,7 +247,7 @@ def test_dashboard_renders_the_pipeline_numbers_and_follows_the_date_picker(
         "document.getElementById('date-to').value = '2026-01-05';"
         "document.getElementById('apply').click();"
     )
-    _wait_renders(driver, 2)
+    wait_for(driver, "renders", 2)
     assert js("return document.getElementById('footfall-total-in').textContent") == "0"
     assert js("return document.getElementById('visitors-total').textContent") == "0"
     driver.save_screenshot(str(ARTIFACTS / "dashboard-empty-day.png"))

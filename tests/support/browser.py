@@ -21,7 +21,10 @@ def served(app: FastAPI) -> Iterator[str]:
     import uvicorn
 
     port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # A page's live stream (EventSource) stays open past the test: without a grace limit the
+    # server waits for it until the join below gives up, 10 s per browser test.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
+    srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
