@@ -1,4 +1,4 @@
-"""Kafka helpers for integration tests: fast-failing delivery settings, reading a topic back."""
+"""Kafka helpers for integration tests: fast-failing delivery settings, reading a topic back, a group's progress."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 from kafka.partitioner.default import murmur2
 
 from edge.publish import DeliverySettings
@@ -39,6 +40,34 @@ def consume(bootstrap: str, topic: str, timeout_s: float = 20.0) -> list[tuple[b
             for records in consumer.poll(timeout_ms=500).values():
                 received += [(msg.key, decode_envelope(msg.value)) for msg in records]
         return received
+    finally:
+        consumer.close()
+
+
+def wait_committed_to_end(bootstrap: str, group_id: str, topic: str, timeout_s: float) -> bool:
+    """Whether `group_id` committed every partition of `topic` up to its end within `timeout_s`.
+
+    Lets a test stop a consumer as soon as it has everything, instead of waiting out an idle
+    timeout long enough for the slowest recovery. A broker that is away counts as not yet.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if _committed_to_end(bootstrap, group_id, topic):
+                return True
+        except KafkaError:
+            pass
+        time.sleep(1.0)
+    return False
+
+
+def _committed_to_end(bootstrap: str, group_id: str, topic: str) -> bool:
+    # Given the group id only to read its offsets: never subscribes, so never joins the group.
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        end = consumer.end_offsets(partitions)
+        return bool(partitions) and all((consumer.committed(tp) or 0) >= end[tp] for tp in partitions)
     finally:
         consumer.close()
 
