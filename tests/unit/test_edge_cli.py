@@ -24,10 +24,17 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*MALLFLOW, *args], capture_output=True, text=True, timeout=300)
 
 
-def test_track_writes_mot_rows(vtest_clip: Path, tmp_path: Path) -> None:
-    out = tmp_path / "pred.txt"
+@pytest.fixture(scope="module")
+def tracked_clip(vtest_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`mallflow track` rows of the 60-frame clip at 7 fps."""
+    out = tmp_path_factory.mktemp("tracked") / "pred.txt"
     result = run("track", str(vtest_clip), "--fps", "7", "--out", str(out))
     assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_track_writes_mot_rows(tracked_clip: Path) -> None:
+    out = tracked_clip
     rows = np.loadtxt(out, delimiter=",", ndmin=2)
     assert rows.shape[1] == 10
     assert (rows[:, 7:] == -1).all()
@@ -38,12 +45,13 @@ def test_track_writes_mot_rows(vtest_clip: Path, tmp_path: Path) -> None:
     assert 3 <= len(np.unique(mot.track_id)) <= 15
 
 
-def test_fill_gaps_adds_rows_only_inside_short_gaps_of_one_track(vtest_clip: Path, tmp_path: Path) -> None:
-    tracked, filled = tmp_path / "tracked.txt", tmp_path / "filled.txt"
-    for out, extra in ((tracked, []), (filled, ["--fill-gaps", "1"])):
-        result = run("track", str(vtest_clip), "--fps", "7", "--out", str(out), *extra)
-        assert result.returncode == 0, result.stderr
-    plain, more = MotSequence.load(tracked), MotSequence.load(filled)
+def test_fill_gaps_adds_rows_only_inside_short_gaps_of_one_track(
+    vtest_clip: Path, tracked_clip: Path, tmp_path: Path
+) -> None:
+    filled = tmp_path / "filled.txt"
+    result = run("track", str(vtest_clip), "--fps", "7", "--out", str(filled), "--fill-gaps", "1")
+    assert result.returncode == 0, result.stderr
+    plain, more = MotSequence.load(tracked_clip), MotSequence.load(filled)
     seen = {(f, t) for f, t in zip(plain.frame.tolist(), plain.track_id.tolist(), strict=True)}
     added = [(f, t) for f, t in zip(more.frame.tolist(), more.track_id.tolist(), strict=True) if (f, t) not in seen]
     # PETS09's first 60 frames have one track unseen for a frame (measured 2026-12-07).
