@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 # The devkit's eval_*.txt columns: IDF1 IDP IDR Rcll Prcn FAR GT MT PT ML FP FN IDs FM MOTA MOTP MOTAL.
 DEVKIT_COLUMNS = {"mota": 14, "idf1": 0}
 DEVKIT_TOLERANCE = 0.1
+GT_HELP = "ground truth: MOT15 (gt/gt.txt; floor metres in columns 8-9) or MOT16/17/20 (nine columns, with classes)"
+MOT20_HELP = "classed ground truth scored by MOT20's rules (non-motorised vehicles are distractors too)"
 TRACKING_COLUMNS = (
     "hota",
     "mota",
@@ -49,9 +51,10 @@ TRACKING_COLUMNS = (
 def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The edge's `mallflow eval` subcommands (shared/cli/eval_cmd.py holds the group)."""
     t = esub.add_parser("tracking", help="score a MOTChallenge result file against ground truth")
-    t.add_argument("--gt", required=True, type=Path, help="ground truth (MOT format, e.g. gt/gt.txt)")
+    t.add_argument("--gt", required=True, type=Path, help=GT_HELP)
     t.add_argument("--pred", required=True, type=Path, help="tracker output (MOT format)")
     t.add_argument("--frames", type=int, default=None, help="sequence length (default: last annotated frame)")
+    t.add_argument("--mot20", action="store_true", help=MOT20_HELP)
     add_json_option(t)
     t.set_defaults(handler=_tracking)
 
@@ -65,7 +68,8 @@ def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s = esub.add_parser("sequence", help="run one camera of a site over a sequence and judge everything it reports")
     s.add_argument("--config", required=True, type=Path, help="site YAML (lines, zones, calibration)")
     s.add_argument("--camera", default=None, help="camera id (default: the site's first camera)")
-    s.add_argument("--gt", required=True, type=Path, help="ground truth gt.txt (world coordinates in columns 8-9)")
+    s.add_argument("--gt", required=True, type=Path, help=GT_HELP)
+    s.add_argument("--mot20", action="store_true", help=MOT20_HELP)
     s.add_argument("--video", default=None, help="video file or folder of images (default: the camera's source)")
     s.add_argument(
         "--fps",
@@ -136,7 +140,7 @@ def _tracking(args: argparse.Namespace) -> int:
 
     gt = MotSequence.load(_file(args.gt, "ground truth"))
     pred = MotSequence.load(_file(args.pred, "prediction"))
-    scores = evaluate_tracking(gt, pred, num_frames=args.frames)
+    scores = evaluate_tracking(gt, pred, num_frames=args.frames, mot20=args.mot20)
     _scores_table(_console(args), f"{args.pred.name} vs {args.gt}", {args.pred.stem: scores})
     write_json(args.json, scores.as_dict())
     return 0
@@ -216,7 +220,7 @@ def _sequence(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     # The ground truth is matched to the video frame by frame: both run at the source's rate.
     fps = run.fps
-    report = evaluate_sequence(run, gt, site, camera_id, fps)
+    report = evaluate_sequence(run, gt, site, camera_id, fps, mot20=args.mot20)
 
     console = _console(args)
     console.print(

@@ -43,6 +43,7 @@ def label_tracklets(
 ) -> LabelledTracklets:
     if not fps > 0:
         raise ValueError(f"fps must be positive, got {fps}")
+    gt = gt.people()
     gt = gt.select(gt.confidence > 0)
     size = frame_size(str(video))
     if size is None:

@@ -2,6 +2,9 @@
 
 Matching follows the MOTChallenge devkit: a prediction matches a ground-truth box when
 their IoU is at least 0.5; HOTA averages over IoU thresholds 0.05..0.95 as TrackEval does.
+Ground truth with classes (MOT16/17/20) is prepared as TrackEval prepares it for those
+benchmarks: only pedestrians are scored, and a prediction on a distractor (a static person,
+a reflection) is neither a hit nor a false positive.
 """
 
 from __future__ import annotations
@@ -14,7 +17,12 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 from trackeval.metrics import HOTA
 
-from edge.evaluation.mot import MotSequence
+from edge.evaluation.mot import PEOPLE, MotClass, MotSequence
+
+# People annotated but not scored (TrackEval's distractor classes): a prediction paired with
+# one is dropped before scoring. MOT20 adds non-motorised vehicles.
+DISTRACTORS = (MotClass.PERSON_ON_VEHICLE, MotClass.STATIC_PERSON, MotClass.DISTRACTOR, MotClass.REFLECTION)
+MOT20_DISTRACTORS = (*DISTRACTORS, MotClass.NON_MOT_VEHICLE)
 
 # motmetrics' summary names for the devkit's columns.
 _MOTMETRICS = (
@@ -118,6 +126,28 @@ def _false_positives_on(do_not_care: MotSequence, pred: MotSequence, acc: mm.MOT
     return count
 
 
+def _without_distractor_matches(
+    annotated: MotSequence, pred: MotSequence, distractors: tuple[MotClass, ...]
+) -> MotSequence:
+    """`pred` less the boxes that pair (IoU >= 0.5, one to one over every box annotated in
+    their frame, whatever its class or flag) with a distractor."""
+    is_distractor = np.isin(annotated.object_class, distractors)
+    if not is_distractor.any() or not len(pred):
+        return pred
+    keep = np.ones(len(pred), dtype=bool)
+    eps = np.finfo(np.float64).eps
+    for f in np.intersect1d(annotated.frame[is_distractor], pred.frame).tolist():
+        lo, hi = np.searchsorted(annotated.frame, [f, f + 1])
+        p_lo, p_hi = np.searchsorted(pred.frame, [f, f + 1])
+        overlap = iou_xywh(annotated.xywh[lo:hi], pred.xywh[p_lo:p_hi])
+        overlap[overlap < 0.5 - eps] = 0.0
+        rows, cols = linear_sum_assignment(overlap, maximize=True)
+        paired = overlap[rows, cols] > eps
+        on_distractor = is_distractor[lo:hi][rows[paired]]
+        keep[p_lo + cols[paired][on_distractor]] = False
+    return pred.select(keep)
+
+
 def _hota(gt: MotSequence, pred: MotSequence, frames: NDArray[np.int64]) -> dict[str, float]:
     """TrackEval's HOTA on the sequence, fed in TrackEval's per-timestep data layout."""
     gt_index = {int(t): i for i, t in enumerate(np.unique(gt.track_id))}
@@ -147,13 +177,19 @@ def _hota(gt: MotSequence, pred: MotSequence, frames: NDArray[np.int64]) -> dict
     return {key: float(np.mean(res[key])) * 100 for key in ("HOTA", "DetA", "AssA")}
 
 
-def evaluate_tracking(gt: MotSequence, pred: MotSequence, num_frames: int | None = None) -> TrackingScores:
-    """Score predicted tracks against ground truth over frames 1..num_frames (default: last GT frame)."""
+def evaluate_tracking(
+    gt: MotSequence, pred: MotSequence, num_frames: int | None = None, *, mot20: bool = False
+) -> TrackingScores:
+    """Score predicted tracks against ground truth over frames 1..num_frames (default: last GT frame).
+
+    `mot20`: MOT20's rules for classed ground truth (non-motorised vehicles are distractors too).
+    """
+    pred = _without_distractor_matches(gt, pred, MOT20_DISTRACTORS if mot20 else DISTRACTORS)
     # The devkit drops ground-truth rows flagged 0 in the confidence column (do-not-care);
     # predictions on them count as false positives, as they do there, and are counted apart
     # so a reader sees how many of the false positives are people the annotators left out.
-    do_not_care = gt.select(gt.confidence <= 0)
-    gt = gt.select(gt.confidence > 0)
+    do_not_care = gt.select((gt.confidence <= 0) & np.isin(gt.object_class, PEOPLE))
+    gt = gt.select((gt.confidence > 0) & (gt.object_class == MotClass.PEDESTRIAN))
     last = num_frames or int(max(gt.frame.max(initial=0), pred.frame.max(initial=0)))
     if last < 1:
         raise ValueError("nothing to evaluate: ground truth and prediction are both empty")

@@ -3,6 +3,10 @@
 Rows are ``frame, id, x, y, w, h, conf[, wx, wy, wz]`` (MOT15): 1-based frame numbers,
 top-left corner, width and height in pixels; MOT15 ground truth puts floor
 coordinates in metres in wx, wy, tracker output writes −1 there.
+
+MOT16, MOT17 and MOT20 ground truth has nine columns instead: ``..., conf, class,
+visibility``, the class one of `MotClass` (cars, occluders and reflections are annotated
+beside people). A file of exactly nine columns is read that way.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +24,30 @@ from edge.detections import Detections
 
 # MOT15 annotates people only; COCO's person class is what the detector emits for them.
 PERSON_CLASS = 0
+# Columns of MOT16/17/20 ground truth: frame, id, x, y, w, h, conf, class, visibility.
+CLASSED_GT_COLUMNS = 9
+
+
+class MotClass(IntEnum):
+    """MOTChallenge's annotation classes (MOT16 paper, table 2)."""
+
+    PEDESTRIAN = 1
+    PERSON_ON_VEHICLE = 2
+    CAR = 3
+    BICYCLE = 4
+    MOTORBIKE = 5
+    NON_MOT_VEHICLE = 6
+    STATIC_PERSON = 7
+    DISTRACTOR = 8
+    OCCLUDER = 9
+    OCCLUDER_ON_GROUND = 10
+    OCCLUDER_FULL = 11
+    REFLECTION = 12
+
+
+# Real people, whatever the benchmark scores: a mall counts the cyclist and the person who
+# stands still as it counts a walker.
+PEOPLE = (MotClass.PEDESTRIAN, MotClass.PERSON_ON_VEHICLE, MotClass.STATIC_PERSON)
 
 
 @dataclass(frozen=True)
@@ -31,10 +60,13 @@ class MotSequence:
     confidence: NDArray[np.float64]
     # (N, 2) wx, wy as written (floor metres in MOT15 ground truth); NaN where absent.
     world: NDArray[np.float64]
+    # MotClass per row: the class column of MOT16/17/20 ground truth, PEDESTRIAN for files without one.
+    object_class: NDArray[np.int64]
 
     def __post_init__(self) -> None:
         n = len(self.frame)
-        for name, shape in (("track_id", (n,)), ("xywh", (n, 4)), ("confidence", (n,)), ("world", (n, 2))):
+        shapes = (("track_id", (n,)), ("xywh", (n, 4)), ("confidence", (n,)), ("world", (n, 2)), ("object_class", (n,)))
+        for name, shape in shapes:
             if getattr(self, name).shape != shape:
                 raise ValueError(f"{name} must have shape {shape}, got {getattr(self, name).shape}")
         if n and self.frame.min() < 1:
@@ -60,7 +92,11 @@ class MotSequence:
 
     @classmethod
     def from_array(cls, rows: NDArray[np.floating]) -> MotSequence:
-        """From an (N, ≥6) array of MOT columns; conf defaults to 1, world to NaN."""
+        """From an (N, ≥6) array of MOT columns; conf defaults to 1, world to NaN, class to PEDESTRIAN.
+
+        Nine columns are MOT16/17/20 ground truth (class and visibility after conf), any
+        other count MOT15's layout (world coordinates after conf).
+        """
         arr = np.asarray(rows, dtype=np.float64)
         if arr.ndim != 2 or arr.shape[1] < 6:
             raise ValueError(f"MOT rows need at least 6 columns (frame, id, x, y, w, h), got shape {arr.shape}")
@@ -69,12 +105,22 @@ class MotSequence:
             raise ValueError("frame and id columns must hold integers")
         arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]
         n = len(arr)
+        classed = arr.shape[1] == CLASSED_GT_COLUMNS
+        if classed:
+            classes = arr[:, 7]
+            known = np.isin(classes, [c.value for c in MotClass])
+            if not known.all():
+                raise ValueError(
+                    f"column 8 of a nine-column MOT file is the MOTChallenge class (1-12), "
+                    f"got {np.unique(classes[~known]).tolist()}"
+                )
         return cls(
             frame=arr[:, 0].astype(np.int64),
             track_id=arr[:, 1].astype(np.int64),
             xywh=np.ascontiguousarray(arr[:, 2:6]),
             confidence=arr[:, 6].copy() if arr.shape[1] > 6 else np.ones(n),
-            world=np.ascontiguousarray(arr[:, 7:9]) if arr.shape[1] > 8 else np.full((n, 2), np.nan),
+            world=np.ascontiguousarray(arr[:, 7:9]) if arr.shape[1] > 8 and not classed else np.full((n, 2), np.nan),
+            object_class=arr[:, 7].astype(np.int64) if classed else np.full(n, MotClass.PEDESTRIAN, dtype=np.int64),
         )
 
     def __len__(self) -> int:
@@ -100,7 +146,12 @@ class MotSequence:
             xywh=self.xywh[mask],
             confidence=self.confidence[mask],
             world=self.world[mask],
+            object_class=self.object_class[mask],
         )
+
+    def people(self) -> MotSequence:
+        """The rows annotating a person (`PEOPLE`), whether or not a benchmark scores them."""
+        return self.select(np.isin(self.object_class, PEOPLE))
 
     def in_crop(self, crop: tuple[int, int, int, int]) -> MotSequence:
         """The rows a logical camera cropped to (x0, y0, x1, y1) sees, in its pixels.

@@ -97,7 +97,8 @@ def zone_visits(gt: MotSequence, polygon: Sequence[Sequence[float]], fps: float)
 
 
 def walked_paths(gt: MotSequence, camera: Camera | None = None) -> MotSequence:
-    """Where the ground truth's people walked: every row, the do-not-care ones included.
+    """Where the ground truth's people walked: every row of a person, the do-not-care ones included
+    (cars, occluders and reflections that MOT16/17/20 annotate are left out).
 
     A MOTChallenge row flagged 0 is a box that detection scoring ignores (PETS09-S2L1: two
     people at the back of the plaza for ~100 frames each), not a person who is absent: the
@@ -107,7 +108,8 @@ def walked_paths(gt: MotSequence, camera: Camera | None = None) -> MotSequence:
     With `camera`, only the rows standing inside its coverage (if it declares one): the
     camera reports nobody outside it, so neither does its reference.
     """
-    paths = gt.select(np.isfinite(gt.confidence))
+    people = gt.people()
+    paths = people.select(np.isfinite(people.confidence))
     if camera is None or camera.coverage is None:
         return paths
     foot = paths.foot_points()

@@ -283,11 +283,13 @@ def evaluate_sequence(
     gt_fps: float,
     *,
     scored: SequenceReport | None = None,
+    mot20: bool = False,
 ) -> SequenceReport:
     """Judge a run over the frames it processed (a shorter run is judged on its part of the ground truth).
 
     `scored`: a report of this same run whose tracking and floor scores are taken as they
     are, so judging another set of the pass's lines and zones costs only their references.
+    `mot20`: score tracking by MOT20's rules (`evaluate_tracking`).
     """
     gt = gt.select(gt.frame <= run.frames)
     # Counts and visits are judged on every identity's whole path (see `walked_paths`);
@@ -322,7 +324,9 @@ def evaluate_sequence(
         frames=run.frames,
         fps=run.fps,
         wall_s=run.wall_s,
-        tracking=evaluate_tracking(gt, run.mot, num_frames=run.frames) if scored is None else scored.tracking,
+        tracking=evaluate_tracking(gt, run.mot, num_frames=run.frames, mot20=mot20)
+        if scored is None
+        else scored.tracking,
         lines=lines,
         zones=zones,
         floor=floor_accuracy(gt.select(gt.confidence > 0), run.mot) if scored is None else scored.floor,
