@@ -16,6 +16,7 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".
 # MOTChallenge's layout: the images of sequence SEQ in SEQ/img1, its description in SEQ/seqinfo.ini.
 _MOT_IMAGES = "img1"
 _MOT_INFO = "seqinfo.ini"
+_MOT_GT = Path("gt") / "gt.txt"
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,15 @@ class ImageFolder:
             )
         info = next((p for p in (folder / _MOT_INFO, folder.parent / _MOT_INFO) if p.is_file()), None)
         return cls(files, None if info is None else SequenceInfo.load(info).fps)
+
+
+def sequence_ground_truth(path: Path | str) -> Path | None:
+    """SEQ/gt/gt.txt of a MOTChallenge sequence given as SEQ or SEQ/img1; None where there is none."""
+    folder = Path(path)
+    for root in (folder, folder.parent) if folder.name == _MOT_IMAGES else (folder,):
+        if (root / _MOT_GT).is_file():
+            return root / _MOT_GT
+    return None
 
 
 def _frame_order(path: Path) -> tuple[tuple[int, str], ...]:

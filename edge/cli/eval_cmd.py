@@ -4,6 +4,7 @@
     mallflow eval devkit ../shared/data/mot15-metric-fixture
     mallflow eval sequence --config deploy/examples/pets09.yaml --gt ../shared/data/PETS09-S2L1/gt/gt.txt \\
         --json pets09.json --plot pets09-counts.png [--random-shapes 200,100]
+    mallflow eval sequence --video MOT17-09 --random-shapes 50,20   # a MOTChallenge folder: its gt/gt.txt
     mallflow eval gt-tracklets --config deploy/examples/pets09-split.yaml --gt .../gt.txt --out split.json
 
 Each prints tables; `--json FILE` writes the same numbers for machines (`-`: JSON on stdout,
@@ -66,9 +67,16 @@ def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d.set_defaults(handler=_devkit)
 
     s = esub.add_parser("sequence", help="run one camera of a site over a sequence and judge everything it reports")
-    s.add_argument("--config", required=True, type=Path, help="site YAML (lines, zones, calibration)")
+    s.add_argument(
+        "--config",
+        default=None,
+        type=Path,
+        help="site YAML (lines, zones, calibration; default: a one-camera site of --video, the default detector)",
+    )
     s.add_argument("--camera", default=None, help="camera id (default: the site's first camera)")
-    s.add_argument("--gt", required=True, type=Path, help=GT_HELP)
+    s.add_argument(
+        "--gt", default=None, type=Path, help=GT_HELP + "; default: gt/gt.txt of a MOTChallenge sequence folder"
+    )
     s.add_argument("--mot20", action="store_true", help=MOT20_HELP)
     s.add_argument("--video", default=None, help="video file or folder of images (default: the camera's source)")
     s.add_argument(
@@ -197,6 +205,29 @@ def _random_shapes(text: str) -> tuple[int, int, int]:
     return parts[0], parts[1], parts[2] if len(parts) == 3 else 0
 
 
+def _sequence_site(args: argparse.Namespace) -> SiteConfig:
+    if args.config is not None:
+        return load_site_config(args.config)
+    if args.video is None:
+        raise UsageError("eval sequence needs --config (a site YAML) or --video (a video or a folder of images)")
+    if args.camera is not None:
+        raise UsageError("--camera picks a camera of --config's site; without --config there is one")
+    from edge.cli.video_cmds import video_site
+
+    return video_site(args.video, args.fps, [], [], reid=True)
+
+
+def _ground_truth(args: argparse.Namespace) -> Path:
+    if args.gt is not None:
+        return Path(args.gt)
+    from shared.image_sequences import sequence_ground_truth
+
+    found = None if args.video is None else sequence_ground_truth(args.video)
+    if found is None:
+        raise UsageError("--gt is needed: the video is not a MOTChallenge sequence folder with gt/gt.txt")
+    return found
+
+
 def _sequence(args: argparse.Namespace) -> int:
     from rich.table import Table
 
@@ -205,11 +236,11 @@ def _sequence(args: argparse.Namespace) -> int:
     from edge.evaluation.sequence import counts_over_time, evaluate_sequence, run_sequence
     from edge.sources.base import SourceError
 
-    site = load_site_config(args.config)
+    site = _sequence_site(args)
     camera_id = args.camera or site.cameras[0].id
     if camera_id not in {c.id for c in site.cameras}:
         raise UsageError(f"site {site.site.id!r} has no camera {camera_id!r}")
-    gt = MotSequence.load(_file(args.gt, "ground truth"))
+    gt = MotSequence.load(_file(_ground_truth(args), "ground truth"))
     run_site, placed = site, None
     shapes = None if args.random_shapes is None else _random_shapes(args.random_shapes)
     if shapes is not None:

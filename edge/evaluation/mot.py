@@ -76,6 +76,7 @@ class MotSequence:
 
     @classmethod
     def load(cls, path: Path | str) -> MotSequence:
+        """A MOT file; one of exactly nine columns is MOT16/17/20 ground truth (with classes)."""
         path = Path(path)
         text = path.read_text()
         rows = [line for line in text.splitlines() if line.strip()]
@@ -86,16 +87,16 @@ class MotSequence:
         except ValueError as exc:
             raise ValueError(f"{path} is not a MOT file of comma-separated numbers: {exc}") from None
         try:
-            return cls.from_array(arr)
+            return cls.from_array(arr, classed=arr.shape[1] == CLASSED_GT_COLUMNS)
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from None
 
     @classmethod
-    def from_array(cls, rows: NDArray[np.floating]) -> MotSequence:
+    def from_array(cls, rows: NDArray[np.floating], *, classed: bool = False) -> MotSequence:
         """From an (N, ≥6) array of MOT columns; conf defaults to 1, world to NaN, class to PEDESTRIAN.
 
-        Nine columns are MOT16/17/20 ground truth (class and visibility after conf), any
-        other count MOT15's layout (world coordinates after conf).
+        After conf: world coordinates (MOT15's layout) or, `classed`, the class and the
+        visibility of MOT16/17/20 ground truth.
         """
         arr = np.asarray(rows, dtype=np.float64)
         if arr.ndim != 2 or arr.shape[1] < 6:
@@ -105,13 +106,14 @@ class MotSequence:
             raise ValueError("frame and id columns must hold integers")
         arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]
         n = len(arr)
-        classed = arr.shape[1] == CLASSED_GT_COLUMNS
         if classed:
+            if arr.shape[1] < CLASSED_GT_COLUMNS - 1:
+                raise ValueError(f"classed MOT rows need a class column (8), got shape {arr.shape}")
             classes = arr[:, 7]
             known = np.isin(classes, [c.value for c in MotClass])
             if not known.all():
                 raise ValueError(
-                    f"column 8 of a nine-column MOT file is the MOTChallenge class (1-12), "
+                    f"column 8 of MOT16/17/20 ground truth is the MOTChallenge class (1-12), "
                     f"got {np.unique(classes[~known]).tolist()}"
                 )
         return cls(

@@ -130,7 +130,9 @@ def test_scores_match_trackeval(seed: int, benchmark: str, tmp_path: Path) -> No
     gt, pred = _scene(seed)
     theirs = _trackeval(gt, pred, benchmark, tmp_path)
     ours = _ours(
-        evaluate_tracking(MotSequence.from_array(gt), MotSequence.from_array(pred), FRAMES, mot20=benchmark == "MOT20")
+        evaluate_tracking(
+            MotSequence.from_array(gt, classed=True), MotSequence.from_array(pred), FRAMES, mot20=benchmark == "MOT20"
+        )
     )
     for name in ("mota", "idf1", "hota"):
         assert ours[name] == pytest.approx(theirs[name], abs=0.05), (name, ours, theirs)
@@ -165,7 +167,9 @@ def test_a_track_on_one_object_is_false_positives_unless_it_is_a_distractor(
     first = 1 + [cls for cls, _ in OBJECTS].index(followed)
     pred = gt[gt[:, 1] == first].copy()
     pred[:, 1] = 7
-    scores = evaluate_tracking(MotSequence.from_array(gt), MotSequence.from_array(pred[:, :7]), FRAMES, mot20=mot20)
+    scores = evaluate_tracking(
+        MotSequence.from_array(gt, classed=True), MotSequence.from_array(pred[:, :7]), FRAMES, mot20=mot20
+    )
     assert scores.false_positives == false_positives
     # Three pedestrians flagged for scoring, unseen in every frame.
     assert (scores.gt_ids, scores.misses) == (3, 3 * FRAMES)
@@ -180,10 +184,15 @@ def test_a_track_on_one_object_is_false_positives_unless_it_is_a_distractor(
         ([1, 1, 10, 20, 30, 40, 0, 7, 0.4], [MotClass.STATIC_PERSON], [np.nan, np.nan]),
         # Tracker output and short files: a pedestrian.
         ([1, 1, 10, 20, 30, 40], [MotClass.PEDESTRIAN], [np.nan, np.nan]),
+        ([1, 1, 10, 20, 30, 40, 0.9, -1, -1, -1], [MotClass.PEDESTRIAN], [-1, -1]),
     ],
 )
-def test_columns_are_read_by_the_files_layout(columns: list[float], classes: list[int], world: list[float]) -> None:
-    seq = MotSequence.from_array(np.array([columns], dtype=float))
+def test_columns_are_read_by_the_files_layout(
+    columns: list[float], classes: list[int], world: list[float], tmp_path: Path
+) -> None:
+    path = tmp_path / "rows.txt"
+    path.write_text(",".join(f"{v:g}" for v in columns) + "\n")
+    seq = MotSequence.load(path)
     assert seq.object_class.tolist() == classes
     np.testing.assert_array_equal(seq.world[0], world)
 
@@ -191,13 +200,16 @@ def test_columns_are_read_by_the_files_layout(columns: list[float], classes: lis
 def test_a_nine_column_file_with_an_unknown_class_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "gt.txt"
     path.write_text("1,1,10,20,30,40,1,13,0.5\n")
-    with pytest.raises(ValueError, match=r"gt.txt: column 8 .* MOTChallenge class \(1-12\), got \[13.0\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"gt.txt: column 8 of MOT16/17/20 ground truth is the MOTChallenge class \(1-12\), got \[13.0\]",
+    ):
         MotSequence.load(path)
 
 
 def test_walked_paths_keep_people_and_leave_out_vehicles_and_reflections() -> None:
     gt, _ = _scene(1)
-    paths = walked_paths(MotSequence.from_array(gt))
+    paths = walked_paths(MotSequence.from_array(gt, classed=True))
     kept = {OBJECTS[i - 1][0] for i in paths.track_ids().tolist()}
     assert kept == {MotClass.PEDESTRIAN, MotClass.STATIC_PERSON, MotClass.PERSON_ON_VEHICLE}
 
