@@ -47,6 +47,30 @@ def cut_clip(video: Path, out: Path, frames: int = 60) -> Path:
     return out
 
 
+def cut_sequence(video: Path, seq: Path, frames: int) -> Path:
+    """The first `frames` frames of `video` as a MOTChallenge sequence at 7 fps: seq/img1/000001.jpg..., seq/seqinfo.ini."""
+    import cv2
+
+    if frames < 1:
+        raise ValueError(f"a sequence needs at least one frame, got {frames}")
+    (seq / "img1").mkdir(parents=True)
+    cap = cv2.VideoCapture(str(video))
+    try:
+        for i in range(1, frames + 1):
+            ok, frame = cap.read()
+            if not ok:
+                raise ValueError(f"{video} has fewer than {frames} frames")
+            cv2.imwrite(str(seq / "img1" / f"{i:06d}.jpg"), frame)
+    finally:
+        cap.release()
+    height, width = frame.shape[:2]
+    (seq / "seqinfo.ini").write_text(
+        f"[Sequence]\nname={seq.name}\nimDir=img1\nframeRate=7\nseqLength={frames}\n"
+        f"imWidth={width}\nimHeight={height}\nimExt=.jpg\n"
+    )
+    return seq
+
+
 def clip_events(clip: Path, state_dir: Path) -> list[bytes]:
     """What the real edge agent publishes for `clip` with deploy/examples/pets09.yaml."""
     from edge.agent.agent import AgentSettings, EdgeAgent

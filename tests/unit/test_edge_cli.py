@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from support.blank_video import blank_video
+from support.pets09_clip import cut_sequence
 
 from edge.agent.detector_profile import detector_plan
 from edge.cli.video_cmds import parse_coverage, parse_lines, parse_zones, video_site
@@ -85,20 +86,7 @@ def short_clip(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 @pytest.fixture(scope="module")
 def short_sequence(short_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same eight frames as a MOTChallenge sequence: SEQ/img1/000001.jpg..., SEQ/seqinfo.ini at 7 fps."""
-    import cv2
-
-    seq = tmp_path_factory.mktemp("mot") / "PETS09-8"
-    (seq / "img1").mkdir(parents=True)
-    cap = cv2.VideoCapture(str(short_clip))
-    for i in range(1, 9):
-        ok, frame = cap.read()
-        assert ok
-        cv2.imwrite(str(seq / "img1" / f"{i:06d}.jpg"), frame)
-    cap.release()
-    (seq / "seqinfo.ini").write_text(
-        "[Sequence]\nname=PETS09-8\nimDir=img1\nframeRate=7\nseqLength=8\nimWidth=768\nimHeight=576\nimExt=.jpg\n"
-    )
-    return seq
+    return cut_sequence(short_clip, tmp_path_factory.mktemp("mot") / "PETS09-8", 8)
 
 
 @pytest.mark.parametrize("command", ["track", "analyze"])

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from support.pets09_clip import cut_sequence
 
 from shared.cli.main import main
 
@@ -191,20 +192,8 @@ def test_stitching_from_ground_truth_tracklets(
 @pytest.fixture(scope="module")
 def mot17_sequence(vtest_clip: Path, pets09_gt: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """20 frames of PETS09 laid out as a MOT17 sequence: SEQ/img1, SEQ/seqinfo.ini, SEQ/gt/gt.txt of nine columns."""
-    import cv2
-
-    seq = tmp_path_factory.mktemp("mot17") / "PETS09-20"
-    (seq / "img1").mkdir(parents=True)
+    seq = cut_sequence(vtest_clip, tmp_path_factory.mktemp("mot17") / "PETS09-20", 20)
     (seq / "gt").mkdir()
-    cap = cv2.VideoCapture(str(vtest_clip))
-    for i in range(1, 21):
-        ok, frame = cap.read()
-        assert ok
-        cv2.imwrite(str(seq / "img1" / f"{i:06d}.jpg"), frame)
-    cap.release()
-    (seq / "seqinfo.ini").write_text(
-        "[Sequence]\nname=PETS09-20\nimDir=img1\nframeRate=7\nseqLength=20\nimWidth=768\nimHeight=576\nimExt=.jpg\n"
-    )
     gt = np.loadtxt(pets09_gt, delimiter=",")
     gt = gt[gt[:, 0] <= 20]
     # Flag, pedestrian class, full visibility.
