@@ -1,6 +1,7 @@
 """`mallflow eval`: accuracy anyone can re-run — tracking scores, the devkit cross-check, and a whole camera.
 
     mallflow eval tracking --gt gt.txt --pred tracks.txt
+    mallflow eval benchmark MOT17/train results/     # SEQ/gt/gt.txt vs results/SEQ.txt, and all combined
     mallflow eval devkit ../shared/data/mot15-metric-fixture
     mallflow eval sequence --config deploy/examples/pets09.yaml --gt ../shared/data/PETS09-S2L1/gt/gt.txt \\
         --json pets09.json --plot pets09-counts.png [--random-shapes 200,100]
@@ -58,6 +59,13 @@ def register(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t.add_argument("--mot20", action="store_true", help=MOT20_HELP)
     add_json_option(t)
     t.set_defaults(handler=_tracking)
+
+    b = esub.add_parser("benchmark", help="score a folder of result files against a MOTChallenge split, all combined")
+    b.add_argument("gt_folder", type=Path, help="the split: SEQ/gt/gt.txt (and SEQ/seqinfo.ini) per sequence")
+    b.add_argument("pred_folder", type=Path, help="tracker output: SEQ.txt per sequence (`mallflow track SEQ --out`)")
+    b.add_argument("--mot20", action="store_true", help=MOT20_HELP)
+    add_json_option(b)
+    b.set_defaults(handler=_benchmark)
 
     d = esub.add_parser("devkit", help="check our metric code against the official devkit's scores")
     d.add_argument(
@@ -151,6 +159,34 @@ def _tracking(args: argparse.Namespace) -> int:
     scores = evaluate_tracking(gt, pred, num_frames=args.frames, mot20=args.mot20)
     _scores_table(_console(args), f"{args.pred.name} vs {args.gt}", {args.pred.stem: scores})
     write_json(args.json, scores.as_dict())
+    return 0
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    from edge.evaluation.metrics import evaluate_benchmark
+    from edge.evaluation.mot import MotSequence
+    from shared.image_sequences import SequenceInfo
+
+    names = sorted(p.name for p in args.gt_folder.glob("*") if (p / "gt" / "gt.txt").is_file())
+    if not names:
+        raise UsageError(f"{args.gt_folder} has no SEQ/gt/gt.txt")
+    missing = [n for n in names if not (args.pred_folder / f"{n}.txt").is_file()]
+    if missing:
+        raise UsageError(f"{args.pred_folder} lacks the result files of {', '.join(f'{n}.txt' for n in missing)}")
+    sequences = {}
+    for name in names:
+        info = args.gt_folder / name / "seqinfo.ini"
+        length = SequenceInfo.load(info).length if info.is_file() else None
+        gt = MotSequence.load(args.gt_folder / name / "gt" / "gt.txt")
+        sequences[name] = (gt, MotSequence.load(args.pred_folder / f"{name}.txt"), length)
+    scores = evaluate_benchmark(sequences, mot20=args.mot20)
+    _scores_table(
+        _console(args), f"{args.pred_folder} vs {args.gt_folder}", scores.sequences | {"COMBINED": scores.combined}
+    )
+    write_json(
+        args.json,
+        {"sequences": {n: s.as_dict() for n, s in scores.sequences.items()}, "combined": scores.combined.as_dict()},
+    )
     return 0
 
 

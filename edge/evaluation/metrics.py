@@ -9,7 +9,9 @@ a reflection) is neither a hit nor a false positive.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import motmetrics as mm
 import numpy as np
@@ -148,8 +150,8 @@ def _without_distractor_matches(
     return pred.select(keep)
 
 
-def _hota(gt: MotSequence, pred: MotSequence, frames: NDArray[np.int64]) -> dict[str, float]:
-    """TrackEval's HOTA on the sequence, fed in TrackEval's per-timestep data layout."""
+def _hota(gt: MotSequence, pred: MotSequence, frames: NDArray[np.int64]) -> dict[str, Any]:
+    """TrackEval's HOTA result for the sequence, fed in TrackEval's per-timestep data layout."""
     gt_index = {int(t): i for i, t in enumerate(np.unique(gt.track_id))}
     pr_index = {int(t): i for i, t in enumerate(np.unique(pred.track_id))}
     gt_ids: list[NDArray[np.int64]] = []
@@ -161,8 +163,6 @@ def _hota(gt: MotSequence, pred: MotSequence, frames: NDArray[np.int64]) -> dict
         gt_ids.append(np.array([gt_index[int(t)] for t in gt_frame_ids], dtype=np.int64))
         tracker_ids.append(np.array([pr_index[int(t)] for t in pr_frame_ids], dtype=np.int64))
         similarity.append(iou_xywh(gt_boxes, pr_boxes))
-    if not len(gt) or not len(pred):
-        return {"HOTA": 0.0, "DetA": 0.0, "AssA": 0.0}
     data = {
         "num_timesteps": len(frames),
         "num_gt_ids": len(gt_index),
@@ -173,17 +173,20 @@ def _hota(gt: MotSequence, pred: MotSequence, frames: NDArray[np.int64]) -> dict
         "tracker_ids": tracker_ids,
         "similarity_scores": similarity,
     }
-    res = HOTA().eval_sequence(data)
-    return {key: float(np.mean(res[key])) * 100 for key in ("HOTA", "DetA", "AssA")}
+    res: dict[str, Any] = HOTA().eval_sequence(data)
+    return res
 
 
-def evaluate_tracking(
-    gt: MotSequence, pred: MotSequence, num_frames: int | None = None, *, mot20: bool = False
-) -> TrackingScores:
-    """Score predicted tracks against ground truth over frames 1..num_frames (default: last GT frame).
+@dataclass(frozen=True)
+class _Tally:
+    """One sequence's matches, kept so that several sequences combine as the benchmark combines them."""
 
-    `mot20`: MOT20's rules for classed ground truth (non-motorised vehicles are distractors too).
-    """
+    acc: mm.MOTAccumulator
+    hota: dict[str, Any]
+    false_positives_on_do_not_care: int
+
+
+def _tally(gt: MotSequence, pred: MotSequence, num_frames: int | None, mot20: bool) -> _Tally:
     pred = _without_distractor_matches(gt, pred, MOT20_DISTRACTORS if mot20 else DISTRACTORS)
     # The devkit drops ground-truth rows flagged 0 in the confidence column (do-not-care);
     # predictions on them count as false positives, as they do there, and are counted apart
@@ -195,12 +198,16 @@ def evaluate_tracking(
         raise ValueError("nothing to evaluate: ground truth and prediction are both empty")
     frames = np.arange(1, last + 1, dtype=np.int64)
     acc = _clear_and_identity(gt, pred, frames)
-    clear = _summary(acc)
-    hota = _hota(gt, pred, frames)
+    return _Tally(acc, _hota(gt, pred, frames), _false_positives_on(do_not_care, pred, acc))
 
+
+def _scores(clear: dict[str, float], hota: dict[str, Any], on_do_not_care: int) -> TrackingScores:
     def pct(name: str) -> float:
         value = clear[name]
         return 0.0 if np.isnan(value) else value * 100
+
+    def hota_pct(name: str) -> float:
+        return float(np.mean(hota[name])) * 100
 
     return TrackingScores(
         mota=pct("mota"),
@@ -210,9 +217,9 @@ def evaluate_tracking(
         idr=pct("idr"),
         recall=pct("recall"),
         precision=pct("precision"),
-        hota=hota["HOTA"],
-        deta=hota["DetA"],
-        assa=hota["AssA"],
+        hota=hota_pct("HOTA"),
+        deta=hota_pct("DetA"),
+        assa=hota_pct("AssA"),
         id_switches=int(clear["num_switches"]),
         false_positives=int(clear["num_false_positives"]),
         misses=int(clear["num_misses"]),
@@ -220,5 +227,51 @@ def evaluate_tracking(
         mostly_lost=int(clear["mostly_lost"]),
         fragmentations=int(clear["num_fragmentations"]),
         gt_ids=int(clear["num_unique_objects"]),
-        false_positives_on_do_not_care=_false_positives_on(do_not_care, pred, acc),
+        false_positives_on_do_not_care=on_do_not_care,
     )
+
+
+def evaluate_tracking(
+    gt: MotSequence, pred: MotSequence, num_frames: int | None = None, *, mot20: bool = False
+) -> TrackingScores:
+    """Score predicted tracks against ground truth over frames 1..num_frames (default: last GT frame).
+
+    `mot20`: MOT20's rules for classed ground truth (non-motorised vehicles are distractors too).
+    """
+    tally = _tally(gt, pred, num_frames, mot20)
+    return _scores(_summary(tally.acc), tally.hota, tally.false_positives_on_do_not_care)
+
+
+@dataclass(frozen=True)
+class BenchmarkScores:
+    """Each sequence's scores and the benchmark's: counts summed over sequences, not scores averaged."""
+
+    sequences: dict[str, TrackingScores]
+    combined: TrackingScores
+
+
+def evaluate_benchmark(
+    sequences: Mapping[str, tuple[MotSequence, MotSequence, int | None]], *, mot20: bool = False
+) -> BenchmarkScores:
+    """Several sequences, each (ground truth, prediction, length or None), combined as MOTChallenge combines them.
+
+    motmetrics' overall row sums the CLEAR and identity counts; TrackEval's HOTA combines its own.
+    """
+    if not sequences:
+        raise ValueError("a benchmark needs at least one sequence")
+    tallies = {name: _tally(gt, pred, n, mot20) for name, (gt, pred, n) in sequences.items()}
+    names = list(tallies)
+    summary = mm.metrics.create().compute_many(
+        [t.acc for t in tallies.values()], names=names, metrics=list(_MOTMETRICS), generate_overall=True
+    )
+
+    def clear(row: str) -> dict[str, float]:
+        return {name: float(summary.loc[row, name]) for name in _MOTMETRICS}
+
+    per_sequence = {name: _scores(clear(name), t.hota, t.false_positives_on_do_not_care) for name, t in tallies.items()}
+    combined = _scores(
+        clear("OVERALL"),
+        HOTA().combine_sequences({name: t.hota for name, t in tallies.items()}),
+        sum(t.false_positives_on_do_not_care for t in tallies.values()),
+    )
+    return BenchmarkScores(per_sequence, combined)

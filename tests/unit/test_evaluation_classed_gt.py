@@ -3,7 +3,7 @@
 The reference is TrackEval's own MotChallenge2DBox dataset and evaluator run on the same
 files: only pedestrians are scored, a prediction on a distractor (a static person, a
 reflection; in MOT20 a non-motorised vehicle too) is dropped, one on a car is a false
-positive.
+positive. A split of several sequences combines as TrackEval combines it (`eval benchmark`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.evaluation.metrics import TrackingScores, evaluate_tracking
+from edge.evaluation.metrics import TrackingScores, evaluate_benchmark, evaluate_tracking
 from edge.evaluation.mot import MotClass, MotSequence
 from edge.evaluation.reference_counts import walked_paths
 from shared.cli.main import main
@@ -71,13 +71,17 @@ def _scene(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(gt), np.array(pred)
 
 
-def _trackeval(gt: np.ndarray, pred: np.ndarray, benchmark: str, tmp: Path) -> dict[str, float]:
+def _trackeval(
+    sequences: dict[str, tuple[np.ndarray, np.ndarray]], benchmark: str, tmp: Path
+) -> dict[str, dict[str, float]]:
+    """TrackEval's scores of each sequence and of all together (COMBINED_SEQ)."""
     import trackeval
 
-    (tmp / "gt" / "SEQ" / "gt").mkdir(parents=True)
-    (tmp / "trackers" / "ours" / "data").mkdir(parents=True)
-    np.savetxt(tmp / "gt" / "SEQ" / "gt" / "gt.txt", gt, delimiter=",", fmt="%.4f")
-    np.savetxt(tmp / "trackers" / "ours" / "data" / "SEQ.txt", pred, delimiter=",", fmt="%.4f")
+    for name, (gt, pred) in sequences.items():
+        (tmp / "gt" / name / "gt").mkdir(parents=True)
+        (tmp / "trackers" / "ours" / "data").mkdir(parents=True, exist_ok=True)
+        np.savetxt(tmp / "gt" / name / "gt" / "gt.txt", gt, delimiter=",", fmt="%.4f")
+        np.savetxt(tmp / "trackers" / "ours" / "data" / f"{name}.txt", pred, delimiter=",", fmt="%.4f")
     dataset = trackeval.datasets.MotChallenge2DBox(
         {
             "GT_FOLDER": str(tmp / "gt"),
@@ -85,7 +89,7 @@ def _trackeval(gt: np.ndarray, pred: np.ndarray, benchmark: str, tmp: Path) -> d
             "OUTPUT_FOLDER": str(tmp / "out"),
             "BENCHMARK": benchmark,
             "SKIP_SPLIT_FOL": True,
-            "SEQ_INFO": {"SEQ": FRAMES},
+            "SEQ_INFO": dict.fromkeys(sequences, FRAMES),
             "PRINT_CONFIG": False,
         }
     )
@@ -102,15 +106,18 @@ def _trackeval(gt: np.ndarray, pred: np.ndarray, benchmark: str, tmp: Path) -> d
     )
     metrics = [trackeval.metrics.HOTA(), trackeval.metrics.CLEAR(), trackeval.metrics.Identity()]
     results, _ = evaluator.evaluate([dataset], metrics)
-    seq = results["MotChallenge2DBox"]["ours"]["SEQ"]["pedestrian"]
-    return {
-        "mota": seq["CLEAR"]["MOTA"] * 100,
-        "idf1": seq["Identity"]["IDF1"] * 100,
-        "hota": float(np.mean(seq["HOTA"]["HOTA"])) * 100,
-        "false_positives": seq["CLEAR"]["CLR_FP"],
-        "misses": seq["CLEAR"]["CLR_FN"],
-        "id_switches": seq["CLEAR"]["IDSW"],
-    }
+    out = {}
+    for name, by_class in results["MotChallenge2DBox"]["ours"].items():
+        seq = by_class["pedestrian"]
+        out[name] = {
+            "mota": seq["CLEAR"]["MOTA"] * 100,
+            "idf1": seq["Identity"]["IDF1"] * 100,
+            "hota": float(np.mean(seq["HOTA"]["HOTA"])) * 100,
+            "false_positives": seq["CLEAR"]["CLR_FP"],
+            "misses": seq["CLEAR"]["CLR_FN"],
+            "id_switches": seq["CLEAR"]["IDSW"],
+        }
+    return out
 
 
 def _ours(scores: TrackingScores) -> dict[str, float]:
@@ -124,20 +131,40 @@ def _ours(scores: TrackingScores) -> dict[str, float]:
     }
 
 
-@pytest.mark.parametrize("benchmark", ["MOT17", "MOT20"])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_scores_match_trackeval(seed: int, benchmark: str, tmp_path: Path) -> None:
-    gt, pred = _scene(seed)
-    theirs = _trackeval(gt, pred, benchmark, tmp_path)
-    ours = _ours(
-        evaluate_tracking(
-            MotSequence.from_array(gt, classed=True), MotSequence.from_array(pred), FRAMES, mot20=benchmark == "MOT20"
-        )
-    )
+def _assert_agree(ours: dict[str, float], theirs: dict[str, float]) -> None:
     for name in ("mota", "idf1", "hota"):
         assert ours[name] == pytest.approx(theirs[name], abs=0.05), (name, ours, theirs)
     for name in ("false_positives", "misses", "id_switches"):
         assert ours[name] == theirs[name], (name, ours, theirs)
+
+
+@pytest.mark.parametrize("benchmark", ["MOT17", "MOT20"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_scores_match_trackeval(seed: int, benchmark: str, tmp_path: Path) -> None:
+    gt, pred = _scene(seed)
+    theirs = _trackeval({"SEQ": (gt, pred)}, benchmark, tmp_path)["SEQ"]
+    ours = evaluate_tracking(
+        MotSequence.from_array(gt, classed=True), MotSequence.from_array(pred), FRAMES, mot20=benchmark == "MOT20"
+    )
+    _assert_agree(_ours(ours), theirs)
+
+
+@pytest.mark.parametrize("benchmark", ["MOT17", "MOT20"])
+def test_a_benchmark_combines_its_sequences_as_trackeval(benchmark: str, tmp_path: Path) -> None:
+    scenes = {f"SEQ-{seed}": _scene(seed) for seed in (3, 4, 5)}
+    theirs = _trackeval(scenes, benchmark, tmp_path)
+    ours = evaluate_benchmark(
+        {
+            name: (MotSequence.from_array(gt, classed=True), MotSequence.from_array(pred), FRAMES)
+            for name, (gt, pred) in scenes.items()
+        },
+        mot20=benchmark == "MOT20",
+    )
+    for name in scenes:
+        _assert_agree(_ours(ours.sequences[name]), theirs[name])
+    _assert_agree(_ours(ours.combined), theirs["COMBINED_SEQ"])
+    # Combined is not the mean of the sequences' scores.
+    assert ours.combined.false_positives == sum(s.false_positives for s in ours.sequences.values())
 
 
 @pytest.mark.parametrize(
@@ -228,3 +255,63 @@ def test_eval_tracking_reads_classed_ground_truth(flags: list[str], false_positi
     assert main([*args, *flags, "--json", str(out)]) == 0
     scores = json.loads(out.read_text())
     assert (scores["false_positives"], scores["misses"], scores["gt_ids"]) == (false_positives, 0, 1)
+
+
+def _split(tmp: Path, seeds: tuple[int, ...]) -> tuple[Path, Path]:
+    """A MOTChallenge split (SEQ/gt/gt.txt, SEQ/seqinfo.ini) and a folder of result files (SEQ.txt)."""
+    split, results = tmp / "MOT17-train", tmp / "results"
+    results.mkdir()
+    for seed in seeds:
+        gt, pred = _scene(seed)
+        seq = split / f"MOT17-{seed:02d}"
+        (seq / "gt").mkdir(parents=True)
+        np.savetxt(seq / "gt" / "gt.txt", gt, delimiter=",", fmt="%.4f")
+        # The sequence runs past its last annotated frame: those frames count too.
+        (seq / "seqinfo.ini").write_text(
+            f"[Sequence]\nname={seq.name}\nframeRate=30\nseqLength={FRAMES + 5}\nimWidth=1920\nimHeight=1080\n"
+        )
+        np.savetxt(results / f"{seq.name}.txt", pred, delimiter=",", fmt="%.4f")
+    return split, results
+
+
+def test_eval_benchmark_scores_a_split_and_combines_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    split, results = _split(tmp_path, (1, 2))
+    out = tmp_path / "scores.json"
+    assert main(["eval", "benchmark", str(split), str(results), "--json", str(out)]) == 0
+    scores = json.loads(out.read_text())
+    assert set(scores["sequences"]) == {"MOT17-01", "MOT17-02"}
+    expected = evaluate_benchmark(
+        {
+            name: (
+                MotSequence.load(split / name / "gt" / "gt.txt"),
+                MotSequence.load(results / f"{name}.txt"),
+                FRAMES + 5,
+            )
+            for name in ("MOT17-01", "MOT17-02")
+        }
+    )
+    assert scores["combined"] == expected.combined.as_dict()
+    assert "COMBINED" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("remove", "message"),
+    [
+        ("results/MOT17-02.txt", "lacks the result files of MOT17-02.txt"),
+        ("MOT17-train", "has no SEQ/gt/gt.txt"),
+    ],
+)
+def test_eval_benchmark_names_what_is_missing(
+    remove: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    split, results = _split(tmp_path, (1, 2))
+    target = tmp_path / remove
+    if target.is_dir():
+        shutil.rmtree(target)
+        target.mkdir()
+    else:
+        target.unlink()
+    assert main(["eval", "benchmark", str(split), str(results)]) == 2
+    assert message in capsys.readouterr().err
