@@ -124,18 +124,22 @@ def _frame_ns(frame: int, fps: float) -> int:
 
 @dataclass(frozen=True)
 class WalkedFrames:
-    """Ground-truth tracks of frames 1..`count`, prepared once for every line and zone replayed over them.
+    """Ground-truth tracks of frames 1..n, every frame (empty ones too), prepared once for every
+    line and zone replayed over them.
 
     Each frame's points are what `LineCounter` and `ZoneMonitor` would derive from its boxes
     themselves; done per shape, that derivation was most of judging 300 shapes.
     """
 
     frames: list[tuple[int, FramePoints]]
-    count: int
 
     @classmethod
     def of(cls, gt: MotSequence, count: int) -> WalkedFrames:
-        return cls([(frame, FramePoints.of(detections)) for frame, detections in gt.detections(1, count)], count)
+        return cls([(frame, FramePoints.of(detections)) for frame, detections in gt.detections(1, count)])
+
+    @property
+    def last_frame(self) -> int:
+        return len(self.frames)
 
 
 def debounced_crossings(walked: WalkedFrames, line: Line, fps: float) -> list[ReferenceCrossing]:
@@ -155,7 +159,7 @@ def monitored_visits(walked: WalkedFrames, zone: Zone, fps: float) -> list[Refer
     events = []
     for frame, points in walked.frames:
         events += monitor.trigger_frame(points, _frame_ns(frame, fps))
-    events += monitor.close_all(_frame_ns(walked.count, fps))
+    events += monitor.close_all(_frame_ns(walked.last_frame, fps))
     visits = []
     for event in events:
         if event.kind is ZoneEventKind.EXIT and event.entered_time_ns is not None and event.dwell_s is not None:
